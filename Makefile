@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each builds .venv when it
+# is missing or older than the requirements files.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format migrate seed bench clean-venv
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+# Development server with demo data on the embedded defaults (SQLite, in-memory layer).
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	EXAMPULSE_DEMO=$${EXAMPULSE_DEMO:-true} $(PY) -m daphne -b $(HOST) -p $(PORT) exampulse.asgi:application
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

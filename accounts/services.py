@@ -1,0 +1,96 @@
+"""Every state change of a user goes through one of these functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.accommodations import validate_accommodations
+from accounts.models import AuditEntry, Role, User
+from exampulse.errors import Conflict
+
+PROFILE_FIELDS = ("name", "roll_number", "department", "semester", "phone")
+
+
+def _check_password(password: str, user: User) -> None:
+    """Run the password policy, reporting every failed rule under the `password` field."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def _normalise_email(email: str) -> str:
+    return User.objects.normalize_email(email.strip()).lower()
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, name: str, **profile: Any) -> User:
+    """Create a student account; public registration never creates proctors."""
+    email = _normalise_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict("An account with this email already exists.", details={"email": ["already registered"]})
+    candidate = User(email=email, name=name, role=Role.STUDENT, **profile)
+    _check_password(password, candidate)
+    try:
+        return User.objects.create_user(email=email, password=password, name=name, role=Role.STUDENT, **profile)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise Conflict("An account with this email already exists.") from exc
+
+
+@transaction.atomic
+def proctor_create(*, email: str, password: str, name: str, staff: bool = True) -> User:
+    """Create a proctor account (staff-only path: command or admin)."""
+    email = _normalise_email(email)
+    candidate = User(email=email, name=name, role=Role.PROCTOR)
+    _check_password(password, candidate)
+    return User.objects.create_user(email=email, password=password, name=name, role=Role.PROCTOR, is_staff=staff)
+
+
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    """Change the user's own contact details; role, email and accommodations are not among them."""
+    changed = [field for field in PROFILE_FIELDS if field in data]
+    for field in changed:
+        setattr(user, field, data[field])
+    if changed:
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
+def user_set_accommodations(*, user: User, accommodations: dict[str, Any]) -> User:
+    """Replace a student's accommodations (proctor-only path)."""
+    user.accommodations = validate_accommodations(accommodations)
+    user.save(update_fields=["accommodations", "updated_at"])
+    return user
+
+
+def tokens_issue(*, user: User) -> dict[str, str]:
+    """Issue a refresh/access pair for the user."""
+    refresh = RefreshToken.for_user(user)
+    return {"token": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of the user (logout everywhere, password change)."""
+    count = 0
+    for token in OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False):
+        BlacklistedToken.objects.get_or_create(token=token)
+        count += 1
+    return count
+
+
+def audit_record(*, actor: User | None, action: str, target: Any, details: dict[str, Any] | None = None) -> AuditEntry:
+    """Record one staff action on a model instance; returns the AuditEntry."""
+    return AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        target_type=target._meta.model_name,
+        target_id=str(target.pk),
+        details=details or {},
+    )

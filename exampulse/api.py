@@ -1,0 +1,161 @@
+"""The API's response envelope, done once: a renderer, an exception handler, a paginator.
+
+Success: `{"message": str, "data": ...}`; lists add `count`, `next`, `previous`.
+Failure: `{"error": str, "details": {...}}` with the right 4xx status.
+Views return plain data; `respond()` lets one attach a message or top-level extras.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from exampulse.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_MESSAGES = {200: "OK", 201: "Created", 202: "Accepted", 204: "Deleted"}
+
+
+def respond(
+    data: Any = None,
+    *,
+    message: str | None = None,
+    status_code: int = status.HTTP_200_OK,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """Build a success response; the renderer wraps it in the envelope."""
+    response = Response(data, status=status_code)
+    response.envelope_message = message
+    response.envelope_extra = extra or {}
+    return response
+
+
+class EnvelopeJSONRenderer(JSONRenderer):
+    """Wrap every successful body in `{"message", "data"}`; error bodies pass through."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        response = renderer_context.get("response")
+        if response is None or getattr(response, "envelope_done", False):
+            return super().render(data, accepted_media_type, renderer_context)
+        if response.status_code >= 400 or response.exception:
+            return super().render(data, accepted_media_type, renderer_context)
+        if response.status_code == 204:
+            return b""
+        message = getattr(response, "envelope_message", None) or _DEFAULT_MESSAGES.get(response.status_code, "OK")
+        body: dict[str, Any] = {"message": message}
+        body.update(getattr(response, "envelope_extra", {}) or {})
+        if getattr(response, "envelope_paginated", False):
+            body.update({k: data[k] for k in ("count", "next", "previous")})
+            body["data"] = data["results"]
+        else:
+            body["data"] = data
+        response.envelope_done = True
+        return super().render(body, accepted_media_type, renderer_context)
+
+
+class EnvelopePagination(PageNumberPagination):
+    """Page-number pagination whose metadata the renderer lifts beside `data`."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_paginated_response(self, data):
+        response = Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+        response.envelope_paginated = True
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["message", "count", "data"],
+            "properties": {
+                "message": {"type": "string"},
+                "count": {"type": "integer"},
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "data": schema,
+            },
+        }
+
+
+def _first_message(detail: Any) -> str | None:
+    """Find the first human-readable message in a DRF error structure."""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        # A field's messages belong together ("too short. too common."); nested items do not.
+        if detail and all(isinstance(item, str) for item in detail):
+            return " ".join(str(item) for item in detail)
+        for item in detail:
+            found = _first_message(item)
+            if found:
+                return found
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            found = _first_message(value)
+            if found:
+                return found if key == "non_field_errors" else f"{key}: {found}"
+    return None
+
+
+def _plain(detail: Any) -> Any:
+    """Turn ErrorDetail trees into plain JSON values."""
+    if isinstance(detail, dict):
+        return {str(k): _plain(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [_plain(v) for v in detail]
+    return str(detail)
+
+
+def error_response(message: str, *, status_code: int, details: dict | None = None) -> Response:
+    """The one shape of every API error."""
+    return Response({"error": message, "details": details or {}}, status=status_code)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Map DRF, Django and domain exceptions to `{"error", "details"}`."""
+    if isinstance(exc, DomainError):
+        return error_response(exc.message, status_code=exc.status_code, details=exc.details)
+    if isinstance(exc, DjangoValidationError):
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(details)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug, not bad input: let Django log it and answer 500
+    detail = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        details = _plain(detail) if isinstance(detail, dict) else {"non_field_errors": _plain(detail)}
+        first = _first_message(detail) or "Invalid input."
+        message = f"Invalid input: {first}"
+    else:
+        details = {}
+        if isinstance(detail, dict) and "detail" in detail:
+            message = str(detail["detail"])
+            details = {k: _plain(v) for k, v in detail.items() if k != "detail"}
+        else:
+            message = _first_message(detail) or "Request failed."
+    response.data = {"error": message, "details": details}
+    return response

@@ -1,0 +1,138 @@
+"""Exams and exam sessions: the spec's `exams` and `exam_sessions` tables, plus lifecycle fields."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Sensitivity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class ExamStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+
+
+class SessionStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    FLAGGED = "flagged", "Flagged"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CLEAN = "clean", "Clean"
+    SUSPICIOUS = "suspicious", "Suspicious"
+    VIOLATION = "violation", "Violation"
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Exam(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    duration_minutes = models.PositiveIntegerField()
+    total_questions = models.PositiveIntegerField(default=0)
+    scheduled_date = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="exams_created"
+    )
+    instructions = models.TextField(blank=True, default="")
+    monitoring_sensitivity = models.CharField(max_length=10, choices=Sensitivity.choices, default=Sensitivity.MEDIUM)
+    allow_tab_switch = models.BooleanField(default=False)
+    allow_copy_paste = models.BooleanField(default=False)
+    questions = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=ExamStatus.choices, default=ExamStatus.SCHEDULED, db_index=True)
+    # A calibration exam feeds each submitted session's behaviour into the student's baseline.
+    is_calibration = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "exams"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExamSession(models.Model):
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="sessions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_sessions")
+    started_at = models.DateTimeField(db_index=True)
+    # Fixed at start: started_at + duration + the student's extra time.
+    deadline_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Measured by the server; the client's own figure is kept apart and never trusted.
+    time_taken_seconds = models.PositiveIntegerField(null=True, blank=True)
+    client_time_taken_seconds = models.PositiveIntegerField(null=True, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    answers_saved_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    max_score = models.FloatField(null=True, blank=True)
+    is_late = models.BooleanField(default=False)
+    auto_submitted = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=12, choices=SessionStatus.choices, default=SessionStatus.IN_PROGRESS, db_index=True
+    )
+    flagged_incidents_count = models.PositiveIntegerField(default=0)
+    # High-risk alerts raised and not yet resolved: a session that ends with any ends flagged.
+    open_high_alerts = models.PositiveIntegerField(default=0)
+    termination_reason = models.TextField(blank=True, default="")
+    terminated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # Risk, kept current by monitoring's ingestion service after every stored event.
+    risk_score = models.FloatField(default=0.0, db_index=True)
+    integrity_score = models.PositiveSmallIntegerField(default=100)
+    risk_level = models.CharField(max_length=6, choices=RiskLevel.choices, default=RiskLevel.LOW, db_index=True)
+    risk_components = models.JSONField(default=dict, blank=True)
+    anomaly_score = models.FloatField(null=True, blank=True)
+    # The behaviour aggregates the risk engine folds events into (see scoring.aggregation).
+    behaviour = models.JSONField(default=dict, blank=True)
+    # The highest risk level already alerted on, so a burst of events raises no alert storm.
+    alerted_level = models.CharField(max_length=6, blank=True, default="")
+    last_event_at = models.DateTimeField(null=True, blank=True)
+
+    review_status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    )
+    review_note = models.TextField(blank=True, default="")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "exam_sessions"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # At most one open attempt per student and exam: concurrent starts cannot both win.
+            models.UniqueConstraint(
+                fields=["exam", "user"],
+                condition=Q(status="in_progress"),
+                name="exam_sessions_one_open_per_student",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["exam", "status"]),
+            models.Index(fields=["exam", "-risk_score"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} ({self.exam_id}/{self.user_id}, {self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SessionStatus.IN_PROGRESS

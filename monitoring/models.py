@@ -1,0 +1,69 @@
+"""Behavioural events and alerts: the spec's `events` and `alerts` tables."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Event(models.Model):
+    session = models.ForeignKey("exams.ExamSession", on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=40, db_index=True)
+    event_data = models.JSONField(default=dict, blank=True)
+    # Server receive time: the order of record. The client's clock is kept apart.
+    timestamp = models.DateTimeField(db_index=True)
+    client_ts = models.DateTimeField(null=True, blank=True)
+    # NULL, not "", for "no id": the unique constraint below must ignore id-less events.
+    client_event_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    severity = models.CharField(max_length=6, choices=Severity.choices, default=Severity.LOW)
+    # Disconnects, reconnects and missing capabilities: recorded, never scored.
+    is_technical = models.BooleanField(default=False)
+    # The session's risk right after this event: the review chart's series.
+    risk_score_after = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "events"
+        ordering = ["timestamp", "id"]
+        constraints = [
+            # A retried event is stored once: the idempotency key is unique per session.
+            models.UniqueConstraint(
+                fields=["session", "client_event_id"],
+                condition=Q(client_event_id__isnull=False),
+                name="events_client_event_id_unique_per_session",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} in session {self.session_id}"
+
+
+class Alert(models.Model):
+    session = models.ForeignKey("exams.ExamSession", on_delete=models.CASCADE, related_name="alerts")
+    alert_type = models.CharField(max_length=40)
+    message = models.TextField()
+    risk_score = models.FloatField()
+    risk_level = models.CharField(max_length=6, choices=Severity.choices, default=Severity.MEDIUM)
+    severity = models.CharField(max_length=6, choices=Severity.choices, default=Severity.MEDIUM)
+    components = models.JSONField(default=dict, blank=True)
+    resolved = models.BooleanField(default=False, db_index=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "alerts"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_type} ({self.severity}) in session {self.session_id}"

@@ -1,0 +1,76 @@
+"""Shared fixtures: users by role, JWT-authenticated API clients, and service requirements."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.services import tokens_issue
+from tests.factories import ProctorFactory, StudentFactory
+
+REQUIRE_SERVICES = os.environ.get("EXAMPULSE_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; no test should inherit another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def student(db):
+    return StudentFactory()
+
+
+@pytest.fixture
+def other_student(db):
+    return StudentFactory()
+
+
+@pytest.fixture
+def proctor(db):
+    return ProctorFactory()
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_client():
+    """`api_client(user)` returns an APIClient carrying that user's access JWT (None: anonymous)."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=user)['token']}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def requires_postgres(db):
+    """Skip on SQLite in the default run; fail when CI said PostgreSQL must be there."""
+    if connection.vendor != "postgresql":
+        if REQUIRE_SERVICES:
+            pytest.fail("EXAMPULSE_REQUIRE_SERVICES=1 but the database is not PostgreSQL (check DATABASE_URL)")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+
+
+@pytest.fixture
+def requires_redis(settings):
+    """Skip without REDIS_URL in the default run; fail when CI said Redis must be there."""
+    if not settings.REDIS_URL:
+        if REQUIRE_SERVICES:
+            pytest.fail("EXAMPULSE_REQUIRE_SERVICES=1 but REDIS_URL is not set")
+        pytest.skip("needs Redis: set REDIS_URL")
+    return settings.REDIS_URL
