@@ -1,17 +1,31 @@
-"""Baseline reads and writes: the only place a Baseline row changes."""
+"""Baseline reads and writes (the only place a Baseline row changes), and the fitted-model caches."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from scoring.models import Baseline
+from accounts.services import audit_record
+from scoring.aggregation import signals_from
+from scoring.models import BASELINE_READY_SAMPLES, Baseline
+from scoring.types import BaselineStats
 
 # The scalar baseline fields the risk engine compares against, each a running mean.
 MEAN_FIELDS = ("typing_speed_wpm", "mouse_speed_pxs", "avg_question_time_sec", "tab_switch_rate")
+# Every field one calibration sample may carry; the keystroke timings feed the anomaly detector only.
+SAMPLE_FIELDS = (*MEAN_FIELDS, "key_hold_ms", "key_latency_ms")
 # Raw samples kept for the anomaly detector; older ones roll off.
 MAX_STORED_SAMPLES = 200
+
+
+class BaselineStatus:
+    MISSING = "missing"
+    COLLECTING = "collecting"
+    READY = "ready"
+    RESET = "reset"
 
 
 def _running_mean(old: float | None, count_before: int, new: float) -> float:
@@ -20,10 +34,23 @@ def _running_mean(old: float | None, count_before: int, new: float) -> float:
     return old + (float(new) - old) / (count_before + 1)
 
 
+def _clean_sample(sample: dict[str, Any]) -> dict[str, float]:
+    """Keep the known fields that hold finite numbers; the rest is noise."""
+    clean: dict[str, float] = {}
+    for field in SAMPLE_FIELDS:
+        value = sample.get(field)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            continue
+        clean[field] = float(value)
+    return clean
+
+
 @transaction.atomic
 def baseline_add_sample(*, user: Any, sample: dict[str, Any]) -> Baseline:
     """Fold one calibration sample into the user's baseline (running means + stored samples)."""
+    sample = _clean_sample(sample)
     baseline, _ = Baseline.objects.select_for_update().get_or_create(user=user)
+    baseline.features.pop("reset_at", None)
     for field in MEAN_FIELDS:
         value = sample.get(field)
         if value is None:
@@ -40,14 +67,81 @@ def baseline_add_sample(*, user: Any, sample: dict[str, Any]) -> Baseline:
     return baseline
 
 
-def baseline_reset(*, user: Any) -> Baseline | None:
-    """Clear a baseline so it is collected again from scratch (a proctor's decision)."""
-    baseline = Baseline.objects.filter(user=user).first()
+def sample_from_behaviour(behaviour: dict[str, Any] | None) -> dict[str, float]:
+    """One baseline sample measured from a session's aggregate state (only what was measured)."""
+    signals = signals_from(behaviour)
+    candidates = {
+        "typing_speed_wpm": signals.wpm,
+        "mouse_speed_pxs": signals.mouse_speed_pxs,
+        "avg_question_time_sec": signals.avg_question_time_sec,
+        "key_hold_ms": signals.key_hold_ms,
+        "key_latency_ms": signals.key_latency_ms,
+    }
+    sample = {key: value for key, value in candidates.items() if value is not None}
+    if sample:
+        # Tab switches per calibration session: only meaningful when something else was measured.
+        sample["tab_switch_rate"] = float(signals.tab_switches)
+    return sample
+
+
+def baseline_add_from_behaviour(*, user: Any, behaviour: dict[str, Any] | None) -> Baseline:
+    """Turn a calibration session's aggregates into one baseline sample; nothing measured adds nothing."""
+    sample = sample_from_behaviour(behaviour)
+    if not sample:
+        baseline, _ = Baseline.objects.get_or_create(user=user)
+        return baseline
+    return baseline_add_sample(user=user, sample=sample)
+
+
+@transaction.atomic
+def baseline_reset(*, user: Any, actor: Any = None) -> Baseline | None:
+    """Clear a baseline so it is collected again from scratch (a proctor's decision, audited when an actor is given)."""
+    baseline = Baseline.objects.select_for_update().filter(user=user).first()
     if baseline is None:
         return None
-    baseline.features = {}
+    before = baseline.sample_count
+    baseline.features = {"reset_at": timezone.now().isoformat()}
     baseline.sample_count = 0
     for field in MEAN_FIELDS:
         setattr(baseline, field, None)
     baseline.save()
+    if actor is not None:
+        audit_record(actor=actor, action="baseline_reset", target=baseline, details={"samples_before": before})
     return baseline
+
+
+def baseline_status(baseline: Baseline | None) -> str:
+    """missing (no row), reset (cleared by a proctor, no sample since), collecting, or ready."""
+    if baseline is None:
+        return BaselineStatus.MISSING
+    if baseline.sample_count >= BASELINE_READY_SAMPLES:
+        return BaselineStatus.READY
+    if baseline.sample_count == 0 and "reset_at" in baseline.features:
+        return BaselineStatus.RESET
+    if baseline.sample_count == 0:
+        return BaselineStatus.MISSING
+    return BaselineStatus.COLLECTING
+
+
+def baseline_get(*, user: Any) -> Baseline | None:
+    """The user's baseline row, or None."""
+    return Baseline.objects.filter(user=user).first()
+
+
+def baseline_stats(baseline: Baseline | None) -> BaselineStats | None:
+    """The engine's view of a baseline row: None when it has no sample at all."""
+    if baseline is None or baseline.sample_count == 0:
+        return None
+    return BaselineStats(
+        typing_speed_wpm=baseline.typing_speed_wpm,
+        mouse_speed_pxs=baseline.mouse_speed_pxs,
+        avg_question_time_sec=baseline.avg_question_time_sec,
+        sample_count=baseline.sample_count,
+        ready=baseline.sample_count >= BASELINE_READY_SAMPLES,
+        ready_after=BASELINE_READY_SAMPLES,
+    )
+
+
+def baseline_stats_for(user: Any) -> BaselineStats | None:
+    """The user's baseline as the engine reads it, or None when there is none."""
+    return baseline_stats(baseline_get(user=user))

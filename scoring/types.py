@@ -1,0 +1,109 @@
+"""The risk engine's value types: frozen, plain, JSON-able. No Django here (an import contract checks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# The spec's five signals, in the order the formula lists them.
+SIGNAL_NAMES = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
+SENSITIVITIES = ("low", "medium", "high")
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """A session's measured behaviour, as the engine reads it (None: no events of that kind yet)."""
+
+    wpm: float | None = None
+    mouse_speed_pxs: float | None = None
+    avg_question_time_sec: float | None = None
+    tab_switches: int = 0
+    blur_seconds: float = 0.0
+    # Keystroke timing: not in the rule formula, read by the per-student anomaly detector.
+    key_hold_ms: float | None = None
+    key_latency_ms: float | None = None
+    typing_samples: int = 0
+    mouse_samples: int = 0
+    questions_answered: int = 0
+    focus_returns: int = 0
+    # copy/paste/cut/right_click/...: counted for review and the population model, never in the formula.
+    other_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineStats:
+    """The student's baseline means the rules compare against; `ready` once enough samples exist."""
+
+    typing_speed_wpm: float | None = None
+    mouse_speed_pxs: float | None = None
+    avg_question_time_sec: float | None = None
+    sample_count: int = 0
+    ready: bool = True
+    ready_after: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What the exam allows and what the student is exempted from."""
+
+    allow_tab_switch: bool = False
+    allow_copy_paste: bool = False
+    sensitivity: str = "medium"
+    exempt_signals: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One signal's contribution: its score in [0, 1], its weight, and why."""
+
+    name: str
+    score: float
+    weight: float
+    reason: str
+    # What the rule compared: the measured value, the baseline, the derived ratio (None when not computed).
+    value: float | None = None
+    base: float | None = None
+    ratio: float | None = None
+
+    @property
+    def weighted(self) -> float:
+        return round(self.score * self.weight, 6)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "weight": self.weight,
+            "weighted": self.weighted,
+            "reason": self.reason,
+            "value": self.value,
+            "base": self.base,
+            "ratio": self.ratio,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RiskScore:
+    """The spec formula's result with every component explained."""
+
+    risk_score: float
+    risk_level: str
+    integrity_score: int
+    components: tuple[Component, ...]
+    alert_threshold: float
+    reaches_threshold: bool
+
+    def component(self, name: str) -> Component:
+        for item in self.components:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "risk_score": self.risk_score,
+            "risk_level": self.risk_level,
+            "integrity_score": self.integrity_score,
+            "alert_threshold": self.alert_threshold,
+            "reaches_threshold": self.reaches_threshold,
+            "components": {item.name: item.as_dict() for item in self.components},
+        }
