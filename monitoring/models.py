@@ -67,3 +67,24 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_type} ({self.severity}) in session {self.session_id}"
+
+
+class Presence(models.Model):
+    """One open socket that has joined an exam. Lives in the database so every server process
+    sees every other's connections; rows of a dead process go stale and are ignored."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    server_id = models.CharField(max_length=64, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    exam = models.ForeignKey("exams.Exam", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey("exams.ExamSession", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=10)
+    connected_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "presence"
+        indexes = [models.Index(fields=["exam", "role", "last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.user_id} on exam {self.exam_id}"

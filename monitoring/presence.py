@@ -1,0 +1,110 @@
+"""Who is connected to which exam, shared by every server process through the database.
+
+Each process has a `SERVER_ID` and refreshes `last_seen_at` of all its rows on a heartbeat; rows
+whose process died stop being refreshed and drop out of every query after PRESENCE_TTL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from exams.models import ExamSession
+from monitoring.models import Presence
+
+SERVER_ID = uuid.uuid4().hex
+HEARTBEAT_SECONDS = 20
+# Three missed heartbeats and a row counts as gone.
+PRESENCE_TTL = timedelta(seconds=HEARTBEAT_SECONDS * 3)
+
+
+def _fresh(now=None):
+    return Presence.objects.filter(last_seen_at__gte=(now or timezone.now()) - PRESENCE_TTL)
+
+
+def presence_join(*, channel_name: str, user, exam, session, role: str) -> bool:
+    """Record that this socket joined the exam; True when the user was not already present there."""
+    now = timezone.now()
+    already = _fresh(now).filter(user=user, exam=exam).exclude(channel_name=channel_name).exists()
+    Presence.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={
+            "server_id": SERVER_ID,
+            "user": user,
+            "exam": exam,
+            "session": session,
+            "role": role,
+            "connected_at": now,
+            "last_seen_at": now,
+        },
+    )
+    return not already
+
+
+def presence_set_session(*, channel_name: str, session_id: int) -> None:
+    """Attach the session a student started after joining."""
+    Presence.objects.filter(channel_name=channel_name).update(session_id=session_id)
+
+
+def presence_leave(*, channel_name: str) -> list[tuple[int, int, str, bool]]:
+    """Forget this socket; returns (exam_id, user_id, role, user_left_entirely) for each row removed."""
+    rows = list(Presence.objects.filter(channel_name=channel_name).values_list("exam_id", "user_id", "role"))
+    Presence.objects.filter(channel_name=channel_name).delete()
+    now = timezone.now()
+    return [
+        (exam_id, user_id, role, not _fresh(now).filter(exam_id=exam_id, user_id=user_id).exists())
+        for exam_id, user_id, role in rows
+    ]
+
+
+def presence_heartbeat(*, server_id: str = SERVER_ID) -> int:
+    """Mark every row of this process as alive; returns how many."""
+    return Presence.objects.filter(server_id=server_id).update(last_seen_at=timezone.now())
+
+
+def presence_purge_stale() -> int:
+    """Delete rows whose process stopped refreshing them."""
+    deleted, _ = Presence.objects.filter(last_seen_at__lt=timezone.now() - PRESENCE_TTL).delete()
+    return deleted
+
+
+def active_students(*, exam_id: int) -> list[dict]:
+    """The students connected to the exam right now, highest live risk first."""
+    rows = (
+        _fresh()
+        .filter(exam_id=exam_id, role="student")
+        .values("user_id", "user__name", "user__email", "user__roll_number")
+        .annotate(connections=Count("id"), session_id=Max("session_id"), since=Max("connected_at"))
+    )
+    session_ids = [row["session_id"] for row in rows if row["session_id"]]
+    sessions = {
+        s["id"]: s
+        for s in ExamSession.objects.filter(id__in=session_ids).values(
+            "id", "status", "risk_score", "risk_level", "integrity_score", "flagged_incidents_count", "deadline_at"
+        )
+    }
+    students = []
+    for row in rows:
+        session = sessions.get(row["session_id"]) or {}
+        students.append(
+            {
+                "user_id": row["user_id"],
+                "name": row["user__name"],
+                "email": row["user__email"],
+                "roll_number": row["user__roll_number"],
+                "session_id": row["session_id"],
+                "status": session.get("status"),
+                "risk_score": session.get("risk_score", 0.0),
+                "risk_level": session.get("risk_level", "low"),
+                "integrity_score": session.get("integrity_score", 100),
+                "flagged_incidents_count": session.get("flagged_incidents_count", 0),
+                "deadline_at": session["deadline_at"].isoformat() if session.get("deadline_at") else None,
+                "connections": row["connections"],
+                "connected_since": row["since"].isoformat(),
+            }
+        )
+    students.sort(key=lambda s: (-s["risk_score"], s["name"]))
+    return students
