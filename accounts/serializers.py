@@ -59,3 +59,16 @@ class ProfileInputSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({key: ["This field cannot be changed here."] for key in sorted(unknown)})
         return attrs
+
+
+class StudentListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class AccommodationsSchemaSerializer(serializers.Serializer):
+    """Documents the body for OpenAPI; `accounts.accommodations.validate_accommodations` is the validator."""
+
+    extra_time_pct = serializers.IntegerField(min_value=0, max_value=400, required=False)
+    extra_minutes = serializers.IntegerField(min_value=0, max_value=1440, required=False)
+    exempt_signals = serializers.ListField(child=serializers.CharField(), required=False)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)

@@ -94,3 +94,20 @@ def audit_record(*, actor: User | None, action: str, target: Any, details: dict[
         target_id=str(target.pk),
         details=details or {},
     )
+
+
+@transaction.atomic
+def user_update_accommodations(*, student: User, by: User, accommodations: Any, partial: bool = False) -> User:
+    """A proctor sets (PUT) or merges into (PATCH) a student's accommodations; the change is audited."""
+    student = User.objects.select_for_update().get(pk=student.pk)
+    previous = dict(student.accommodations or {})
+    incoming = validate_accommodations(accommodations)
+    student.accommodations = validate_accommodations({**previous, **incoming} if partial else incoming)
+    student.save(update_fields=["accommodations", "updated_at"])
+    audit_record(
+        actor=by,
+        action="accommodations_update",
+        target=student,
+        details={"from": previous, "to": student.accommodations},
+    )
+    return student

@@ -61,6 +61,9 @@ class Exam(models.Model):
     class Meta:
         db_table = "exams"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="exams_duration_positive"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -80,6 +83,8 @@ class ExamSession(models.Model):
     answers_saved_at = models.DateTimeField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(null=True, blank=True)
+    # Per-question outcome and the points still waiting for a proctor (short answers); never sent to students.
+    grading = models.JSONField(default=dict, blank=True)
     is_late = models.BooleanField(default=False)
     auto_submitted = models.BooleanField(default=False)
     status = models.CharField(

@@ -1,0 +1,31 @@
+"""Reads of users for staff screens."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role, User
+
+# Larger ids cannot exist and would overflow the database's bigint.
+MAX_PK = 2**63 - 1
+
+
+def student_list(*, search: str | None = None) -> QuerySet[User]:
+    """Active students, optionally matching `search` in name, email or roll number (case-insensitive)."""
+    queryset = User.objects.filter(role=Role.STUDENT, is_active=True).order_by("name", "id")
+    if search:
+        queryset = queryset.filter(
+            Q(name__icontains=search) | Q(email__icontains=search) | Q(roll_number__icontains=search)
+        )
+    return queryset
+
+
+def student_get(*, user_id: object) -> User | None:
+    """The student with this id, or None (proctors and unknown ids alike)."""
+    try:
+        pk = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < pk <= MAX_PK:
+        return None
+    return User.objects.filter(pk=pk, role=Role.STUDENT).first()

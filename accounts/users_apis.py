@@ -1,0 +1,57 @@
+"""Staff endpoints over users: list students, set a student's accommodations. Proctors only."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.permissions import IsProctor
+from accounts.serializers import AccommodationsSchemaSerializer, StudentListQuerySerializer, UserOutputSerializer
+from exampulse.api import respond
+from exampulse.errors import NotFound
+
+
+class StudentNotFound(NotFound):
+    code = "user_not_found"
+    default_message = "Student not found."
+
+
+class UserListApi(APIView):
+    """GET /api/users/?search=: students, matched on name, email or roll number."""
+
+    permission_classes = [IsProctor]
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    @extend_schema(parameters=[StudentListQuerySerializer], responses={200: UserOutputSerializer(many=True)})
+    def get(self, request):
+        query = StudentListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        students = selectors.student_list(search=query.validated_data.get("search"))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(students, request, view=self)
+        return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
+
+
+class UserAccommodationsApi(APIView):
+    """PUT replaces a student's accommodations, PATCH merges into them; both audited."""
+
+    permission_classes = [IsProctor]
+
+    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: UserOutputSerializer})
+    def put(self, request, user_id):
+        return self._update(request, user_id, partial=False)
+
+    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: UserOutputSerializer})
+    def patch(self, request, user_id):
+        return self._update(request, user_id, partial=True)
+
+    def _update(self, request, user_id, *, partial: bool):
+        student = selectors.student_get(user_id=user_id)
+        if student is None:
+            raise StudentNotFound()
+        student = services.user_update_accommodations(
+            student=student, by=request.user, accommodations=request.data, partial=partial
+        )
+        return respond({"user": UserOutputSerializer(student).data}, message="Accommodations updated.")

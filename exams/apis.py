@@ -1,0 +1,239 @@
+"""Exam and session endpoints. Thin: parse, call one service or selector, reply.
+
+Identity and role come from `request.user` only; a body's `user_id` or `role` is ignored.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from accounts.permissions import IsProctor, IsStudent
+from exampulse.api import respond
+from exams import selectors, services
+from exams.exceptions import SessionNotStarted
+from exams.serializers import (
+    AnswersInputSerializer,
+    ExamInputSerializer,
+    ExamListQuerySerializer,
+    ExamProctorOutputSerializer,
+    ExamStudentOutputSerializer,
+    ReviewInputSerializer,
+    SessionListQuerySerializer,
+    SessionProctorDetailSerializer,
+    SessionProctorOutputSerializer,
+    SessionStudentDetailSerializer,
+    SessionStudentOutputSerializer,
+    SubmitInputSerializer,
+    TerminateInputSerializer,
+    exam_output,
+    session_output,
+)
+
+
+class _Paginated(APIView):
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    def paginate(self, queryset, render):
+        """Page the queryset with the project's envelope pagination, rendering each row."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response([render(item) for item in page])
+
+
+class ExamListCreateApi(_Paginated):
+    """GET: exams the user may take (proctors: all, `?status=`). POST: create one (proctors)."""
+
+    def get_permissions(self):
+        return [IsProctor()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    @extend_schema(
+        parameters=[ExamListQuerySerializer],
+        responses={200: ExamStudentOutputSerializer(many=True)},
+        description="Students: the active exams, without answers. Proctors: every exam, with answers.",
+    )
+    def get(self, request):
+        query = ExamListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        exams = selectors.exam_list(user=request.user, status=query.validated_data.get("status"))
+        return self.paginate(exams, lambda exam: exam_output(exam, user=request.user))
+
+    @extend_schema(request=ExamInputSerializer, responses={201: ExamProctorOutputSerializer})
+    def post(self, request):
+        serializer = ExamInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        exam = services.exam_create(by=request.user, data=serializer.validated_data)
+        return respond(
+            ExamProctorOutputSerializer(exam).data, message="Exam created.", status_code=status.HTTP_201_CREATED
+        )
+
+
+class ExamDetailApi(APIView):
+    """GET one exam (students: answer-free); PUT/PATCH/DELETE (proctors)."""
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method in ("GET", "HEAD", "OPTIONS") else [IsProctor()]
+
+    @extend_schema(responses={200: ExamStudentOutputSerializer})
+    def get(self, request, exam_id):
+        exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
+        return respond(exam_output(exam, user=request.user))
+
+    @extend_schema(request=ExamInputSerializer, responses={200: ExamProctorOutputSerializer})
+    def put(self, request, exam_id):
+        return self._update(request, exam_id, partial=False)
+
+    @extend_schema(request=ExamInputSerializer, responses={200: ExamProctorOutputSerializer})
+    def patch(self, request, exam_id):
+        return self._update(request, exam_id, partial=True)
+
+    def _update(self, request, exam_id, *, partial: bool):
+        exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
+        serializer = ExamInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        exam = services.exam_update(exam=exam, by=request.user, data=serializer.validated_data)
+        return respond(ExamProctorOutputSerializer(exam).data, message="Exam updated.")
+
+    @extend_schema(responses={200: None})
+    def delete(self, request, exam_id):
+        exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
+        services.exam_delete(exam=exam, by=request.user)
+        return respond(None, message="Exam deleted.")
+
+
+class SessionStartApi(APIView):
+    """Start the exam, or get back the open session (idempotent). Students only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: SessionStudentDetailSerializer, 201: SessionStudentDetailSerializer})
+    def post(self, request, exam_id):
+        exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
+        # Only decides 201 vs 200 and the message; the service itself is race-safe.
+        resumed = selectors.session_open_for(exam=exam, user=request.user) is not None
+        session = services.session_start(exam=exam, user=request.user)
+        return respond(
+            SessionStudentDetailSerializer(session).data,
+            message="Exam already in progress: continuing the same session." if resumed else "Exam started.",
+            status_code=status.HTTP_200_OK if resumed else status.HTTP_201_CREATED,
+        )
+
+
+class SessionSubmitApi(APIView):
+    """Submit the student's attempt with `{answers, time_taken}`; a repeat returns the same result."""
+
+    permission_classes = [IsStudent]
+
+    @extend_schema(request=SubmitInputSerializer, responses={200: SessionStudentOutputSerializer})
+    def post(self, request, exam_id):
+        serializer = SubmitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
+        session = selectors.session_latest_for(exam=exam, user=request.user)
+        if session is None:
+            raise SessionNotStarted()
+        was_open = session.is_open
+        session = services.session_submit(
+            session=session,
+            answers=serializer.validated_data.get("answers"),
+            client_time_taken=serializer.validated_data.get("time_taken"),
+        )
+        message = "Exam submitted." if was_open else "This exam was already submitted; here is the result."
+        return respond(SessionStudentOutputSerializer(session).data, message=message)
+
+
+class SessionListApi(_Paginated):
+    """A student's own sessions; proctors: all, filterable and ordered by risk by default."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[SessionListQuerySerializer],
+        responses={200: SessionProctorOutputSerializer(many=True)},
+        description="Proctors: filter by exam, user, status, review_status, risk_level; "
+        "ordering risk (default) | -risk_score | risk_score | -started_at | started_at.",
+    )
+    def get(self, request):
+        query = SessionListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        sessions = selectors.session_list(
+            user=request.user,
+            exam_id=params.get("exam"),
+            user_id=params.get("user"),
+            status=params.get("status"),
+            review_status=params.get("review_status"),
+            risk_level=params.get("risk_level"),
+            ordering=params.get("ordering"),
+        )
+        return self.paginate(sessions, lambda session: session_output(session, user=request.user))
+
+
+class SessionDetailApi(APIView):
+    """One session: a student's own (answer-free questions), or any for proctors with events and alerts."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("session_id", int, OpenApiParameter.PATH)],
+        responses={200: SessionProctorDetailSerializer},
+    )
+    def get(self, request, session_id):
+        session = selectors.session_get_for_user(session_id=session_id, user=request.user)
+        return respond(session_output(session, user=request.user, detail=True))
+
+
+class SessionAnswersApi(APIView):
+    """Autosave: PUT replaces the saved answers, PATCH merges into them. The student's own open session."""
+
+    permission_classes = [IsStudent]
+
+    @extend_schema(request=AnswersInputSerializer, responses={200: SessionStudentOutputSerializer})
+    def put(self, request, session_id):
+        return self._save(request, session_id, replace=True)
+
+    @extend_schema(request=AnswersInputSerializer, responses={200: SessionStudentOutputSerializer})
+    def patch(self, request, session_id):
+        return self._save(request, session_id, replace=False)
+
+    def _save(self, request, session_id, *, replace: bool):
+        serializer = AnswersInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = selectors.session_get_for_user(session_id=session_id, user=request.user)
+        session = services.session_save_answers(
+            session=session, answers=serializer.validated_data["answers"], replace=replace
+        )
+        return respond(SessionStudentOutputSerializer(session).data, message="Answers saved.")
+
+
+class SessionReviewApi(APIView):
+    """Proctors set `review_status` with a note; the change is audited."""
+
+    permission_classes = [IsProctor]
+
+    @extend_schema(request=ReviewInputSerializer, responses={200: SessionProctorOutputSerializer})
+    def post(self, request, session_id):
+        serializer = ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = selectors.session_get_for_user(session_id=session_id, user=request.user)
+        session = services.session_review(session=session, by=request.user, **serializer.validated_data)
+        return respond(SessionProctorOutputSerializer(session).data, message="Review recorded.")
+
+
+class SessionTerminateApi(APIView):
+    """Proctors end an open session with a reason: it ends flagged; the action is audited."""
+
+    permission_classes = [IsProctor]
+
+    @extend_schema(request=TerminateInputSerializer, responses={200: SessionProctorOutputSerializer})
+    def post(self, request, session_id):
+        serializer = TerminateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = selectors.session_get_for_user(session_id=session_id, user=request.user)
+        session = services.session_terminate(
+            session=session, by=request.user, reason=serializer.validated_data["reason"]
+        )
+        return respond(SessionProctorOutputSerializer(session).data, message="Session terminated.")

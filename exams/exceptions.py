@@ -1,0 +1,57 @@
+"""Domain errors of exams and sessions: a stable `code` for clients, a message a person can act on."""
+
+from __future__ import annotations
+
+from exampulse.errors import Conflict, DomainError, NotFound
+
+
+class ExamNotFound(NotFound):
+    code = "exam_not_found"
+    default_message = "Exam not found."
+
+
+class SessionNotFound(NotFound):
+    code = "session_not_found"
+    default_message = "Exam session not found."
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    default_message = "Student not found."
+
+
+class ExamNotOpen(Conflict):
+    code = "exam_not_open"
+    default_message = "This exam is not open for taking."
+
+
+class ExamNotAllowed(DomainError):
+    status_code = 403
+    code = "exam_not_allowed"
+    default_message = "Only students can take exams."
+
+
+class SessionNotStarted(Conflict):
+    code = "session_not_started"
+    default_message = "You have not started this exam. Start it first."
+
+
+class SessionNotActive(Conflict):
+    code = "session_not_active"
+    default_message = "This exam session has ended; it can no longer be changed."
+
+
+class SessionAlreadySubmitted(Conflict):
+    code = "session_already_submitted"
+    default_message = "You have already completed this exam; an exam can be taken once."
+
+
+class ExamHasSessions(Conflict):
+    code = "exam_has_sessions"
+    default_message = "Students have already taken this exam."
+
+
+class InvalidAnswers(DomainError):
+    status_code = 400
+    code = "invalid_answers"
+    default_message = "The answers do not match this exam's questions."

@@ -1,0 +1,194 @@
+"""The exam questions schema, validated in one place, plus grading and the student-safe view.
+
+`Exam.questions` is a JSON list; each question is an object:
+
+    {"id": "q1",                      # unique in the exam; a string (integers are turned into strings)
+     "text": "2 + 2 = ?",             # required, at most 5,000 characters
+     "type": "mcq",                   # mcq (one choice) | multi (several choices) | short (free text)
+     "options": ["3", "4", "5"],      # mcq/multi: 2-20 distinct strings; short: omitted or []
+     "answer": "4",                   # mcq: one of the options; multi: a non-empty list of options;
+                                      # short: optional reference text for the proctor, never graded
+     "points": 1}                     # optional, default 1; a number > 0 and <= 1000
+
+A student's answers are a JSON object keyed by question id: mcq → one option string, multi → a
+list of option strings, short → text; `null` means unanswered. mcq and multi are graded by the
+server (multi: all or nothing, order ignored); short answers wait for a proctor.
+`answer` never leaves the server in anything a student receives (see `student_view`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+QUESTION_TYPES = ("mcq", "multi", "short")
+GRADED_TYPES = ("mcq", "multi")
+ALLOWED_KEYS = {"id", "text", "type", "options", "answer", "points"}
+MAX_QUESTIONS = 500
+MAX_ID_LENGTH = 64
+MAX_TEXT_LENGTH = 5000
+MAX_OPTIONS = 20
+MAX_OPTION_LENGTH = 1000
+MAX_POINTS = 1000
+MAX_SHORT_ANSWER_LENGTH = 20000
+# The keys a student may see; `answer` is deliberately absent.
+STUDENT_KEYS = ("id", "text", "type", "options", "points")
+
+
+def _fail(index: int, message: str) -> ValidationError:
+    return ValidationError({"questions": [f"Question {index + 1}: {message}"]})
+
+
+def _question_id(raw: Any, index: int) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise _fail(index, "id must be a string or an integer.")
+    qid = str(raw).strip()
+    if not qid or len(qid) > MAX_ID_LENGTH:
+        raise _fail(index, f"id must be 1 to {MAX_ID_LENGTH} characters.")
+    return qid
+
+
+def _points(raw: Any, index: int) -> float | int:
+    if raw is None:
+        return 1
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw:  # raw != raw: NaN
+        raise _fail(index, "points must be a number.")
+    if not 0 < raw <= MAX_POINTS:
+        raise _fail(index, f"points must be greater than 0 and at most {MAX_POINTS}.")
+    return raw
+
+
+def _options(raw: Any, qtype: str, index: int) -> list[str]:
+    if qtype == "short":
+        if raw not in (None, []):
+            raise _fail(index, "a short question has no options.")
+        return []
+    if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_OPTIONS:
+        raise _fail(index, f"options must be a list of 2 to {MAX_OPTIONS} choices.")
+    if not all(isinstance(o, str) and o.strip() != "" and len(o) <= MAX_OPTION_LENGTH for o in raw):
+        raise _fail(index, f"each option must be non-empty text of at most {MAX_OPTION_LENGTH} characters.")
+    if len(set(raw)) != len(raw):
+        raise _fail(index, "options must be distinct.")
+    return list(raw)
+
+
+def _answer(raw: Any, qtype: str, options: list[str], index: int) -> Any:
+    if qtype == "mcq":
+        if not isinstance(raw, str) or raw not in options:
+            raise _fail(index, "answer of an mcq question must be one of its options.")
+        return raw
+    if qtype == "multi":
+        if not isinstance(raw, list) or not raw or not all(isinstance(a, str) and a in options for a in raw):
+            raise _fail(index, "answer of a multi question must be a non-empty list of its options.")
+        return sorted(set(raw))
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or len(raw) > MAX_TEXT_LENGTH:
+        raise _fail(index, f"answer of a short question must be text of at most {MAX_TEXT_LENGTH} characters.")
+    return raw
+
+
+def validate_questions(value: Any) -> list[dict[str, Any]]:
+    """Return the normalised questions list or raise ValidationError naming the bad question."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationError({"questions": ["questions must be a list of question objects."]})
+    if len(value) > MAX_QUESTIONS:
+        raise ValidationError({"questions": [f"An exam has at most {MAX_QUESTIONS} questions."]})
+    clean: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, question in enumerate(value):
+        if not isinstance(question, dict):
+            raise _fail(index, "must be an object.")
+        unknown = set(question) - ALLOWED_KEYS
+        if unknown:
+            raise _fail(index, f"unknown keys {', '.join(sorted(map(str, unknown)))}.")
+        qid = _question_id(question.get("id"), index)
+        if qid in seen:
+            raise _fail(index, f"id {qid!r} is used twice.")
+        seen.add(qid)
+        text = question.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_LENGTH:
+            raise _fail(index, f"text must be non-empty text of at most {MAX_TEXT_LENGTH} characters.")
+        qtype = question.get("type")
+        if qtype not in QUESTION_TYPES:
+            raise _fail(index, f"type must be one of {', '.join(QUESTION_TYPES)}.")
+        options = _options(question.get("options"), qtype, index)
+        clean.append(
+            {
+                "id": qid,
+                "text": text,
+                "type": qtype,
+                "options": options,
+                "answer": _answer(question.get("answer"), qtype, options, index),
+                "points": _points(question.get("points"), index),
+            }
+        )
+    return clean
+
+
+def student_view(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions as a student may see them: every key but the answer."""
+    return [{key: q.get(key) for key in STUDENT_KEYS} for q in questions]
+
+
+def validate_answers(value: Any, questions: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check a student's answers against the questions; return (clean answers, errors by question id)."""
+    if not isinstance(value, dict):
+        return {}, {"answers": "answers must be an object keyed by question id."}
+    by_id = {q["id"]: q for q in questions}
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for qid, given in value.items():
+        question = by_id.get(str(qid))
+        if question is None:
+            errors[str(qid)[:MAX_ID_LENGTH]] = "no such question in this exam."
+            continue
+        if given is None:
+            clean[question["id"]] = None
+            continue
+        if question["type"] == "mcq":
+            if not isinstance(given, str) or given not in question["options"]:
+                errors[question["id"]] = "choose one of the question's options."
+                continue
+        elif question["type"] == "multi":
+            if not isinstance(given, list) or not all(isinstance(g, str) and g in question["options"] for g in given):
+                errors[question["id"]] = "give a list of the question's options."
+                continue
+            given = sorted(set(given))
+        elif not isinstance(given, str) or len(given) > MAX_SHORT_ANSWER_LENGTH:
+            errors[question["id"]] = f"give text of at most {MAX_SHORT_ANSWER_LENGTH} characters."
+            continue
+        clean[question["id"]] = given
+    return clean, errors
+
+
+def grade(questions: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
+    """Grade mcq and multi questions (multi all-or-nothing); short ones are left for a proctor."""
+    score: float = 0
+    max_score: float = 0
+    pending_points: float = 0
+    per_question: dict[str, dict[str, Any]] = {}
+    for question in questions:
+        points = question.get("points", 1)
+        max_score += points
+        given = answers.get(question["id"])
+        if question["type"] not in GRADED_TYPES:
+            pending_points += points
+            per_question[question["id"]] = {"correct": None, "awarded": None, "points": points}
+            continue
+        if question["type"] == "mcq":
+            correct = given == question["answer"]
+        else:
+            correct = isinstance(given, list) and sorted(set(given)) == sorted(set(question["answer"]))
+        awarded = points if correct else 0
+        score += awarded
+        per_question[question["id"]] = {"correct": correct, "awarded": awarded, "points": points}
+    return {
+        "score": score,
+        "max_score": max_score,
+        "pending_manual_points": pending_points,
+        "per_question": per_question,
+    }

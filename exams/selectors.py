@@ -1,0 +1,133 @@
+"""Reads of exams and sessions, scoped to who is asking. Reads of open sessions apply lazy expiry first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from exams import services
+from exams.exceptions import ExamNotFound, SessionNotFound
+from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
+
+# Larger ids cannot exist and would overflow the database's bigint.
+MAX_PK = 2**63 - 1
+SESSION_ORDERINGS = {
+    "risk": ("-risk_score", "-started_at", "-id"),
+    "-risk_score": ("-risk_score", "-started_at", "-id"),
+    "risk_score": ("risk_score", "-started_at", "-id"),
+    "-started_at": ("-started_at", "-id"),
+    "started_at": ("started_at", "id"),
+}
+
+
+def _as_pk(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk <= MAX_PK else None
+
+
+def _is_user(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def exam_queryset_for(*, user: Any) -> QuerySet[Exam]:
+    """Exams the user may open: proctors all; students active exams and exams they have taken."""
+    if not _is_user(user):
+        return Exam.objects.none()
+    if user.is_proctor:
+        return Exam.objects.all()
+    taken = ExamSession.objects.filter(user=user).values("exam_id")
+    return Exam.objects.filter(Q(status=ExamStatus.ACTIVE) | Q(pk__in=taken))
+
+
+def exam_list(*, user: Any, status: str | None = None) -> QuerySet[Exam]:
+    """Exams to list: proctors all (optionally by status); students only the active exams they may take."""
+    if not _is_user(user):
+        return Exam.objects.none()
+    if user.is_proctor:
+        queryset = Exam.objects.select_related("created_by")
+        return queryset.filter(status=status) if status else queryset
+    return Exam.objects.filter(status=ExamStatus.ACTIVE)
+
+
+def exam_get_for_user(*, exam_id: Any, user: Any) -> Exam:
+    """The exam if it exists and the user may see it; ExamNotFound otherwise (never 403: no probing)."""
+    pk = _as_pk(exam_id)
+    exam = exam_queryset_for(user=user).filter(pk=pk).first() if pk else None
+    if exam is None:
+        raise ExamNotFound()
+    return exam
+
+
+def session_get_for_user(*, session_id: Any, user: Any, at: datetime | None = None) -> ExamSession:
+    """The session (lazily expired if due): students only their own, proctors any; SessionNotFound otherwise."""
+    pk = _as_pk(session_id)
+    session = None
+    if pk and _is_user(user):
+        queryset = ExamSession.objects.select_related("exam", "user")
+        if not user.is_proctor:
+            queryset = queryset.filter(user=user)
+        session = queryset.filter(pk=pk).first()
+    if session is None:
+        raise SessionNotFound()
+    return services.session_expire_if_due(session=session, at=at)
+
+
+def session_open_for(*, exam: Exam, user: Any, at: datetime | None = None) -> ExamSession | None:
+    """The user's open session of the exam after lazy expiry, or None."""
+    if not _is_user(user):
+        return None
+    session = ExamSession.objects.filter(exam=exam, user=user, status=SessionStatus.IN_PROGRESS).first()
+    if session is None:
+        return None
+    session = services.session_expire_if_due(session=session, at=at)
+    return session if session.is_open else None
+
+
+def session_latest_for(*, exam: Exam, user: Any, at: datetime | None = None) -> ExamSession | None:
+    """The user's newest session of the exam (open or finished) after lazy expiry, or None."""
+    if not _is_user(user):
+        return None
+    session = ExamSession.objects.filter(exam=exam, user=user).order_by("-started_at", "-id").first()
+    return services.session_expire_if_due(session=session, at=at) if session else None
+
+
+def session_list(
+    *,
+    user: Any,
+    exam_id: int | None = None,
+    status: str | None = None,
+    review_status: str | None = None,
+    risk_level: str | None = None,
+    user_id: int | None = None,
+    ordering: str | None = None,
+    at: datetime | None = None,
+) -> QuerySet[ExamSession]:
+    """Sessions to list, overdue ones closed first: a student's own; for proctors all, filtered and ordered."""
+    if not _is_user(user):
+        return ExamSession.objects.none()
+    at = at or timezone.now()
+    queryset = ExamSession.objects.select_related("exam", "user")
+    if not user.is_proctor:
+        queryset = queryset.filter(user=user)
+    elif user_id:
+        queryset = queryset.filter(user_id=user_id)
+    if exam_id:
+        queryset = queryset.filter(exam_id=exam_id)
+    # What is read must be current: close the overdue sessions in scope before listing them.
+    services.sessions_close_expired(at=at, queryset=queryset)
+    if status:
+        queryset = queryset.filter(status=status)
+    if review_status:
+        queryset = queryset.filter(review_status=review_status)
+    if risk_level:
+        queryset = queryset.filter(risk_level=risk_level)
+    default = "risk" if user.is_proctor else "-started_at"
+    return queryset.order_by(*SESSION_ORDERINGS[ordering or default])

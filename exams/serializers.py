@@ -1,0 +1,294 @@
+"""Input and output shapes of the exam API. Student outputs never carry an answer key.
+
+Students get `ExamStudentOutputSerializer` / `SessionStudentOutputSerializer`, whose questions
+pass through `questions.student_view`; proctors get the full shapes.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from rest_framework import serializers
+
+from exams import questions as question_rules
+from exams.models import Exam, ExamSession, ExamStatus, ReviewStatus, RiskLevel, Sensitivity, SessionStatus
+from exams.selectors import MAX_PK, SESSION_ORDERINGS
+
+MAX_DURATION_MINUTES = 24 * 60
+MAX_LONG_TEXT = 20000
+MAX_NOTE = 2000
+MAX_EVENTS_IN_DETAIL = 1000
+
+
+# --- exams: input --------------------------------------------------------------------------------
+
+
+class ExamInputSerializer(serializers.Serializer):
+    """Create (all required fields) or, with partial=True, patch an exam."""
+
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=MAX_LONG_TEXT, required=False, allow_blank=True)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES)
+    scheduled_date = serializers.DateTimeField(required=False, allow_null=True)
+    instructions = serializers.CharField(max_length=MAX_LONG_TEXT, required=False, allow_blank=True)
+    monitoring_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False)
+    allow_tab_switch = serializers.BooleanField(required=False)
+    allow_copy_paste = serializers.BooleanField(required=False)
+    questions = serializers.JSONField(required=False)
+    status = serializers.ChoiceField(choices=ExamStatus.choices, required=False)
+    is_calibration = serializers.BooleanField(required=False)
+
+    def validate_questions(self, value):
+        try:
+            return question_rules.validate_questions(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict.get("questions", exc.messages)) from exc
+
+
+class ExamListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ExamStatus.choices, required=False)
+
+
+# --- exams: output --------------------------------------------------------------------------------
+
+
+class _ExamBaseOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Exam
+        fields = (
+            "id",
+            "name",
+            "description",
+            "duration_minutes",
+            "total_questions",
+            "scheduled_date",
+            "instructions",
+            "monitoring_sensitivity",
+            "allow_tab_switch",
+            "allow_copy_paste",
+            "status",
+            "is_calibration",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class ExamStudentOutputSerializer(_ExamBaseOutputSerializer):
+    """What a student sees of an exam: the questions without their answers."""
+
+    questions = serializers.SerializerMethodField()
+
+    class Meta(_ExamBaseOutputSerializer.Meta):
+        fields = (*_ExamBaseOutputSerializer.Meta.fields, "questions")
+        read_only_fields = fields
+
+    def get_questions(self, exam) -> list[dict]:
+        return question_rules.student_view(exam.questions)
+
+
+class ExamProctorOutputSerializer(_ExamBaseOutputSerializer):
+    """The whole exam, answer key included: proctors only."""
+
+    created_by = serializers.SerializerMethodField()
+
+    class Meta(_ExamBaseOutputSerializer.Meta):
+        fields = (*_ExamBaseOutputSerializer.Meta.fields, "questions", "created_by")
+        read_only_fields = fields
+
+    def get_created_by(self, exam) -> dict | None:
+        user = exam.created_by
+        return {"id": user.pk, "name": user.name, "email": user.email} if user else None
+
+
+def exam_output(exam: Exam, *, user) -> dict:
+    """Serialize an exam for this user: full for proctors, answer-free for everyone else."""
+    serializer = ExamProctorOutputSerializer if getattr(user, "is_proctor", False) else ExamStudentOutputSerializer
+    return serializer(exam).data
+
+
+# --- sessions: input -------------------------------------------------------------------------------
+
+
+class AnswersInputSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=serializers.JSONField(allow_null=True), allow_empty=True)
+
+
+class SubmitInputSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False, allow_null=True)
+    # Accepted under both names: the spec says time_taken; the stored field is in seconds.
+    time_taken = serializers.IntegerField(min_value=0, max_value=10**7, required=False, allow_null=True)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    review_status = serializers.ChoiceField(choices=ReviewStatus.choices)
+    note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
+
+
+class TerminateInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_NOTE)
+
+
+class SessionListQuerySerializer(serializers.Serializer):
+    exam = serializers.IntegerField(min_value=1, max_value=MAX_PK, required=False)
+    user = serializers.IntegerField(min_value=1, max_value=MAX_PK, required=False)
+    status = serializers.ChoiceField(choices=SessionStatus.choices, required=False)
+    review_status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    ordering = serializers.ChoiceField(choices=sorted(SESSION_ORDERINGS), required=False)
+
+
+# --- sessions: output ------------------------------------------------------------------------------
+
+_STUDENT_SESSION_FIELDS = (
+    "id",
+    "exam",
+    "status",
+    "started_at",
+    "deadline_at",
+    "remaining_seconds",
+    "submitted_at",
+    "time_taken_seconds",
+    "answers",
+    "answers_saved_at",
+    "score",
+    "max_score",
+    "pending_manual_points",
+    "is_late",
+    "auto_submitted",
+    "risk_score",
+    "integrity_score",
+    "risk_level",
+)
+
+
+class _SessionBaseOutputSerializer(serializers.ModelSerializer):
+    exam = serializers.SerializerMethodField()
+    remaining_seconds = serializers.SerializerMethodField()
+    pending_manual_points = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExamSession
+        fields = _STUDENT_SESSION_FIELDS
+        read_only_fields = fields
+
+    def get_exam(self, session) -> dict:
+        exam = session.exam
+        return {"id": exam.pk, "name": exam.name, "duration_minutes": exam.duration_minutes, "status": exam.status}
+
+    def get_remaining_seconds(self, session) -> int:
+        if not session.is_open:
+            return 0
+        at = self.context.get("at") or timezone.now()
+        return max(0, int((session.deadline_at - at).total_seconds()))
+
+    def get_pending_manual_points(self, session):
+        return (session.grading or {}).get("pending_manual_points")
+
+
+class SessionStudentOutputSerializer(_SessionBaseOutputSerializer):
+    """A student's own session: timing, their answers and score; no key, no per-question verdicts."""
+
+
+class SessionStudentDetailSerializer(SessionStudentOutputSerializer):
+    """The student's session with the exam's answer-free questions, so a reconnecting client can resume."""
+
+    def get_exam(self, session) -> dict:
+        return ExamStudentOutputSerializer(session.exam).data
+
+
+class SessionProctorOutputSerializer(_SessionBaseOutputSerializer):
+    user = serializers.SerializerMethodField()
+
+    class Meta(_SessionBaseOutputSerializer.Meta):
+        fields = (
+            *_STUDENT_SESSION_FIELDS,
+            "user",
+            "client_time_taken_seconds",
+            "grading",
+            "risk_components",
+            "anomaly_score",
+            "flagged_incidents_count",
+            "open_high_alerts",
+            "termination_reason",
+            "terminated_by",
+            "review_status",
+            "review_note",
+            "reviewed_by",
+            "reviewed_at",
+            "last_event_at",
+        )
+        read_only_fields = fields
+
+    def get_user(self, session) -> dict:
+        user = session.user
+        return {"id": user.pk, "name": user.name, "email": user.email, "roll_number": user.roll_number}
+
+
+def _event(event) -> dict:
+    return {
+        "id": event.pk,
+        "event_type": event.event_type,
+        "event_data": event.event_data,
+        "timestamp": serializers.DateTimeField().to_representation(event.timestamp),
+        "severity": event.severity,
+        "client_event_id": event.client_event_id,
+        "is_technical": event.is_technical,
+        "risk_score_after": event.risk_score_after,
+    }
+
+
+def _alert(alert) -> dict:
+    stamp = serializers.DateTimeField().to_representation
+    return {
+        "id": alert.pk,
+        "alert_type": alert.alert_type,
+        "message": alert.message,
+        "risk_score": alert.risk_score,
+        "risk_level": alert.risk_level,
+        "severity": alert.severity,
+        "components": alert.components,
+        "resolved": alert.resolved,
+        "resolved_by": alert.resolved_by_id,
+        "resolved_at": stamp(alert.resolved_at) if alert.resolved_at else None,
+        "resolution_note": alert.resolution_note,
+        "created_at": stamp(alert.created_at),
+    }
+
+
+class SessionProctorDetailSerializer(SessionProctorOutputSerializer):
+    """Everything a reviewer needs: the session, its behaviour, the events timeline and the alerts.
+
+    Events and alerts are read through the reverse relations so exams never imports monitoring.
+    """
+
+    events = serializers.SerializerMethodField()
+    events_total = serializers.SerializerMethodField()
+    alerts = serializers.SerializerMethodField()
+
+    class Meta(SessionProctorOutputSerializer.Meta):
+        fields = (*SessionProctorOutputSerializer.Meta.fields, "behaviour", "events_total", "events", "alerts")
+        read_only_fields = fields
+
+    def get_exam(self, session) -> dict:
+        return ExamProctorOutputSerializer(session.exam).data
+
+    def get_events_total(self, session) -> int:
+        return session.events.count()
+
+    def get_events(self, session) -> list[dict]:
+        # The newest MAX_EVENTS_IN_DETAIL events, oldest first: a timeline that cannot grow without bound.
+        latest = list(session.events.order_by("-timestamp", "-id")[:MAX_EVENTS_IN_DETAIL])
+        return [_event(event) for event in reversed(latest)]
+
+    def get_alerts(self, session) -> list[dict]:
+        return [_alert(alert) for alert in session.alerts.order_by("-created_at", "-id")]
+
+
+def session_output(session: ExamSession, *, user, detail: bool = False) -> dict:
+    """Serialize a session for this user: proctors see review data, students only their own safe view."""
+    if getattr(user, "is_proctor", False):
+        serializer = SessionProctorDetailSerializer if detail else SessionProctorOutputSerializer
+    else:
+        serializer = SessionStudentDetailSerializer if detail else SessionStudentOutputSerializer
+    return serializer(session).data

@@ -1,0 +1,334 @@
+"""Every state change of an exam or an exam session goes through one of these functions.
+
+Session rules (DESIGN.md): a student has one attempt per exam; the deadline is fixed at start;
+an open session past `deadline_at + GRACE` is closed with what was saved (lazily on read and by
+`manage.py close_expired_sessions`); a finished session never reopens; a session that ends with
+an unresolved high-risk alert, or is terminated by a proctor, ends `flagged`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import audit_record
+from exampulse.errors import DomainError, Forbidden
+from exams import questions as question_rules
+from exams.exceptions import (
+    ExamHasSessions,
+    ExamNotAllowed,
+    ExamNotOpen,
+    InvalidAnswers,
+    SessionAlreadySubmitted,
+    SessionNotActive,
+)
+from exams.models import Exam, ExamSession, ExamStatus, ReviewStatus, SessionStatus
+from exams.signals import session_submitted, session_terminated
+from scoring import services as scoring_services
+
+# A submission this long after the deadline is still on time: network and clock slack.
+GRACE = timedelta(seconds=60)
+EXAM_FIELDS = (
+    "name",
+    "description",
+    "duration_minutes",
+    "scheduled_date",
+    "instructions",
+    "monitoring_sensitivity",
+    "allow_tab_switch",
+    "allow_copy_paste",
+    "questions",
+    "status",
+    "is_calibration",
+)
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or timezone.now()
+
+
+# --- exams -------------------------------------------------------------------------------
+
+
+def exam_is_open(*, exam: Exam, at: datetime | None = None) -> bool:
+    """An exam can be started while it is active and its scheduled date (if any) has come."""
+    at = _now(at)
+    return exam.status == ExamStatus.ACTIVE and (exam.scheduled_date is None or exam.scheduled_date <= at)
+
+
+@transaction.atomic
+def exam_create(*, by: User, data: dict[str, Any]) -> Exam:
+    """Create an exam from validated data; total_questions follows the questions list."""
+    fields = {key: data[key] for key in EXAM_FIELDS if key in data}
+    fields["questions"] = question_rules.validate_questions(fields.get("questions", []))
+    exam = Exam(created_by=by, total_questions=len(fields["questions"]), **fields)
+    exam.full_clean()
+    exam.save()
+    return exam
+
+
+@transaction.atomic
+def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
+    """Change an exam; its questions are frozen once any student has started it (grading stays fair)."""
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    changed = [key for key in EXAM_FIELDS if key in data]
+    if "questions" in data:
+        new_questions = question_rules.validate_questions(data["questions"])
+        if new_questions != exam.questions and exam.sessions.exists():
+            raise ExamHasSessions("Questions cannot change once students have started the exam.")
+        data = {**data, "questions": new_questions}
+        exam.total_questions = len(new_questions)
+        changed.append("total_questions")
+    for key in changed:
+        if key != "total_questions":
+            setattr(exam, key, data[key])
+    if changed:
+        exam.full_clean()
+        exam.save(update_fields=[*changed, "updated_at"])
+    return exam
+
+
+@transaction.atomic
+def exam_delete(*, exam: Exam, by: User) -> None:
+    """Delete an exam nobody has taken; taken exams keep their evidence (set them completed instead)."""
+    if exam.sessions.exists():
+        raise ExamHasSessions("Students have taken this exam; set its status to completed instead of deleting it.")
+    audit_record(actor=by, action="exam_delete", target=exam, details={"name": exam.name})
+    exam.delete()
+
+
+# --- sessions: timing ----------------------------------------------------------------------
+
+
+def session_deadline(*, exam: Exam, user: User, started_at: datetime) -> datetime:
+    """started_at + duration + extra_time_pct of the duration + extra_minutes (both add when both are set)."""
+    accommodations = user.accommodations or {}
+    base = timedelta(minutes=exam.duration_minutes)
+    extra = base * (accommodations.get("extra_time_pct", 0) / 100) + timedelta(
+        minutes=accommodations.get("extra_minutes", 0)
+    )
+    return started_at + base + extra
+
+
+def _is_due(session: ExamSession, at: datetime) -> bool:
+    return session.is_open and at > session.deadline_at + GRACE
+
+
+# --- sessions: start -------------------------------------------------------------------------
+
+
+def session_start(*, exam: Exam, user: User, at: datetime | None = None) -> ExamSession:
+    """Return the student's open session of the exam, creating it if the exam is open; one attempt per exam."""
+    at = _now(at)
+    if not getattr(user, "is_student", False):
+        raise ExamNotAllowed()
+    with transaction.atomic():
+        # Locking the student's row serialises their concurrent starts: the second one waits,
+        # then finds the first one's session instead of racing it.
+        student = User.objects.select_for_update().get(pk=user.pk)
+        existing = ExamSession.objects.filter(exam=exam, user=student).order_by("-started_at", "-id").first()
+        if existing is not None:
+            existing = session_expire_if_due(session=existing, at=at)
+            if existing.is_open:
+                return existing
+            raise SessionAlreadySubmitted(details={"session_id": existing.pk, "status": existing.status})
+        exam = Exam.objects.get(pk=exam.pk)
+        if not exam_is_open(exam=exam, at=at):
+            raise ExamNotOpen(details={"status": exam.status})
+        try:
+            with transaction.atomic():
+                return ExamSession.objects.create(
+                    exam=exam,
+                    user=student,
+                    started_at=at,
+                    deadline_at=session_deadline(exam=exam, user=student, started_at=at),
+                )
+        except IntegrityError:
+            # The partial unique constraint is the backstop where row locks do not exist (SQLite).
+            return ExamSession.objects.get(exam=exam, user=student, status=SessionStatus.IN_PROGRESS)
+
+
+# --- sessions: answers, submit, expiry --------------------------------------------------------
+
+
+def _clean_answers(session: ExamSession, answers: Any) -> dict[str, Any]:
+    clean, errors = question_rules.validate_answers(answers, session.exam.questions)
+    if errors:
+        raise InvalidAnswers(details=errors)
+    return clean
+
+
+def _lock(session: ExamSession) -> ExamSession:
+    return ExamSession.objects.select_for_update().select_related("exam", "user").get(pk=session.pk)
+
+
+def _finish(session: ExamSession, *, at: datetime, answers: dict[str, Any], auto: bool) -> None:
+    """Grade and close a locked open session; the caller holds the row lock inside a transaction."""
+    result = question_rules.grade(session.exam.questions, answers)
+    session.answers = answers
+    session.submitted_at = at
+    # An expired attempt's working time ends at its deadline; a submission's at its arrival.
+    end = min(at, session.deadline_at) if auto else at
+    session.time_taken_seconds = max(0, int((end - session.started_at).total_seconds()))
+    session.is_late = not auto and at > session.deadline_at + GRACE
+    session.auto_submitted = auto
+    session.score = result["score"]
+    session.max_score = result["max_score"]
+    session.grading = result
+    session.status = SessionStatus.FLAGGED if session.open_high_alerts > 0 else SessionStatus.SUBMITTED
+    session.save()
+    # A calibration exam teaches the baseline how this student behaves; a flagged attempt
+    # (unresolved high-risk alert) would teach it the wrong thing.
+    if session.exam.is_calibration and session.status == SessionStatus.SUBMITTED:
+        scoring_services.baseline_add_from_behaviour(user=session.user, behaviour=session.behaviour)
+    transaction.on_commit(lambda: session_submitted.send(sender=ExamSession, session=session))
+
+
+def session_save_answers(
+    *, session: ExamSession, answers: Any, replace: bool = True, at: datetime | None = None
+) -> ExamSession:
+    """Autosave answers of an open session (replace all, or merge when replace=False); refused once it ended."""
+    at = _now(at)
+    with transaction.atomic():
+        locked = _lock(session)
+        if _is_due(locked, at):
+            _finish(locked, at=at, answers=locked.answers, auto=True)
+        if not locked.is_open:
+            raise SessionNotActive(details={"status": locked.status})
+        clean = _clean_answers(locked, answers)
+        locked.answers = clean if replace else {**locked.answers, **clean}
+        locked.answers_saved_at = at
+        locked.save(update_fields=["answers", "answers_saved_at"])
+    return locked
+
+
+def session_submit(
+    *,
+    session: ExamSession,
+    answers: Any = None,
+    client_time_taken: int | None = None,
+    at: datetime | None = None,
+) -> ExamSession:
+    """Submit and grade once: answers merge over the autosaved ones; a repeat returns the same result."""
+    at = _now(at)
+    with transaction.atomic():
+        locked = _lock(session)
+        if not locked.is_open:
+            return locked
+        final = dict(locked.answers)
+        if answers is not None:
+            final.update(_clean_answers(locked, answers))
+        if client_time_taken is not None:
+            # Kept for the reviewer's comparison; the server's own measure is what counts.
+            locked.client_time_taken_seconds = max(0, min(int(client_time_taken), 2**31 - 1))
+        _finish(locked, at=at, answers=final, auto=False)
+    return locked
+
+
+def session_expire_if_due(*, session: ExamSession, at: datetime | None = None) -> ExamSession:
+    """Close the session with its saved answers if it is past deadline + grace; return the current row."""
+    at = _now(at)
+    if not _is_due(session, at):
+        return session
+    with transaction.atomic():
+        locked = _lock(session)
+        if _is_due(locked, at):
+            _finish(locked, at=at, answers=locked.answers, auto=True)
+    return locked
+
+
+def sessions_close_expired(*, at: datetime | None = None, queryset: QuerySet[ExamSession] | None = None) -> int:
+    """Close every open session past deadline + grace (optionally within a queryset); returns how many."""
+    at = _now(at)
+    base = queryset if queryset is not None else ExamSession.objects.all()
+    due_ids = list(
+        base.filter(status=SessionStatus.IN_PROGRESS, deadline_at__lt=at - GRACE).values_list("pk", flat=True)
+    )
+    closed = 0
+    for session in ExamSession.objects.filter(pk__in=due_ids).select_related("exam", "user"):
+        if session_expire_if_due(session=session, at=at).auto_submitted:
+            closed += 1
+    return closed
+
+
+# --- sessions: proctor actions ----------------------------------------------------------------
+
+
+def session_terminate(*, session: ExamSession, by: User, reason: str, at: datetime | None = None) -> ExamSession:
+    """A proctor ends an open session: graded as saved, status flagged, reason and actor recorded."""
+    at = _now(at)
+    if not getattr(by, "is_proctor", False):
+        raise Forbidden("Only proctors can terminate a session.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            "A reason is required to terminate a session.", details={"reason": ["This field is required."]}
+        )
+    with transaction.atomic():
+        locked = _lock(session)
+        if not locked.is_open:
+            raise SessionNotActive(details={"status": locked.status})
+        result = question_rules.grade(locked.exam.questions, locked.answers)
+        locked.submitted_at = at
+        locked.time_taken_seconds = max(0, int((min(at, locked.deadline_at) - locked.started_at).total_seconds()))
+        locked.score = result["score"]
+        locked.max_score = result["max_score"]
+        locked.grading = result
+        locked.status = SessionStatus.FLAGGED
+        locked.termination_reason = reason
+        locked.terminated_by = by
+        locked.save()
+        audit_record(actor=by, action="session_terminate", target=locked, details={"reason": reason})
+        transaction.on_commit(lambda: session_terminated.send(sender=ExamSession, session=locked, by=by, reason=reason))
+    return locked
+
+
+def session_review(
+    *, session: ExamSession, by: User, review_status: str, note: str = "", at: datetime | None = None
+) -> ExamSession:
+    """Set the review outcome with a note; every change is recorded (who, when, from what to what)."""
+    at = _now(at)
+    if not getattr(by, "is_proctor", False):
+        raise Forbidden("Only proctors can review sessions.")
+    if review_status not in ReviewStatus.values:
+        raise DomainError(
+            f"review_status must be one of {', '.join(ReviewStatus.values)}.",
+            details={"review_status": ["invalid choice"]},
+        )
+    with transaction.atomic():
+        locked = _lock(session)
+        previous = locked.review_status
+        locked.review_status = review_status
+        locked.review_note = note
+        locked.reviewed_by = by
+        locked.reviewed_at = at
+        locked.save(update_fields=["review_status", "review_note", "reviewed_by", "reviewed_at"])
+        audit_record(
+            actor=by,
+            action="session_review",
+            target=locked,
+            details={"from": previous, "to": review_status, "note": note},
+        )
+    return locked
+
+
+# --- sessions: alert bookkeeping (called by monitoring) ------------------------------------------
+
+
+def session_alert_opened(*, session: ExamSession) -> ExamSession:
+    """Count one more unresolved high-risk alert on the session (atomic increment)."""
+    ExamSession.objects.filter(pk=session.pk).update(open_high_alerts=F("open_high_alerts") + 1)
+    session.refresh_from_db(fields=["open_high_alerts"])
+    return session
+
+
+def session_alert_closed(*, session: ExamSession) -> ExamSession:
+    """Count one unresolved high-risk alert fewer (atomic decrement, never below zero)."""
+    ExamSession.objects.filter(pk=session.pk, open_high_alerts__gt=0).update(open_high_alerts=F("open_high_alerts") - 1)
+    session.refresh_from_db(fields=["open_high_alerts"])
+    return session

@@ -1,0 +1,162 @@
+"""Exams over REST: proctors create, change and delete them; students see only answer-free active exams."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import AuditEntry
+from exams.models import Exam
+from exams.services import session_start
+from tests.exams.conftest import QUESTIONS, assert_no_answer_key, make_exam
+
+pytestmark = pytest.mark.django_db
+
+
+def exam_body(**overrides):
+    body = {
+        "name": "Chemistry quiz",
+        "duration_minutes": 20,
+        "monitoring_sensitivity": "high",
+        "status": "active",
+        "questions": QUESTIONS,
+    }
+    body.update(overrides)
+    return body
+
+
+class TestCreate:
+    def test_proctor_creates_an_exam_and_total_questions_follows_the_questions(self, api_client, proctor):
+        response = api_client(proctor).post("/api/exams", exam_body(total_questions=99), format="json")
+        assert response.status_code == 201
+        data = response.json()["data"]
+        exam = Exam.objects.get(pk=data["id"])
+        assert exam.created_by == proctor
+        assert exam.total_questions == 3 == data["total_questions"]
+        assert exam.questions[0]["answer"] == "4"
+        assert data["questions"][2]["answer"] == "SECRET-REFERENCE-ANSWER"
+
+    def test_both_slash_forms_reach_the_list(self, api_client, proctor):
+        client = api_client(proctor)
+        assert client.post("/api/exams/", exam_body(), format="json").status_code == 201
+        assert client.get("/api/exams").status_code == 200
+        assert client.get("/api/exams/").json()["count"] == 1
+        assert client.get("/api/exams5").status_code == 404
+
+    def test_student_cannot_create_an_exam(self, api_client, student):
+        response = api_client(student).post("/api/exams", exam_body(), format="json")
+        assert response.status_code == 403
+        assert not Exam.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("duration_minutes", 0),
+            ("duration_minutes", -5),
+            ("duration_minutes", "soon"),
+            ("duration_minutes", 10**12),
+            ("monitoring_sensitivity", "extreme"),
+            ("status", "open"),
+            ("name", ""),
+            ("name", "x" * 201),
+            ("questions", "not a list"),
+            ("questions", [{"id": "q", "text": "t", "type": "mcq", "options": ["a", "b"], "answer": "z"}]),
+            ("scheduled_date", "tomorrow"),
+            ("allow_tab_switch", "perhaps"),
+        ],
+    )
+    def test_invalid_fields_get_a_400_naming_the_field(self, api_client, proctor, field, value):
+        response = api_client(proctor).post("/api/exams", exam_body(**{field: value}), format="json")
+        assert response.status_code == 400
+        body = response.json()
+        assert field in body["details"]
+        assert body["error"].startswith("Invalid input")
+        assert not Exam.objects.exists()
+
+    @pytest.mark.parametrize("payload", ["[1, 2]", '"text"', "{not json", "null"])
+    def test_non_object_or_malformed_bodies_get_a_400(self, api_client, proctor, payload):
+        response = api_client(proctor).post("/api/exams", payload, content_type="application/json")
+        assert response.status_code == 400
+        assert "error" in response.json()
+
+
+class TestStudentView:
+    def test_student_lists_only_active_exams_without_answers(self, api_client, proctor, student):
+        active = make_exam(proctor)
+        make_exam(proctor, name="Draft", status="scheduled")
+        make_exam(proctor, name="Old", status="completed")
+        response = api_client(student).get("/api/exams")
+        assert response.status_code == 200
+        assert [exam["id"] for exam in response.json()["data"]] == [active.pk]
+        assert response.json()["data"][0]["questions"][0] == {
+            "id": "q1",
+            "text": "2 + 2 = ?",
+            "type": "mcq",
+            "options": ["3", "4", "5"],
+            "points": 1,
+        }
+        assert_no_answer_key(response)
+
+    def test_student_detail_has_no_answers(self, api_client, exam, student):
+        response = api_client(student).get(f"/api/exams/{exam.pk}")
+        assert response.status_code == 200
+        assert len(response.json()["data"]["questions"]) == 3
+        assert_no_answer_key(response)
+
+    def test_a_scheduled_exam_is_invisible_to_students(self, api_client, proctor, student):
+        draft = make_exam(proctor, status="scheduled")
+        assert api_client(student).get(f"/api/exams/{draft.pk}").status_code == 404
+
+    def test_a_taken_exam_stays_visible_to_its_student_after_it_closes(self, api_client, exam, student):
+        session_start(exam=exam, user=student)
+        Exam.objects.filter(pk=exam.pk).update(status="completed")
+        response = api_client(student).get(f"/api/exams/{exam.pk}")
+        assert response.status_code == 200
+        assert_no_answer_key(response)
+
+    def test_proctor_filters_the_list_by_status(self, api_client, proctor):
+        make_exam(proctor)
+        draft = make_exam(proctor, status="scheduled")
+        response = api_client(proctor).get("/api/exams?status=scheduled")
+        assert [exam["id"] for exam in response.json()["data"]] == [draft.pk]
+        assert api_client(proctor).get("/api/exams?status=bogus").status_code == 400
+
+
+class TestUpdateAndDelete:
+    def test_patch_changes_only_the_given_fields(self, api_client, proctor, exam):
+        response = api_client(proctor).patch(f"/api/exams/{exam.pk}/", {"status": "completed"}, format="json")
+        assert response.status_code == 200
+        exam.refresh_from_db()
+        assert exam.status == "completed"
+        assert exam.name == "Physics midterm"
+
+    def test_put_needs_the_required_fields(self, api_client, proctor, exam):
+        response = api_client(proctor).put(f"/api/exams/{exam.pk}", {"status": "completed"}, format="json")
+        assert response.status_code == 400
+        assert "name" in response.json()["details"]
+
+    def test_questions_are_frozen_once_a_student_started(self, api_client, proctor, exam, student):
+        session_start(exam=exam, user=student)
+        new_questions = [{"id": "n", "text": "New?", "type": "short"}]
+        response = api_client(proctor).patch(f"/api/exams/{exam.pk}", {"questions": new_questions}, format="json")
+        assert response.status_code == 409
+        assert response.json()["error"]
+        exam.refresh_from_db()
+        assert exam.questions[0]["id"] == "q1"
+
+    def test_an_untaken_exam_can_be_deleted_and_the_deletion_is_audited(self, api_client, proctor, exam):
+        response = api_client(proctor).delete(f"/api/exams/{exam.pk}")
+        assert response.status_code == 200
+        assert not Exam.objects.filter(pk=exam.pk).exists()
+        assert AuditEntry.objects.filter(action="exam_delete", actor=proctor, target_id=str(exam.pk)).exists()
+
+    def test_a_taken_exam_cannot_be_deleted(self, api_client, proctor, exam, student):
+        session_start(exam=exam, user=student)
+        response = api_client(proctor).delete(f"/api/exams/{exam.pk}")
+        assert response.status_code == 409
+        assert Exam.objects.filter(pk=exam.pk).exists()
+
+    def test_unknown_and_huge_ids_are_404(self, api_client, proctor):
+        client = api_client(proctor)
+        assert client.get("/api/exams/999999").status_code == 404
+        assert client.get(f"/api/exams/{10**30}").status_code == 404
+        assert client.patch(f"/api/exams/{10**30}", {"name": "x"}, format="json").status_code == 404
