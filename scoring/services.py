@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections import OrderedDict
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import joblib
+import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
 from scoring.aggregation import signals_from
+from scoring.anomaly import SESSION_FEATURES, BaselineDetector
 from scoring.models import BASELINE_READY_SAMPLES, Baseline
+from scoring.population import PopulationModel
 from scoring.types import BaselineStats
 
 # The scalar baseline fields the risk engine compares against, each a running mean.
@@ -145,3 +154,90 @@ def baseline_stats(baseline: Baseline | None) -> BaselineStats | None:
 def baseline_stats_for(user: Any) -> BaselineStats | None:
     """The user's baseline as the engine reads it, or None when there is none."""
     return baseline_stats(baseline_get(user=user))
+
+
+# ---- Fitted models: per-student detectors and the population model, each cached per process. ----
+
+_DETECTOR_CACHE_SIZE = 2048
+_detectors: OrderedDict[tuple, BaselineDetector] = OrderedDict()
+_population: dict[str, Any] = {"key": None, "model": None}
+MODEL_PREFIX = "population-"
+
+
+def _baseline_matrix(baseline: Baseline) -> np.ndarray:
+    samples = baseline.features.get("samples", [])
+    return np.array(
+        [[_as_float(sample.get(name)) for name in SESSION_FEATURES] for sample in samples], dtype=float
+    ).reshape(len(samples), len(SESSION_FEATURES))
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    return float(value)
+
+
+def detector_for(baseline: Baseline | None) -> BaselineDetector | None:
+    """The student's fitted detector once the baseline is ready (fitted once per baseline version), else None."""
+    if baseline is None or baseline.sample_count < BASELINE_READY_SAMPLES:
+        return None
+    key = (baseline.pk, baseline.sample_count, baseline.updated_at.isoformat() if baseline.updated_at else "")
+    detector = _detectors.get(key)
+    if detector is not None:
+        _detectors.move_to_end(key)
+        return detector
+    matrix = _baseline_matrix(baseline)
+    if matrix.shape[0] == 0:
+        return None
+    detector = BaselineDetector().fit(matrix)
+    _detectors[key] = detector
+    while len(_detectors) > _DETECTOR_CACHE_SIZE:
+        _detectors.popitem(last=False)
+    return detector
+
+
+def detector_score_user(*, user: Any, vectors: np.ndarray) -> np.ndarray | None:
+    """Score behaviour vectors (SESSION_FEATURES columns) against the user's baseline; None without a ready one."""
+    detector = detector_for(baseline_get(user=user))
+    return None if detector is None else detector.score(vectors)
+
+
+def model_dir() -> Path:
+    """Where population models are saved (settings.EXAMPULSE["MODEL_DIR"])."""
+    return Path(settings.EXAMPULSE["MODEL_DIR"])
+
+
+def population_model_save(*, model: PopulationModel, at: datetime | None = None) -> Path:
+    """Write the model and its metadata as a new version; older versions stay for rollback."""
+    at = at or timezone.now()
+    directory = model_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    version = at.strftime("%Y%m%dT%H%M%S%fZ")
+    model.metadata.update({"version": version, "trained_at": at.isoformat()})
+    path = directory / f"{MODEL_PREFIX}{version}.joblib"
+    joblib.dump(model, path)
+    path.with_suffix(".json").write_text(json.dumps(model.metadata, indent=2, sort_keys=True))
+    return path
+
+
+def population_model_path() -> Path | None:
+    """The newest saved model file, or None when none was trained."""
+    directory = model_dir()
+    if not directory.is_dir():
+        return None
+    # Versions are UTC timestamps, so the lexically greatest name is the newest.
+    paths = sorted(directory.glob(f"{MODEL_PREFIX}*.joblib"))
+    return paths[-1] if paths else None
+
+
+def population_model() -> PopulationModel | None:
+    """The newest population model, loaded once per version and process; None when none was trained."""
+    path = population_model_path()
+    if path is None:
+        return None
+    key = str(path)
+    if _population["key"] != key:
+        # Only files this app wrote into MODEL_DIR are loaded: joblib files are pickles.
+        _population["model"] = joblib.load(path)
+        _population["key"] = key
+    return _population["model"]

@@ -54,28 +54,28 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Component:
-    """One signal's contribution: its score in [0, 1], its weight, and why."""
+    """One signal's contribution: its value in [0, 1], its weight, and why."""
 
     name: str
-    score: float
+    value: float
     weight: float
     reason: str
-    # What the rule compared: the measured value, the baseline, the derived ratio (None when not computed).
-    value: float | None = None
+    # What the rule compared: the measured input, the baseline, the derived ratio (None when not computed).
+    measured: float | None = None
     base: float | None = None
     ratio: float | None = None
 
     @property
     def weighted(self) -> float:
-        return round(self.score * self.weight, 6)
+        return round(self.value * self.weight, 6)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "score": self.score,
+            "value": self.value,
             "weight": self.weight,
             "weighted": self.weighted,
             "reason": self.reason,
-            "value": self.value,
+            "measured": self.measured,
             "base": self.base,
             "ratio": self.ratio,
         }
@@ -91,6 +91,10 @@ class RiskScore:
     components: tuple[Component, ...]
     alert_threshold: float
     reaches_threshold: bool
+
+    @property
+    def level(self) -> str:
+        return self.risk_level
 
     def component(self, name: str) -> Component:
         for item in self.components:

@@ -1,0 +1,214 @@
+"""The bridge between stored sessions/events and the pure scoring engine: live ingestion and rescore both use it.
+
+The live path is cheap by design: `scoring_context_for` does the queries and model lookups once (the
+consumer caches the context per connection); `session_score` is then pure arithmetic on the folded
+aggregate state, and `session_apply_score` is one UPDATE.
+
+`ExamSession.risk_components` holds:
+    {"components": {typing|tab_switch|mouse|answer_speed|focus: {value, weight, weighted, reason,
+                    measured, base, ratio}},
+     "alert_threshold": float,
+     "anomaly": {"score", "threshold", "is_anomalous", "explanation"},
+     "population": {"score", "is_outlier", "explanation", "version"}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from exams.models import ExamSession
+from monitoring.models import Event
+from scoring import engine
+from scoring.aggregation import fold_all, signals_from
+from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES, BaselineDetector, session_vector
+from scoring.population import PopulationModel, vector_from
+from scoring.services import baseline_get, baseline_stats, detector_for, population_model
+from scoring.types import BaselineStats, Policy, RiskScore
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """Everything a session's score depends on besides its events; built once per connection."""
+
+    policy: Policy
+    baseline: BaselineStats | None
+    detector: BaselineDetector | None = None
+    population: PopulationModel | None = None
+    anomaly_threshold: float = ANOMALY_THRESHOLD
+
+
+@dataclass(frozen=True)
+class SessionScore:
+    """The spec's risk plus the two ML opinions, each with its own explanation."""
+
+    risk: RiskScore
+    anomaly_score: float | None
+    anomaly_explanation: str
+    is_anomalous: bool
+    population_score: float | None = None
+    population_outlier: bool = False
+    population_explanation: str = "no population model trained"
+    population_version: str | None = None
+    anomaly_threshold: float = ANOMALY_THRESHOLD
+
+    def components_json(self) -> dict[str, Any]:
+        """The JSON stored in ExamSession.risk_components."""
+        risk = self.risk.as_dict()
+        return {
+            "components": risk["components"],
+            "alert_threshold": risk["alert_threshold"],
+            "anomaly": {
+                "score": self.anomaly_score,
+                "threshold": self.anomaly_threshold,
+                "is_anomalous": self.is_anomalous,
+                "explanation": self.anomaly_explanation,
+            },
+            "population": {
+                "score": self.population_score,
+                "is_outlier": self.population_outlier,
+                "explanation": self.population_explanation,
+                "version": self.population_version,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class RescoreOutcome:
+    """What a rescore found: old and new risk and level, and whether it wrote them."""
+
+    session_id: int
+    events: int
+    old_risk: float
+    new_risk: float
+    old_level: str
+    new_level: str
+    written: bool
+
+    @property
+    def score_changed(self) -> bool:
+        return self.old_risk != self.new_risk
+
+    @property
+    def level_changed(self) -> bool:
+        return self.old_level != self.new_level
+
+
+def policy_for(session: ExamSession) -> Policy:
+    """The exam's rules and the student's exemptions as the engine reads them."""
+    exam = session.exam
+    accommodations = session.user.accommodations or {}
+    exempt = accommodations.get("exempt_signals") or []
+    return Policy(
+        allow_tab_switch=exam.allow_tab_switch,
+        allow_copy_paste=exam.allow_copy_paste,
+        sensitivity=exam.monitoring_sensitivity,
+        exempt_signals=frozenset(name for name in exempt if isinstance(name, str)),
+    )
+
+
+def scoring_context_for(session: ExamSession) -> ScoringContext:
+    """Load policy, baseline, the student's fitted detector and the population model (each may be absent)."""
+    baseline = baseline_get(user=session.user)
+    return ScoringContext(
+        policy=policy_for(session),
+        baseline=baseline_stats(baseline),
+        detector=detector_for(baseline),
+        population=population_model(),
+    )
+
+
+def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float | None, str, bool]:
+    if context.detector is None:
+        if context.baseline is None:
+            return None, "no baseline yet", False
+        return None, "baseline not ready for the anomaly detector", False
+    value = context.detector.score_one(vector)
+    if value is None:
+        return None, "nothing measured yet that the baseline also has", False
+    value = round(value, 4)
+    flagged = value > context.anomaly_threshold
+    detail = context.detector.explain_one(vector, SESSION_FEATURES)
+    verdict = "unlike" if flagged else "consistent with"
+    relation = ">" if flagged else "<="
+    text = f"behaviour {verdict} the student's baseline (score {value:.2f} {relation} {context.anomaly_threshold})"
+    return value, f"{text}: {detail}" if detail else text, flagged
+
+
+def _population(context: ScoringContext, signals) -> tuple[float | None, bool, str, str | None]:
+    model = context.population
+    if model is None:
+        return None, False, "no population model trained", None
+    value = round(model.score_one(vector_from(signals)), 4)
+    outlier = model.is_outlier(value)
+    version = model.metadata.get("version")
+    word = "unusual" if outlier else "ordinary"
+    return value, outlier, f"{word} among past sessions (isolation score {value:.2f})", version
+
+
+def session_score(*, context: ScoringContext, behaviour: dict[str, Any] | None) -> SessionScore:
+    """Score a session's aggregate state: the spec's risk, the per-student anomaly and the population view."""
+    signals = signals_from(behaviour)
+    risk = engine.score(signals=signals, baseline=context.baseline, policy=context.policy)
+    anomaly, explanation, flagged = _anomaly(context, session_vector(signals))
+    population, outlier, population_text, version = _population(context, signals)
+    return SessionScore(
+        risk=risk,
+        anomaly_score=anomaly,
+        anomaly_explanation=explanation,
+        is_anomalous=flagged,
+        population_score=population,
+        population_outlier=outlier,
+        population_explanation=population_text,
+        population_version=version,
+        anomaly_threshold=context.anomaly_threshold,
+    )
+
+
+def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: SessionScore) -> None:
+    """Write the score, its explanation and the aggregate state onto the session in one UPDATE."""
+    ExamSession.objects.filter(pk=session_id).update(
+        risk_score=result.risk.risk_score,
+        integrity_score=result.risk.integrity_score,
+        risk_level=result.risk.risk_level,
+        risk_components=result.components_json(),
+        anomaly_score=result.anomaly_score,
+        behaviour=behaviour,
+    )
+
+
+def session_events(session: ExamSession) -> list[tuple[str, Any]]:
+    """The session's scored events in the order of record (technical events left out)."""
+    rows = Event.objects.filter(session=session, is_technical=False).order_by("timestamp", "id")
+    return list(rows.values_list("event_type", "event_data"))
+
+
+def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOutcome:
+    """Recompute a session's risk from its stored events; writes it back unless dry_run."""
+    events = session_events(session)
+    behaviour = fold_all(events)
+    result = session_score(context=scoring_context_for(session), behaviour=behaviour)
+    if not dry_run:
+        session_apply_score(session_id=session.pk, behaviour=behaviour, result=result)
+    return RescoreOutcome(
+        session_id=session.pk,
+        events=len(events),
+        old_risk=session.risk_score,
+        new_risk=result.risk.risk_score,
+        old_level=session.risk_level,
+        new_level=result.risk.risk_level,
+        written=not dry_run,
+    )
+
+
+def sessions_to_rescore(*, exam_id: int | None = None, session_id: int | None = None, since: datetime | None = None):
+    """The sessions a rescore run covers, oldest first, with what scoring reads joined in."""
+    sessions = ExamSession.objects.select_related("exam", "user").order_by("started_at", "id")
+    if exam_id is not None:
+        sessions = sessions.filter(exam_id=exam_id)
+    if session_id is not None:
+        sessions = sessions.filter(pk=session_id)
+    if since is not None:
+        sessions = sessions.filter(started_at__gte=since)
+    return sessions
