@@ -1,3 +1,11 @@
-"""Routes filled in by the feature that owns them."""
+"""/api/baselines/: own baseline, a user's baseline (proctors), reset (proctors). Trailing slash optional."""
 
-urlpatterns: list = []
+from django.urls import re_path
+
+from scoring.apis import OwnBaselineApi, UserBaselineApi, UserBaselineResetApi
+
+urlpatterns = [
+    re_path(r"^$", OwnBaselineApi.as_view(), name="baseline-own"),
+    re_path(r"^(?P<user_id>[0-9]{1,18})/?$", UserBaselineApi.as_view(), name="baseline-user"),
+    re_path(r"^(?P<user_id>[0-9]{1,18})/reset/?$", UserBaselineResetApi.as_view(), name="baseline-reset"),
+]

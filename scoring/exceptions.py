@@ -1,0 +1,15 @@
+"""Scoring's domain errors; the global handler maps them to {"error", "details"}."""
+
+from __future__ import annotations
+
+from exampulse.errors import NotFound
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    default_message = "No such user."
+
+
+class BaselineNotFound(NotFound):
+    code = "baseline_not_found"
+    default_message = "This user has no baseline."
