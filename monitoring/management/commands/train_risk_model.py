@@ -1,0 +1,48 @@
+"""`manage.py train_risk_model`: fit the population model on completed sessions and save a new version."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+
+from exams.models import ExamSession, SessionStatus
+from scoring.aggregation import signals_from
+from scoring.population import FEATURES, MIN_TRAINING_SESSIONS, train, vector_from
+from scoring.services import population_model_save
+
+
+class Command(BaseCommand):
+    help = "Train the population IsolationForest on completed sessions' behaviour and save it versioned."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--min-sessions",
+            type=int,
+            default=MIN_TRAINING_SESSIONS,
+            help=f"Refuse to train on fewer completed sessions (default {MIN_TRAINING_SESSIONS}).",
+        )
+
+    def handle(self, *args, min_sessions: int, **options):
+        minimum = max(min_sessions, MIN_TRAINING_SESSIONS)
+        behaviours = (
+            ExamSession.objects.filter(status__in=[SessionStatus.SUBMITTED, SessionStatus.FLAGGED])
+            .exclude(behaviour={})
+            .values_list("behaviour", flat=True)
+        )
+        rows = [vector_from(signals_from(b)) for b in behaviours.iterator() if isinstance(b, dict) and b.get("events")]
+        if len(rows) < minimum:
+            raise CommandError(
+                f"Too few completed sessions with recorded behaviour to train: {len(rows)}, need at least {minimum}. "
+                "Scoring keeps working without a population model. On a demo database run "
+                "`manage.py seed_demo_activity` first."
+            )
+        model = train(np.array(rows, dtype=float), metadata={"source": "completed exam sessions"})
+        path = population_model_save(model=model)
+        meta = model.metadata
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Trained population model {meta['version']} on {meta['sample_count']} sessions "
+                f"({len(FEATURES)} features: {', '.join(FEATURES)}; scikit-learn {meta['sklearn_version']})."
+            )
+        )
+        self.stdout.write(f"Saved to {path} (metadata in {path.with_suffix('.json').name}).")
