@@ -7,8 +7,6 @@ value across a boundary; the risk is rounded to 4 decimals, and integrity rounds
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from scoring.types import BaselineStats, Component, Policy, RiskScore, Signals
 
 WEIGHTS = {"typing": 0.2, "tab_switch": 0.3, "mouse": 0.15, "answer_speed": 0.2, "focus": 0.15}
@@ -36,9 +34,9 @@ def level_for(risk: float) -> str:
 
 
 def integrity_for(risk: float) -> int:
-    """round(100 * (1 - risk)), half up, computed in decimal so 0.105 gives 90, not 89."""
-    value = Decimal(100) * (Decimal(1) - Decimal(str(risk)))
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """round(100 * (1 - risk)), half up, in exact integer ten-thousandths so 0.105 gives 90, not 89."""
+    remaining = 10_000 - round(risk * 10_000)
+    return (remaining + 50) // 100
 
 
 def _fmt(value: float) -> str:
@@ -140,13 +138,15 @@ def _focus(signals: Signals) -> tuple[float, str, float | None, float | None]:
 
 
 def _measured(name: str, signals: Signals) -> float | None:
-    return {
-        "typing": signals.wpm,
-        "tab_switch": float(signals.tab_switches),
-        "mouse": signals.mouse_speed_pxs,
-        "answer_speed": signals.avg_question_time_sec,
-        "focus": signals.blur_seconds,
-    }[name]
+    if name == "typing":
+        return signals.wpm
+    if name == "tab_switch":
+        return float(signals.tab_switches)
+    if name == "mouse":
+        return signals.mouse_speed_pxs
+    if name == "answer_speed":
+        return signals.avg_question_time_sec
+    return signals.blur_seconds
 
 
 def _component(name: str, signals: Signals, baseline: BaselineStats | None, policy: Policy) -> Component:
