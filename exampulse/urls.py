@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from exampulse.health import HealthApi
+from monitoring.apis import EventBatchApi
 from scoring.apis import OwnBaselineApi
 
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     # The lookahead lets /api/exams and /api/exams/ both reach the list, but not /api/exams5.
     re_path(r"^api/users(?=/|$)/?", include("accounts.users_urls")),
+    # Monitoring's batch ingestion sits under the session's path; exams must not import monitoring.
+    re_path(r"^api/exams/sessions/(?P<session_id>\d+)/events/?$", EventBatchApi.as_view(), name="session-events"),
     re_path(r"^api/exams(?=/|$)/?", include("exams.urls")),
     # The spec's POST/GET /api/baselines also without the trailing slash (include() needs one).
     re_path(r"^api/baselines$", OwnBaselineApi.as_view()),

@@ -1,3 +1,5 @@
 """WebSocket URL wiring. The consumer lives in monitoring; only this project module imports it."""
 
-websocket_urlpatterns: list = []
+from monitoring.routing import websocket_urlpatterns
+
+__all__ = ["websocket_urlpatterns"]

@@ -30,12 +30,12 @@ def student_group(session_id: int) -> str:
     return f"session.{session_id}.student"
 
 
-def push_message(name: str, **data: Any) -> dict[str, Any]:
-    return {"type": PUSH, "frame": frame(name, **data)}
+def push_message(event: str, /, **data: Any) -> dict[str, Any]:
+    return {"type": PUSH, "frame": frame(event, **data)}
 
 
-def close_message(name: str, *, code: int, **data: Any) -> dict[str, Any]:
-    return {"type": CLOSE, "frame": frame(name, **data), "code": code}
+def close_message(event: str, /, *, code: int, **data: Any) -> dict[str, Any]:
+    return {"type": CLOSE, "frame": frame(event, **data), "code": code}
 
 
 async def agroup_send(group: str, message: dict[str, Any]) -> None:

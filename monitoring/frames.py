@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exampulse.errors import DomainError
+from scoring.aggregation import RANGES as AGGREGATION_RANGES
 
 # Client -> server frame names.
 STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "submit_exam", "ping"})
@@ -159,23 +160,29 @@ def _number_list(payload: dict, key: str, *, high: float) -> list[float] | None:
 
 # Per type: the numeric fields it reads, each (low, high, required). Anything else in the payload
 # must be a short scalar and is kept for the reviewer but never scored.
+def _ranged(name: str, *, required: bool = False) -> tuple[float, float, bool]:
+    # The aggregation's own ranges: a value the scorer would ignore is refused at the door instead.
+    low, high = AGGREGATION_RANGES[name]
+    return (low, high, required)
+
+
 NUMERIC_FIELDS: dict[str, dict[str, tuple[float, float, bool]]] = {
-    "window_focus": {"blur_duration_ms": (0, 24 * 3600 * 1000, False)},
+    "window_focus": {"blur_duration_ms": _ranged("blur_duration_ms")},
     "typing_sample": {
-        "wpm": (0, 1000, True),
+        "wpm": _ranged("wpm", required=True),
+        "hold_ms_mean": _ranged("hold_ms_mean"),
+        "latency_ms_mean": _ranged("latency_ms_mean"),
         "keystrokes": (0, 100_000, False),
-        "hold_ms_mean": (0, 10_000, False),
-        "latency_ms_mean": (0, 60_000, False),
         "duration_ms": (0, 3_600_000, False),
     },
-    "mouse_sample": {"speed_pxs": (0, 1_000_000, True), "duration_ms": (0, 3_600_000, False)},
-    "question_answered": {"time_spent_sec": (0, 7 * 24 * 3600, True)},
+    "mouse_sample": {"speed_pxs": _ranged("speed_pxs", required=True), "duration_ms": (0, 3_600_000, False)},
+    "question_answered": {"time_spent_sec": _ranged("time_spent_sec", required=True)},
     "copy": {"length": (0, 10_000_000, False)},
     "paste": {"length": (0, 10_000_000, False)},
     "cut": {"length": (0, 10_000_000, False)},
 }
 NUMBER_LIST_FIELDS: dict[str, dict[str, float]] = {
-    "typing_sample": {"hold_times_ms": 10_000, "latencies_ms": 60_000},
+    "typing_sample": {"hold_times_ms": 5_000, "latencies_ms": 10_000},
 }
 
 
@@ -263,9 +270,9 @@ def parse_activity(data: dict[str, Any], *, require_exam: bool = True) -> Activi
     )
 
 
-def frame(name: str, **data: Any) -> dict[str, Any]:
+def frame(event: str, /, **data: Any) -> dict[str, Any]:
     """Build one server -> client frame."""
-    return {"event": name, "data": data}
+    return {"event": event, "data": data}
 
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+"""REST fallback for clients that buffered events while offline: the same ingestion as the socket."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from accounts.permissions import IsStudent
+from exampulse.api import respond
+from exampulse.errors import DomainError
+from exams import selectors as exam_selectors
+from monitoring import services
+from monitoring.frames import FrameError, parse_activity
+from monitoring.risk import scoring_context_for
+
+
+class EventBatchInputSerializer(serializers.Serializer):
+    events = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+
+    def validate_events(self, value):
+        limit = settings.EXAMPULSE["EVENT_BATCH_MAX"]
+        if len(value) > limit:
+            raise serializers.ValidationError(f"At most {limit} events per batch.")
+        return value
+
+
+class EventBatchApi(APIView):
+    """POST /api/exams/sessions/<id>/events: store a batch; one result per event, in order."""
+
+    permission_classes = [IsStudent]
+
+    @extend_schema(request=EventBatchInputSerializer, responses={200: None})
+    def post(self, request, session_id: int):
+        session = exam_selectors.session_get_for_user(session_id=session_id, user=request.user)
+        serializer = EventBatchInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        context = scoring_context_for(session)
+        results = []
+        for index, item in enumerate(serializer.validated_data["events"]):
+            client_event_id = item.get("client_event_id") if isinstance(item, dict) else None
+            try:
+                activity = parse_activity(item, require_exam=False)
+                if activity.exam_id is not None and activity.exam_id != session.exam_id:
+                    raise FrameError("invalid_payload", "exam_id does not match this session's exam.")
+                # Each event commits on its own: one bad event never costs the good ones.
+                outcome = services.event_ingest(session_id=session.pk, activity=activity, context=context)
+            except DomainError as exc:
+                results.append(
+                    {
+                        "index": index,
+                        "status": "error",
+                        "client_event_id": client_event_id if isinstance(client_event_id, str) else None,
+                        "code": getattr(exc, "code", "invalid"),
+                        "message": exc.message,
+                    }
+                )
+                continue
+            results.append({"index": index, "status": "duplicate" if outcome.duplicate else "stored", **outcome.ack()})
+        counts = {
+            status: sum(1 for r in results if r["status"] == status) for status in ("stored", "duplicate", "error")
+        }
+        return respond(
+            {"results": results, **counts},
+            message=f"{counts['stored']} stored, {counts['duplicate']} already stored, {counts['error']} refused.",
+        )

@@ -1,0 +1,284 @@
+"""The one WebSocket endpoint, /ws/exam/, for students and proctors.
+
+Async, because thousands of sockets share a process. Each handler parses its frame, makes one
+`database_sync_to_async` hop into a service, and sends one reply. Identity and role come from
+`scope["user"]` only; anything a frame says about who is speaking is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from channels.db import aclose_old_connections, database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from exampulse.errors import DomainError
+from monitoring import broadcast, live
+from monitoring.frames import (
+    PROCTOR_EVENTS,
+    STUDENT_EVENTS,
+    FrameError,
+    error_frame,
+    frame,
+    parse_activity,
+    parse_frame,
+    require_int,
+    require_text,
+)
+from monitoring.presence import HEARTBEAT_SECONDS, presence_heartbeat, presence_purge_stale
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TERMINATED = 4403
+MAX_WARNING_LENGTH = 500
+MAX_REASON_LENGTH = 1000
+MAX_NOTE_LENGTH = 2000
+
+
+class TokenBucket:
+    """Per-connection rate limit: `rate` frames a second with bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.capacity = burst
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class _Heartbeat:
+    """One task per process keeps this process's presence rows fresh while it has sockets."""
+
+    def __init__(self) -> None:
+        self.sockets = 0
+        self.task: asyncio.Task | None = None
+
+    def opened(self) -> None:
+        self.sockets += 1
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self._run())
+
+    def closed(self) -> None:
+        self.sockets = max(0, self.sockets - 1)
+        if self.sockets == 0 and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(presence_heartbeat)()
+                await database_sync_to_async(presence_purge_stale)()
+            except Exception:  # a database blip must not kill the heartbeat
+                logger.exception("presence heartbeat failed")
+
+
+heartbeat = _Heartbeat()
+
+
+class ExamConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.is_proctor = bool(user.is_proctor)
+        self.allowed = PROCTOR_EVENTS if self.is_proctor else STUDENT_EVENTS
+        self.exam_id: int | None = None
+        self.session_id: int | None = None
+        self.scoring_context = None
+        self.watching: set[int] = set()
+        limits = settings.EXAMPULSE
+        self.max_frame_bytes = limits["WS_MAX_FRAME_BYTES"]
+        self.bucket = TokenBucket(limits["WS_RATE_PER_SEC"], limits["WS_RATE_BURST"])
+        self.counted = True
+        await self.accept()
+        heartbeat.opened()
+        await self.send_json(
+            frame(
+                "connected",
+                user_id=user.pk,
+                name=user.name,
+                role=user.role,
+                server_time=timezone.now().isoformat(),
+                message="Connected to ExamPulse.",
+            )
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if not getattr(self, "counted", False):
+            return
+        heartbeat.closed()
+        try:
+            await aclose_old_connections()
+            departures = await database_sync_to_async(live.socket_close)(
+                channel_name=self.channel_name, session_id=None if self.is_proctor else self.session_id
+            )
+        except Exception:
+            logger.exception("cleanup after disconnect failed")
+            departures = []
+        for message_group, message in departures:
+            await broadcast.agroup_send(message_group, message)
+        for group in self._groups():
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    def _groups(self) -> list[str]:
+        groups = [broadcast.proctors_group(exam_id) for exam_id in self.watching]
+        if self.session_id is not None:
+            groups.append(broadcast.student_group(self.session_id))
+        return groups
+
+    # -- frames from the client ------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        name = None
+        try:
+            if not self.bucket.take():
+                raise FrameError("rate_limited", "Too many frames; slow down.")
+            parsed = parse_frame(text_data, max_bytes=self.max_frame_bytes)
+            name = parsed.name
+            if parsed.name not in self.allowed:
+                role = "proctors" if parsed.name in PROCTOR_EVENTS else "students"
+                raise FrameError("forbidden", f"{parsed.name} is for {role} only.")
+            await aclose_old_connections()
+            await getattr(self, f"on_{parsed.name}")(parsed.data)
+        except DomainError as exc:
+            code = getattr(exc, "code", "invalid")
+            extra: dict[str, Any] = {"details": exc.details} if exc.details else {}
+            if name:
+                extra["event"] = name
+            await self.send_json(error_frame(code, exc.message, **extra))
+        except Exception:
+            # A bug must cost one frame, not the student's connection.
+            logger.exception("unhandled error for frame %s", name)
+            await self.send_json(error_frame("server_error", "The server could not handle that frame.", event=name))
+
+    async def on_ping(self, data: dict) -> None:
+        await self.send_json(frame("pong", server_time=timezone.now().isoformat()))
+
+    async def on_join_exam(self, data: dict) -> None:
+        exam_id = require_int(data, "exam_id")
+        if self.is_proctor:
+            joined = await database_sync_to_async(live.proctor_join)(
+                exam_id=exam_id, user=self.user, channel_name=self.channel_name
+            )
+            await self.channel_layer.group_add(broadcast.proctors_group(exam_id), self.channel_name)
+            self.watching.add(exam_id)
+            await self.send_json(frame("joined_exam", exam_id=exam_id, session_id=None, role="proctor"))
+            await self.send_json(
+                frame("active_students", exam_id=exam_id, students=joined.students, count=len(joined.students))
+            )
+            return
+        if self.exam_id is not None and self.exam_id != exam_id:
+            await self.on_leave_exam({"exam_id": self.exam_id})
+        joined = await database_sync_to_async(live.student_join)(
+            exam_id=exam_id, user=self.user, channel_name=self.channel_name
+        )
+        self.exam_id = exam_id
+        await self._attach_session(joined.session_id)
+        await self.send_json(frame("joined_exam", **joined.reply))
+        for group, message in joined.broadcasts:
+            await broadcast.agroup_send(group, message)
+
+    async def _attach_session(self, session_id: int | None) -> None:
+        if session_id == self.session_id:
+            return
+        if self.session_id is not None:
+            await self.channel_layer.group_discard(broadcast.student_group(self.session_id), self.channel_name)
+        self.session_id = session_id
+        self.scoring_context = None
+        if session_id is not None:
+            await self.channel_layer.group_add(broadcast.student_group(session_id), self.channel_name)
+
+    async def on_leave_exam(self, data: dict) -> None:
+        exam_id = require_int(data, "exam_id")
+        departures = await database_sync_to_async(live.socket_leave)(channel_name=self.channel_name, exam_id=exam_id)
+        if self.is_proctor:
+            self.watching.discard(exam_id)
+            await self.channel_layer.group_discard(broadcast.proctors_group(exam_id), self.channel_name)
+        elif self.exam_id == exam_id:
+            await self._attach_session(None)
+            self.exam_id = None
+        for group, message in departures:
+            await broadcast.agroup_send(group, message)
+        await self.send_json(frame("left_exam", exam_id=exam_id))
+
+    async def on_suspicious_activity(self, data: dict) -> None:
+        activity = parse_activity(data)
+        if self.exam_id is None or activity.exam_id != self.exam_id:
+            raise FrameError("not_joined", "Join this exam (join_exam) before sending activity.")
+        if self.session_id is None:
+            session_id = await database_sync_to_async(live.student_session)(
+                exam_id=self.exam_id, user=self.user, channel_name=self.channel_name
+            )
+            await self._attach_session(session_id)
+        if self.scoring_context is None:
+            self.scoring_context = await database_sync_to_async(live.scoring_context)(session_id=self.session_id)
+        try:
+            result = await database_sync_to_async(live.activity_ingest)(
+                session_id=self.session_id, activity=activity, context=self.scoring_context
+            )
+        except DomainError as exc:
+            if getattr(exc, "code", "") == "session_not_active":
+                await self._attach_session(None)
+            exc.details = {**exc.details, "client_event_id": activity.client_event_id}
+            raise
+        await self.send_json(frame("activity_logged", **result.ack()))
+
+    async def on_submit_exam(self, data: dict) -> None:
+        exam_id = require_int(data, "exam_id")
+        answers = data.get("answers", {})
+        time_taken = data.get("time_taken")
+        reply = await database_sync_to_async(live.student_submit)(
+            exam_id=exam_id, user=self.user, answers=answers, client_time_taken=time_taken
+        )
+        await self.send_json(frame("exam_submitted", **reply))
+
+    async def on_get_active_students(self, data: dict) -> None:
+        exam_id = require_int(data, "exam_id")
+        students = await database_sync_to_async(live.exam_active_students)(exam_id=exam_id, user=self.user)
+        await self.send_json(frame("active_students", exam_id=exam_id, students=students, count=len(students)))
+
+    async def on_warn_student(self, data: dict) -> None:
+        session_id = require_int(data, "session_id")
+        message = require_text(data, "message", max_length=MAX_WARNING_LENGTH)
+        await database_sync_to_async(live.warn)(session_id=session_id, by=self.user, message=message)
+        await self.send_json(frame("action_ok", action="warn_student", session_id=session_id))
+
+    async def on_resolve_alert(self, data: dict) -> None:
+        alert_id = require_int(data, "alert_id")
+        note = require_text(data, "note", max_length=MAX_NOTE_LENGTH, required=False)
+        alert = await database_sync_to_async(live.resolve)(alert_id=alert_id, by=self.user, note=note)
+        await self.send_json(frame("action_ok", action="resolve_alert", alert_id=alert.pk, session_id=alert.session_id))
+
+    async def on_terminate_session(self, data: dict) -> None:
+        session_id = require_int(data, "session_id")
+        reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
+        await database_sync_to_async(live.terminate)(session_id=session_id, by=self.user, reason=reason)
+        await self.send_json(frame("action_ok", action="terminate_session", session_id=session_id))
+
+    # -- messages from the channel layer -----------------------------------------------------
+
+    async def monitoring_push(self, message: dict) -> None:
+        await self.send_json(message["frame"])
+
+    async def monitoring_close(self, message: dict) -> None:
+        await self.send_json(message["frame"])
+        await self.close(code=message.get("code", 1000))

@@ -1,0 +1,201 @@
+"""The socket's use cases: each is one synchronous hop the consumer makes with database_sync_to_async.
+
+They resolve ids to objects the caller may touch (students only their own sessions), call the
+service that changes state, and return plain data for the reply and any broadcasts. Group sends
+that must follow a commit are returned to the consumer, which sends them after the hop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from exampulse.errors import NotFound
+from exams import selectors as exam_selectors
+from exams import services as exam_services
+from exams.exceptions import SessionNotActive
+from exams.models import Exam, ExamSession
+from monitoring import broadcast, presence, services
+from monitoring.frames import Activity, FrameError
+from monitoring.models import Alert, Event, Presence
+from monitoring.risk import ScoringContext, scoring_context_for
+
+Broadcasts = list[tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class StudentJoin:
+    session_id: int | None
+    reply: dict[str, Any]
+    broadcasts: Broadcasts = field(default_factory=list)
+
+
+@dataclass
+class ProctorJoin:
+    students: list[dict[str, Any]]
+
+
+def _session_summary(session: ExamSession | None) -> dict[str, Any]:
+    if session is None:
+        return {"session_id": None, "status": None, "deadline_at": None}
+    return {
+        "session_id": session.pk,
+        "status": session.status,
+        "started_at": session.started_at.isoformat(),
+        "deadline_at": session.deadline_at.isoformat(),
+        "risk_score": session.risk_score,
+        "risk_level": session.risk_level,
+    }
+
+
+def _reconnected(session: ExamSession) -> bool:
+    """True when the student's last connection event on this session was a disconnect."""
+    last = (
+        Event.objects.filter(session=session, event_type__in=("disconnected", "reconnected"))
+        .order_by("-timestamp", "-id")
+        .values_list("event_type", flat=True)
+        .first()
+    )
+    return last == "disconnected"
+
+
+def student_join(*, exam_id: int, user, channel_name: str) -> StudentJoin:
+    """A student joins an exam they may take; resumes the open session if there is one."""
+    exam = exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
+    session = exam_selectors.session_open_for(exam=exam, user=user)
+    first = presence.presence_join(channel_name=channel_name, user=user, exam=exam, session=session, role="student")
+    if session is not None and _reconnected(session):
+        services.event_record_technical(session_id=session.pk, event_type="reconnected")
+    reply = {"exam_id": exam.pk, "role": "student", **_session_summary(session)}
+    broadcasts: Broadcasts = []
+    if first:
+        broadcasts.append(
+            (
+                broadcast.proctors_group(exam.pk),
+                broadcast.push_message(
+                    "student_joined",
+                    user_id=user.pk,
+                    name=user.name,
+                    roll_number=user.roll_number,
+                    exam_id=exam.pk,
+                    **_session_summary(session),
+                ),
+            )
+        )
+    return StudentJoin(session_id=session.pk if session else None, reply=reply, broadcasts=broadcasts)
+
+
+def proctor_join(*, exam_id: int, user, channel_name: str) -> ProctorJoin:
+    """A proctor starts watching an exam; returns who is connected now."""
+    exam = Exam.objects.filter(pk=exam_id).first()
+    if exam is None:
+        raise NotFound("No such exam.")
+    presence.presence_join(channel_name=channel_name, user=user, exam=exam, session=None, role="proctor")
+    return ProctorJoin(students=presence.active_students(exam_id=exam.pk))
+
+
+def _departures(rows: list[tuple[int, int, str, bool]]) -> Broadcasts:
+    out: Broadcasts = []
+    for exam_id, user_id, role, gone in rows:
+        if role == "student" and gone:
+            out.append(
+                (
+                    broadcast.proctors_group(exam_id),
+                    broadcast.push_message("student_left", user_id=user_id, exam_id=exam_id),
+                )
+            )
+    return out
+
+
+def socket_leave(*, channel_name: str, exam_id: int) -> Broadcasts:
+    """The socket leaves one exam (leave_exam)."""
+    rows = list(Presence.objects.filter(channel_name=channel_name, exam_id=exam_id).values_list("exam_id", "user_id"))
+    left = presence.presence_leave(channel_name=channel_name) if rows else []
+    return _departures(left)
+
+
+def socket_close(*, channel_name: str, session_id: int | None) -> Broadcasts:
+    """The socket is gone: forget its presence and note the disconnect on an open session."""
+    left = presence.presence_leave(channel_name=channel_name)
+    if session_id is not None and any(gone for *_rest, gone in left):
+        services.event_record_technical(session_id=session_id, event_type="disconnected")
+    return _departures(left)
+
+
+def student_session(*, exam_id: int, user, channel_name: str) -> int:
+    """The student's open session for the joined exam (started over REST after joining)."""
+    exam = exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
+    session = exam_selectors.session_open_for(exam=exam, user=user)
+    if session is None:
+        raise SessionNotActive("Start the exam (POST /api/exams/<id>/start) before sending activity.")
+    presence.presence_set_session(channel_name=channel_name, session_id=session.pk)
+    return session.pk
+
+
+def scoring_context(*, session_id: int) -> ScoringContext:
+    """Exam policy, accommodations, baseline and models for one session, loaded once per socket."""
+    session = ExamSession.objects.select_related("exam", "user").get(pk=session_id)
+    return scoring_context_for(session)
+
+
+def activity_ingest(*, session_id: int, activity: Activity, context: ScoringContext) -> services.IngestResult:
+    return services.event_ingest(session_id=session_id, activity=activity, context=context)
+
+
+def student_submit(*, exam_id: int, user, answers: Any, client_time_taken: Any) -> dict[str, Any]:
+    """Submit the student's open session for this exam; the reply never carries an answer key."""
+    exam = exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
+    session = exam_selectors.session_open_for(exam=exam, user=user)
+    if session is None:
+        session = ExamSession.objects.filter(exam=exam, user=user).exclude(status="in_progress").order_by("-id").first()
+        if session is None:
+            raise SessionNotActive("You have no session for this exam to submit.")
+    if not isinstance(answers, dict):
+        raise FrameError("invalid_payload", "answers must be an object of question id -> answer.")
+    if client_time_taken is not None and (
+        isinstance(client_time_taken, bool) or not isinstance(client_time_taken, int | float)
+    ):
+        raise FrameError("invalid_payload", "time_taken must be a number of seconds.")
+    session = exam_services.session_submit(
+        session=session,
+        answers=answers,
+        client_time_taken=int(client_time_taken) if client_time_taken is not None else None,
+    )
+    return {
+        "exam_id": exam.pk,
+        "session_id": session.pk,
+        "status": session.status,
+        "score": session.score,
+        "max_score": session.max_score,
+        "is_late": session.is_late,
+        "submitted_at": session.submitted_at.isoformat() if session.submitted_at else None,
+        "time_taken_seconds": session.time_taken_seconds,
+    }
+
+
+def exam_active_students(*, exam_id: int, user) -> list[dict[str, Any]]:
+    if not Exam.objects.filter(pk=exam_id).exists():
+        raise NotFound("No such exam.")
+    return presence.active_students(exam_id=exam_id)
+
+
+def _session_for_proctor(session_id: int, user) -> ExamSession:
+    return exam_selectors.session_get_for_user(session_id=session_id, user=user)
+
+
+def warn(*, session_id: int, by, message: str) -> Event:
+    return services.proctor_warn(session=_session_for_proctor(session_id, by), by=by, message=message)
+
+
+def resolve(*, alert_id: int, by, note: str) -> Alert:
+    return services.alert_resolve(alert_id=alert_id, by=by, note=note)
+
+
+@transaction.atomic
+def terminate(*, session_id: int, by, reason: str) -> ExamSession:
+    session = _session_for_proctor(session_id, by)
+    if not session.is_open:
+        raise SessionNotActive("This exam session has already ended.")
+    return exam_services.session_terminate(session=session, by=by, reason=reason)

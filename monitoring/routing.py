@@ -1,0 +1,7 @@
+from django.urls import re_path
+
+from monitoring.consumers import ExamConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/exam/?$", ExamConsumer.as_asgi()),
+]

@@ -1,0 +1,128 @@
+"""Fixtures for the live side: an active exam, a started session, and connected sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from urllib.parse import quote
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from accounts.services import tokens_issue
+from exams.models import Exam
+from exams.services import session_start
+from scoring.services import baseline_add_sample
+
+QUESTIONS = [
+    {"id": "q1", "text": "2 + 2?", "type": "mcq", "options": ["3", "4"], "answer": "4", "points": 1},
+    {"id": "q2", "text": "Primes?", "type": "multi", "options": ["2", "4", "5"], "answer": ["2", "5"], "points": 2},
+]
+
+
+def make_exam(proctor, **overrides) -> Exam:
+    fields = {
+        "name": "Live exam",
+        "duration_minutes": 60,
+        "status": "active",
+        "monitoring_sensitivity": "high",
+        "questions": QUESTIONS,
+        "total_questions": len(QUESTIONS),
+        "created_by": proctor,
+    }
+    fields.update(overrides)
+    return Exam.objects.create(**fields)
+
+
+@pytest.fixture
+def exam(proctor):
+    return make_exam(proctor)
+
+
+@pytest.fixture
+def session(exam, student):
+    return session_start(exam=exam, user=student)
+
+
+@pytest.fixture
+def baseline(student):
+    for wpm, speed, qtime in ((40, 400, 60), (42, 420, 62), (38, 380, 58)):
+        baseline_add_sample(
+            user=student,
+            sample={
+                "typing_speed_wpm": wpm,
+                "mouse_speed_pxs": speed,
+                "avg_question_time_sec": qtime,
+                "tab_switch_rate": 0,
+            },
+        )
+    return student.baseline
+
+
+class Socket:
+    """A connected WebsocketCommunicator with frame helpers; always disconnected by the fixture."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+
+    async def send(self, event: str, **data) -> None:
+        await self.communicator.send_json_to({"event": event, "data": data})
+
+    async def send_raw(self, text: str | None = None, data: bytes | None = None) -> None:
+        await self.communicator.send_to(text_data=text, bytes_data=data)
+
+    async def receive(self, timeout: float = 3) -> dict:
+        return await self.communicator.receive_json_from(timeout=timeout)
+
+    async def expect(self, name: str, timeout: float = 3) -> dict:
+        """Receive frames until one named `name` arrives; return its data."""
+        seen = []
+        for _ in range(50):
+            message = await self.receive(timeout)
+            if message["event"] == name:
+                return message["data"]
+            seen.append(message["event"])
+        raise AssertionError(f"no {name} frame; saw {seen}")
+
+    async def nothing(self, timeout: float = 0.2) -> bool:
+        return await self.communicator.receive_nothing(timeout=timeout)
+
+
+def ws_path(user=None, token: str | None = None) -> str:
+    if token is None and user is not None:
+        token = tokens_issue(user=user)["token"]
+    return "/ws/exam/" if token is None else f"/ws/exam/?token={quote(token)}"
+
+
+@pytest.fixture
+async def ws_connect():
+    """`await ws_connect(user)` opens an authenticated socket and consumes `connected`."""
+    from exampulse.asgi import application
+
+    opened: list[WebsocketCommunicator] = []
+
+    async def connect(user, *, headers=None, path=None, expect_connected=True):
+        from channels.db import database_sync_to_async
+
+        if path is None:
+            path = await database_sync_to_async(ws_path)(user)
+        communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        opened.append(communicator)
+        connected, code = await communicator.connect(timeout=5)
+        if not expect_connected:
+            return connected, code
+        assert connected, f"refused with {code}"
+        socket = Socket(communicator)
+        hello = await socket.receive()
+        assert hello["event"] == "connected"
+        return socket
+
+    yield connect
+    for communicator in opened:
+        # A socket the server already closed raises here; that is fine.
+        with contextlib.suppress(Exception):
+            await communicator.disconnect()
+
+
+def dumps(value) -> str:
+    return json.dumps(value)
