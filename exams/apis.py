@@ -112,13 +112,11 @@ class SessionStartApi(APIView):
     @extend_schema(request=None, responses={200: SessionStudentDetailSerializer, 201: SessionStudentDetailSerializer})
     def post(self, request, exam_id):
         exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
-        # Only decides 201 vs 200 and the message; the service itself is race-safe.
-        resumed = selectors.session_open_for(exam=exam, user=request.user) is not None
-        session = services.session_start(exam=exam, user=request.user)
+        session, created = services.session_start_or_resume(exam=exam, user=request.user)
         return respond(
             SessionStudentDetailSerializer(session).data,
-            message="Exam already in progress: continuing the same session." if resumed else "Exam started.",
-            status_code=status.HTTP_200_OK if resumed else status.HTTP_201_CREATED,
+            message="Exam started." if created else "Exam already in progress: continuing the same session.",
+            status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 

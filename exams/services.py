@@ -124,6 +124,12 @@ def _is_due(session: ExamSession, at: datetime) -> bool:
 
 def session_start(*, exam: Exam, user: User, at: datetime | None = None) -> ExamSession:
     """Return the student's open session of the exam, creating it if the exam is open; one attempt per exam."""
+    session, _ = session_start_or_resume(exam=exam, user=user, at=at)
+    return session
+
+
+def session_start_or_resume(*, exam: Exam, user: User, at: datetime | None = None) -> tuple[ExamSession, bool]:
+    """`session_start`, also saying whether this call created the session (True) or resumed it."""
     at = _now(at)
     if not getattr(user, "is_student", False):
         raise ExamNotAllowed()
@@ -135,22 +141,23 @@ def session_start(*, exam: Exam, user: User, at: datetime | None = None) -> Exam
         if existing is not None:
             existing = session_expire_if_due(session=existing, at=at)
             if existing.is_open:
-                return existing
+                return existing, False
             raise SessionAlreadySubmitted(details={"session_id": existing.pk, "status": existing.status})
         exam = Exam.objects.get(pk=exam.pk)
         if not exam_is_open(exam=exam, at=at):
             raise ExamNotOpen(details={"status": exam.status})
         try:
             with transaction.atomic():
-                return ExamSession.objects.create(
+                created = ExamSession.objects.create(
                     exam=exam,
                     user=student,
                     started_at=at,
                     deadline_at=session_deadline(exam=exam, user=student, started_at=at),
                 )
+            return created, True
         except IntegrityError:
             # The partial unique constraint is the backstop where row locks do not exist (SQLite).
-            return ExamSession.objects.get(exam=exam, user=student, status=SessionStatus.IN_PROGRESS)
+            return ExamSession.objects.get(exam=exam, user=student, status=SessionStatus.IN_PROGRESS), False
 
 
 # --- sessions: answers, submit, expiry --------------------------------------------------------

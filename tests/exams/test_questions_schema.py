@@ -10,8 +10,12 @@ from tests.exams.conftest import QUESTIONS
 
 
 def test_valid_questions_are_normalised():
-    clean = validate_questions([{"id": 7, "text": "Pick", "type": "multi", "options": ["a", "b"], "answer": ["b", "a"]}])
-    assert clean == [{"id": "7", "text": "Pick", "type": "multi", "options": ["a", "b"], "answer": ["a", "b"], "points": 1}]
+    clean = validate_questions(
+        [{"id": 7, "text": "Pick", "type": "multi", "options": ["a", "b"], "answer": ["b", "a"]}]
+    )
+    assert clean == [
+        {"id": "7", "text": "Pick", "type": "multi", "options": ["a", "b"], "answer": ["a", "b"], "points": 1}
+    ]
 
 
 @pytest.mark.parametrize(
