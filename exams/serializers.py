@@ -182,7 +182,7 @@ class _SessionBaseOutputSerializer(serializers.ModelSerializer):
         at = self.context.get("at") or timezone.now()
         return max(0, int((session.deadline_at - at).total_seconds()))
 
-    def get_pending_manual_points(self, session):
+    def get_pending_manual_points(self, session) -> float | None:
         return (session.grading or {}).get("pending_manual_points")
 
 
