@@ -7,6 +7,8 @@ value across a boundary; the risk is rounded to 4 decimals, and integrity rounds
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from scoring.types import BaselineStats, Component, Policy, RiskScore, Signals
 
 WEIGHTS = {"typing": 0.2, "tab_switch": 0.3, "mouse": 0.15, "answer_speed": 0.2, "focus": 0.15}
@@ -58,8 +60,7 @@ def _baseline_missing(baseline: BaselineStats | None, base: float | None) -> str
     return None
 
 
-def _typing(signals: Signals, baseline: BaselineStats | None) -> tuple[float, str, float | None, float | None]:
-    wpm = signals.wpm
+def _typing(wpm: float | None, baseline: BaselineStats | None) -> tuple[float, str, float | None, float | None]:
     if wpm is None:
         return 0.0, "no typing samples yet", None, None
     base = baseline.typing_speed_wpm if baseline else None
@@ -75,8 +76,7 @@ def _typing(signals: Signals, baseline: BaselineStats | None) -> tuple[float, st
     return 0.0, f"{what} < 50%", base, d
 
 
-def _tab_switch(signals: Signals) -> tuple[float, str, float | None, float | None]:
-    n = signals.tab_switches
+def _tab_switch(n: int) -> tuple[float, str, float | None, float | None]:
     if n == 0:
         return 0.0, "no tab switches", None, None
     noun = "tab switch" if n == 1 else "tab switches"
@@ -89,8 +89,7 @@ def _tab_switch(signals: Signals) -> tuple[float, str, float | None, float | Non
     return 0.0, f"{n} {noun} < 2", None, None
 
 
-def _mouse(signals: Signals, baseline: BaselineStats | None) -> tuple[float, str, float | None, float | None]:
-    speed = signals.mouse_speed_pxs
+def _mouse(speed: float | None, baseline: BaselineStats | None) -> tuple[float, str, float | None, float | None]:
     if speed is None:
         return 0.0, "no mouse samples yet", None, None
     base = baseline.mouse_speed_pxs if baseline else None
@@ -106,8 +105,7 @@ def _mouse(signals: Signals, baseline: BaselineStats | None) -> tuple[float, str
     return 0.0, f"{what} (within 50%)", base, r
 
 
-def _answer_speed(signals: Signals, baseline: BaselineStats | None) -> tuple[float, str, float | None, float | None]:
-    avg = signals.avg_question_time_sec
+def _answer_speed(avg: float | None, baseline: BaselineStats | None) -> tuple[float, str, float | None, float | None]:
     if avg is None:
         return 0.0, "no answered questions yet", None, None
     base = baseline.avg_question_time_sec if baseline else None
@@ -123,8 +121,7 @@ def _answer_speed(signals: Signals, baseline: BaselineStats | None) -> tuple[flo
     return 0.0, f"{what} (between 30% and 300%)", base, r
 
 
-def _focus(signals: Signals) -> tuple[float, str, float | None, float | None]:
-    s = signals.blur_seconds
+def _focus(s: float) -> tuple[float, str, float | None, float | None]:
     if s == 0:
         return 0.0, "no time away from the exam window", None, None
     what = f"{_fmt(s)} s away from the exam window"
@@ -137,41 +134,55 @@ def _focus(signals: Signals) -> tuple[float, str, float | None, float | None]:
     return 0.0, f"{what} < 30 s", None, None
 
 
-def _measured(name: str, signals: Signals) -> float | None:
-    if name == "typing":
-        return signals.wpm
-    if name == "tab_switch":
-        return float(signals.tab_switches)
-    if name == "mouse":
-        return signals.mouse_speed_pxs
-    if name == "answer_speed":
-        return signals.avg_question_time_sec
-    return signals.blur_seconds
+def _inputs(signals: Signals) -> tuple[float | None, int, float | None, float | None, float]:
+    return (
+        signals.wpm,
+        signals.tab_switches,
+        signals.mouse_speed_pxs,
+        signals.avg_question_time_sec,
+        signals.blur_seconds,
+    )
 
 
-def _component(name: str, signals: Signals, baseline: BaselineStats | None, policy: Policy) -> Component:
+# Components are immutable and depend only on these arguments, so consecutive events (which usually
+# move one signal) reuse the other four: the live path scores after every event.
+@lru_cache(maxsize=16384)
+def _component(
+    name: str, measured: float | None, baseline: BaselineStats | None, exempt: bool, allowed: bool
+) -> Component:
     weight = WEIGHTS[name]
-    value = _measured(name, signals)
-    if name in policy.exempt_signals:
-        return Component(name, 0.0, weight, REASON_EXEMPT, value)
-    if name == "tab_switch" and policy.allow_tab_switch:
-        return Component(name, 0.0, weight, REASON_ALLOWED, value)
+    shown = float(measured) if name == "tab_switch" else measured
+    if exempt:
+        return Component(name, 0.0, weight, REASON_EXEMPT, shown)
+    if allowed:
+        return Component(name, 0.0, weight, REASON_ALLOWED, shown)
     if name == "typing":
-        score, reason, base, ratio = _typing(signals, baseline)
+        value, reason, base, ratio = _typing(measured, baseline)
     elif name == "tab_switch":
-        score, reason, base, ratio = _tab_switch(signals)
+        value, reason, base, ratio = _tab_switch(measured)
     elif name == "mouse":
-        score, reason, base, ratio = _mouse(signals, baseline)
+        value, reason, base, ratio = _mouse(measured, baseline)
     elif name == "answer_speed":
-        score, reason, base, ratio = _answer_speed(signals, baseline)
+        value, reason, base, ratio = _answer_speed(measured, baseline)
     else:
-        score, reason, base, ratio = _focus(signals)
-    return Component(name, score, weight, reason, value, base, ratio)
+        value, reason, base, ratio = _focus(measured)
+    return Component(name, value, weight, reason, shown, base, ratio)
 
 
 def score(*, signals: Signals, baseline: BaselineStats | None, policy: Policy) -> RiskScore:
     """The session's risk per the spec formula, with its level, integrity and explained components."""
-    components = tuple(_component(name, signals, baseline, policy) for name in WEIGHTS)
+    exempt = policy.exempt_signals
+    components = tuple(
+        _component(
+            name,
+            measured,
+            # Tab switching and focus never read the baseline: keep it out of their cache key.
+            None if name in ("tab_switch", "focus") else baseline,
+            name in exempt,
+            name == "tab_switch" and policy.allow_tab_switch,
+        )
+        for name, measured in zip(WEIGHTS, _inputs(signals), strict=True)
+    )
     risk = round(sum(item.value * item.weight for item in components), 4)
     threshold = alert_threshold(policy.sensitivity)
     return RiskScore(
