@@ -62,13 +62,16 @@ def test_parallel_submits_grade_once(requires_postgres, proctor, student):
     session = services.session_start(exam=exam, user=student)
     ExamSession.objects.filter(pk=session.pk).update(behaviour=fold_all([("typing_sample", {"wpm": 50})]))
     sent = []
-    signals.session_submitted.connect(lambda sender, session, **kw: sent.append(session.pk), weak=False)
+    signals.session_submitted.connect(
+        lambda sender, session, **kw: sent.append(session.pk), weak=False, dispatch_uid="test-receiver"
+    )
     try:
         results = run_in_parallel(
             lambda: services.session_submit(session=ExamSession.objects.get(pk=session.pk), answers={"q1": "4"})
         )
     finally:
-        signals.session_submitted.receivers.clear()
+        # Only our receiver: monitoring's must stay connected for later tests.
+        signals.session_submitted.disconnect(dispatch_uid="test-receiver")
     assert not [r for r in results if isinstance(r, Exception)]
     assert len({(r.submitted_at, r.score) for r in results}) == 1
     assert sent == [session.pk]

@@ -208,7 +208,9 @@ class TestSubmit:
 
     def test_submit_sends_the_signal_after_commit(self, exam, student, django_capture_on_commit_callbacks):
         received = []
-        signals.session_submitted.connect(lambda sender, session, **kw: received.append(session.pk), weak=False)
+        signals.session_submitted.connect(
+            lambda sender, session, **kw: received.append(session.pk), weak=False, dispatch_uid="test-receiver"
+        )
         try:
             session = services.session_start(exam=exam, user=student)
             with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -217,7 +219,8 @@ class TestSubmit:
             assert len(callbacks) == 1
             assert received == [session.pk]
         finally:
-            signals.session_submitted.receivers.clear()
+            # Only our receiver: monitoring's must stay connected for later tests.
+            signals.session_submitted.disconnect(dispatch_uid="test-receiver")
 
 
 class TestExpiry:
@@ -301,7 +304,9 @@ class TestProctorActions:
         self, api_client, exam, student, proctor, django_capture_on_commit_callbacks
     ):
         received = []
-        signals.session_terminated.connect(lambda sender, **kw: received.append(kw), weak=False)
+        signals.session_terminated.connect(
+            lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="test-receiver"
+        )
         try:
             session = services.session_start(exam=exam, user=student)
             with django_capture_on_commit_callbacks(execute=True):
@@ -321,4 +326,5 @@ class TestProctorActions:
             )
             assert again.status_code == 409
         finally:
-            signals.session_terminated.receivers.clear()
+            # Only our receiver: monitoring's must stay connected for later tests.
+            signals.session_terminated.disconnect(dispatch_uid="test-receiver")
