@@ -235,6 +235,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models share choice sets (low/medium/high) or field names (status); name them once.
+    "ENUM_NAME_OVERRIDES": {
+        "RiskLevelEnum": "exams.models.RiskLevel",
+        "ExamStatusEnum": "exams.models.ExamStatus",
+        "SessionStatusEnum": "exams.models.SessionStatus",
+        "BaselineStatusEnum": ["missing", "collecting", "ready", "reset"],
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])

@@ -4,21 +4,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from exampulse.health import HealthApi
 from monitoring.apis import EventBatchApi
-from scoring.apis import OwnBaselineApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^api/health/?$", HealthApi.as_view(), name="health"),
     path("api/auth/", include("accounts.urls")),
-    # Users and exams route files carry their own first segment, so /api/users and /api/exams
+    # Users, exams and baselines route files carry their own first segment, so /api/users and /api/exams
     # work without the trailing slash too (include() alone would need it).
     path("api/", include("accounts.users_urls")),
     # Monitoring's batch ingestion sits under the session's path; exams must not import monitoring.
     re_path(r"^api/exams/sessions/(?P<session_id>\d+)/events/?$", EventBatchApi.as_view(), name="session-events"),
     path("api/", include("exams.urls")),
-    # The spec's POST/GET /api/baselines also without the trailing slash (include() needs one).
-    re_path(r"^api/baselines$", OwnBaselineApi.as_view()),
-    path("api/baselines/", include("scoring.urls")),
+    path("api/", include("scoring.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -38,7 +38,7 @@ class OwnBaselineApi(APIView):
 class UserBaselineApi(APIView):
     permission_classes = [IsAuthenticated, IsProctor]
 
-    @extend_schema(responses={200: BaselineOutputSerializer})
+    @extend_schema(operation_id="baselines_user_retrieve", responses={200: BaselineOutputSerializer})
     def get(self, request, user_id: int):
         return respond(selectors.baseline_summary(user=selectors.user_get(user_id=user_id)))
 

@@ -1,11 +1,11 @@
-"""/api/baselines/: own baseline, a user's baseline (proctors), reset (proctors). Trailing slash optional."""
+"""/api/baselines (mounted at /api/): own baseline, a user's baseline (proctors), reset (proctors). Trailing slash optional."""
 
 from django.urls import re_path
 
 from scoring.apis import OwnBaselineApi, UserBaselineApi, UserBaselineResetApi
 
 urlpatterns = [
-    re_path(r"^$", OwnBaselineApi.as_view(), name="baseline-own"),
-    re_path(r"^(?P<user_id>[0-9]{1,18})/?$", UserBaselineApi.as_view(), name="baseline-user"),
-    re_path(r"^(?P<user_id>[0-9]{1,18})/reset/?$", UserBaselineResetApi.as_view(), name="baseline-reset"),
+    re_path(r"^baselines/?$", OwnBaselineApi.as_view(), name="baseline-own"),
+    re_path(r"^baselines/(?P<user_id>[0-9]{1,18})/?$", UserBaselineApi.as_view(), name="baseline-user"),
+    re_path(r"^baselines/(?P<user_id>[0-9]{1,18})/reset/?$", UserBaselineResetApi.as_view(), name="baseline-reset"),
 ]

@@ -43,7 +43,7 @@ def test_check_deploy_is_clean_in_production_mode():
         "--fail-level",
         "WARNING",
         DEBUG="false",
-        SECRET_KEY="k3y-" + "z9Q#x" * 12,
+        SECRET_KEY="Zq8#mW2$vL5^nR7&pT1*xC4(bY6)hJ9!kF3@dS0-gE5%uA2~oI7+tN4=",
         ALLOWED_HOSTS="exams.example.org",
     )
     assert result.returncode == 0, result.stderr + result.stdout
