@@ -146,6 +146,7 @@ def event_ingest(
                 severity="high" if risk.level == "high" else "medium",
                 message=_threshold_message(risk),
                 components=risk.as_dict()["components"],
+                push=False,
             )
         )
     if (
@@ -161,12 +162,20 @@ def event_ingest(
                 severity="medium",
                 message=scored.anomaly_explanation,
                 components={"anomaly_score": scored.anomaly_score},
+                push=False,
             )
         )
     result = IngestResult(
         event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
     )
-    transaction.on_commit(lambda: _push_activity(session, event, result))
+
+    def push() -> None:
+        # Proctors see the activity first, then the alerts it caused.
+        _push_activity(session, event, result)
+        for alert in alerts:
+            _push_alert(alert, session)
+
+    transaction.on_commit(push)
     return result
 
 
@@ -206,8 +215,9 @@ def alert_raise(
     severity: str,
     message: str,
     components: dict,
+    push: bool = True,
 ) -> Alert:
-    """Create an alert and, after commit, push `high_risk_alert` to the exam's proctors."""
+    """Create an alert and, after commit, push `high_risk_alert` to the exam's proctors (unless push=False)."""
     alert = Alert.objects.create(
         session=session,
         alert_type=alert_type,
@@ -222,14 +232,16 @@ def alert_raise(
         session.alerted_level = risk_level
         exam_services.session_alert_opened(session=session)
 
-    def push() -> None:
-        broadcast.group_send(
-            broadcast.proctors_group(session.exam_id),
-            broadcast.push_message("high_risk_alert", **alert_payload(alert, session=session)),
-        )
-
-    transaction.on_commit(push)
+    if push:
+        transaction.on_commit(lambda: _push_alert(alert, session))
     return alert
+
+
+def _push_alert(alert: Alert, session: ExamSession) -> None:
+    broadcast.group_send(
+        broadcast.proctors_group(session.exam_id),
+        broadcast.push_message("high_risk_alert", **alert_payload(alert, session=session)),
+    )
 
 
 def alert_payload(alert: Alert, *, session: ExamSession) -> dict:
