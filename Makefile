@@ -17,8 +17,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 migrate: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 
+# Demo users, exams and baselines, then past sessions with events and a population model
+# trained on them, so the admin, the dashboard and the scorer have something to show.
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_activity
+	$(PY) manage.py train_risk_model
 
 # Development server with demo data on the embedded defaults (SQLite, in-memory layer).
 run: seed
@@ -38,6 +42,10 @@ test: lint
 	$(PY) manage.py makemigrations --check --dry-run
 	# Connections opened in sync_to_async threads must not outlive a test, or the test database cannot be dropped.
 	DB_CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Scoring micro-benchmarks (no database): prints latency and throughput figures.
+bench: $(VENV)/.installed
+	$(PY) benchmarks/scoring_bench.py
 
 clean-venv:
 	rm -rf $(VENV)
