@@ -195,6 +195,7 @@ def _push_activity(session: ExamSession, event: Event, result: IngestResult) -> 
             session_id=session.pk,
             exam_id=session.exam_id,
             event_id=event.pk,
+            client_event_id=event.client_event_id,
             event_type=event.event_type,
             severity=event.severity,
             is_technical=event.is_technical,

@@ -1,0 +1,591 @@
+"""ExamPulse load tool: real sockets, real JWTs, real servers, on loopback only.
+
+    .venv/bin/python -m benchmarks.loadtest --students 1000 --exams 10 --proctors 2 --rate 200 --duration 30
+
+It creates students and proctors over E exams, starts their sessions through the REST API,
+starts the server process(es) itself, opens every socket with a real access JWT at a bounded
+ramp, streams `suspicious_activity` on an open-loop schedule, and reports sockets held,
+failures, events sent/acked, proctor deliveries received vs expected, student->proctor and ack
+latency percentiles, events/s, and the servers' CPU and RSS. Afterwards it checks in the
+database that every acknowledged event is stored exactly once.
+
+`--stack both` runs the same traffic against benchmarks.bare_asgi (the same server and channel
+layer with no database work) in the same run, and prints each product figure as a ratio of it.
+`--peak` steps the rate up until p99 student->proctor latency passes --peak-p99-ms.
+
+Users are bulk-created in the database (hashing thousands of Argon2 passwords through
+/api/auth/register would measure the hasher, not the product); their tokens are minted with the
+server's own signing key; exams are created and sessions started through the real REST API.
+Every run is bounded: --duration per phase, --max-students, and a hard overall --deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exampulse.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import websockets  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from exams.models import Exam  # noqa: E402
+from monitoring.models import Event  # noqa: E402
+
+LOOPBACK = "127.0.0.1"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+EVENT_MIX = (
+    ("mouse_sample", lambda r: {"speed_pxs": round(r.uniform(250, 600), 1)}),
+    ("typing_sample", lambda r: {"wpm": round(r.uniform(30, 60), 1), "hold_ms_mean": round(r.uniform(80, 120), 1)}),
+    ("question_answered", lambda r: {"question_id": f"q{r.randint(1, 5)}", "time_spent_sec": r.randint(20, 90)}),
+    ("window_blur", lambda r: {}),
+    ("window_focus", lambda r: {"blur_duration_ms": r.randint(200, 3000)}),
+)
+
+
+# --- set-up: users, exams, sessions --------------------------------------------------------------
+
+
+@dataclass
+class Population:
+    run_id: str
+    exams: list[int]
+    students: list[tuple[int, str, int]]  # (user id, token, exam id)
+    proctors: list[tuple[int, str, int]]  # (user id, token, exam id)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url: str, *, token: str, body: dict | None = None, method: str = "POST") -> dict:
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback URL built by this tool
+        url, data=data, method=method, headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.load(response)
+
+
+def create_population(base_url: str, *, students: int, proctors: int, exams: int) -> Population:
+    """Users in bulk; exams and session starts through the REST API."""
+    run_id = uuid.uuid4().hex[:8]
+    password = make_password(None)  # unusable: these accounts log in by token only
+    staff = User.objects.bulk_create(
+        [
+            User(email=f"load-{run_id}-p{i}@load.test", name=f"Load proctor {i}", role=Role.PROCTOR, password=password)
+            for i in range(max(1, proctors * exams))
+        ]
+    )
+    pupils = User.objects.bulk_create(
+        [
+            User(email=f"load-{run_id}-s{i}@load.test", name=f"Load student {i}", role=Role.STUDENT, password=password)
+            for i in range(students)
+        ]
+    )
+    staff = list(User.objects.filter(email__startswith=f"load-{run_id}-p").order_by("id"))
+    pupils = list(User.objects.filter(email__startswith=f"load-{run_id}-s").order_by("id"))
+    owner_token = str(AccessToken.for_user(staff[0]))
+    questions = [
+        {"id": f"q{i}", "text": f"Question {i}", "type": "mcq", "options": ["a", "b"], "answer": "a", "points": 1}
+        for i in range(1, 6)
+    ]
+    exam_ids = []
+    for index in range(exams):
+        created = http_json(
+            f"{base_url}/api/exams",
+            token=owner_token,
+            body={
+                "name": f"Load {run_id} #{index}",
+                "duration_minutes": 180,
+                "status": "active",
+                # Low sensitivity: the load is about throughput, not an alert storm.
+                "monitoring_sensitivity": "low",
+                "questions": questions,
+            },
+        )
+        exam_ids.append(created["data"]["id"])
+    student_rows = []
+    for index, user in enumerate(pupils):
+        student_rows.append((user.pk, str(AccessToken.for_user(user)), exam_ids[index % exams]))
+
+    def start(row: tuple[int, str, int]) -> None:
+        http_json(f"{base_url}/api/exams/{row[2]}/start", token=row[1])
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(start, student_rows))
+    proctor_rows = [
+        (user.pk, str(AccessToken.for_user(user)), exam_ids[index % exams])
+        for index, user in enumerate(staff[: proctors * exams])
+    ]
+    return Population(run_id=run_id, exams=exam_ids, students=student_rows, proctors=proctor_rows)
+
+
+def delete_population(population: Population) -> None:
+    Exam.objects.filter(pk__in=population.exams).delete()
+    User.objects.filter(email__startswith=f"load-{population.run_id}-").delete()
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen
+    cpu_ticks_start: int = 0
+    wall_start: float = 0.0
+    rss_max_kb: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def cpu_ticks(self) -> int:
+        with open(f"/proc/{self.process.pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    def rss_kb(self) -> int:
+        with open(f"/proc/{self.process.pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def mark(self) -> None:
+        self.cpu_ticks_start = self.cpu_ticks()
+        self.wall_start = time.monotonic()
+
+    def cpu_percent(self) -> float:
+        elapsed = time.monotonic() - self.wall_start
+        return 100.0 * (self.cpu_ticks() - self.cpu_ticks_start) / CLOCK_TICKS / max(elapsed, 1e-9)
+
+
+def start_servers(app: str, count: int, *, server: str) -> list[Server]:
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "DEBUG": os.environ.get("DEBUG", "true")}
+    servers = []
+    for _ in range(count):
+        port = free_port()
+        if server == "uvicorn":
+            argv = [sys.executable, "-m", "uvicorn", "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
+            argv += ["--ws-max-size", "65536", app]
+        else:
+            argv = [sys.executable, "-m", "daphne", "-b", LOOPBACK, "-p", str(port), app]
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+        servers.append(Server(port=port, process=process))
+    for item in servers:
+        wait_healthy(item)
+    return servers
+
+
+def wait_healthy(item: Server, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if item.process.poll() is not None:
+            raise SystemExit(f"server on {item.port} exited: {item.process.stderr.read().decode()[-1500:]}")
+        try:
+            with urllib.request.urlopen(f"{item.url}/api/health", timeout=2):  # noqa: S310
+                return
+        except (OSError, urllib.error.HTTPError):
+            time.sleep(0.25)
+    raise SystemExit(f"server on {item.port} not healthy after {timeout} s")
+
+
+def stop_servers(servers: list[Server]) -> None:
+    for item in servers:
+        item.process.send_signal(signal.SIGTERM)
+    for item in servers:
+        try:
+            item.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            item.process.kill()
+
+
+# --- the load ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    sent: dict[str, float] = field(default_factory=dict)  # client_event_id -> send time
+    acked: dict[str, float] = field(default_factory=dict)  # client_event_id -> ack time
+    event_ids: dict[str, int] = field(default_factory=dict)  # client_event_id -> server event id
+    delivered: dict[str, list[float]] = field(default_factory=dict)  # client_event_id -> proctor receive times
+    errors: dict[str, int] = field(default_factory=dict)
+    connect_latency: list[float] = field(default_factory=list)
+    connect_failures: dict[str, int] = field(default_factory=dict)
+    drops: dict[str, int] = field(default_factory=dict)
+    lag_max: float = 0.0
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+class Fleet:
+    """All sockets of one run, and the readers that timestamp every frame they receive."""
+
+    def __init__(self, population: Population, servers: list[Server], *, bare: bool) -> None:
+        self.population = population
+        self.servers = servers
+        self.bare = bare
+        self.stats = Stats()
+        self.student_sockets: list[tuple[object, int]] = []  # (websocket, exam id)
+        self.proctor_count_by_exam: dict[int, int] = {}
+        self.tasks: list[asyncio.Task] = []
+        self.sent_exam: dict[str, int] = {}  # client_event_id -> exam id
+        self.closing = False
+        self.connect_seconds = 0.0
+
+    def url(self, index: int, token: str, role: str) -> str:
+        server = self.servers[index % len(self.servers)]
+        extra = "&role=proctor" if self.bare and role == "proctor" else ""
+        return f"ws://{LOOPBACK}:{server.port}/ws/exam/?token={token}{extra}"
+
+    async def _open(self, url: str, exam_id: int) -> object:
+        started = time.monotonic()
+        ws = await websockets.connect(url, open_timeout=20, ping_interval=None, max_queue=None, close_timeout=2)
+        first = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if first["event"] != "connected":
+            raise RuntimeError(f"expected connected, got {first['event']}")
+        await ws.send(json.dumps({"event": "join_exam", "data": {"exam_id": exam_id}}))
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if frame["event"] == "joined_exam":
+                break
+            if frame["event"] == "error":
+                raise RuntimeError(f"join refused: {frame['data'].get('code')}")
+        self.stats.connect_latency.append(time.monotonic() - started)
+        return ws
+
+    async def connect_all(self, ramp_per_s: float) -> None:
+        """Proctors first (so they see every student), then students at a bounded ramp."""
+        for index, (_uid, token, exam_id) in enumerate(self.population.proctors):
+            ws = await self._open(self.url(index, token, "proctor"), exam_id)
+            self.proctor_count_by_exam[exam_id] = self.proctor_count_by_exam.get(exam_id, 0) + 1
+            self.tasks.append(asyncio.create_task(self._read(ws, proctor=True)))
+        self.stats.connect_latency.clear()
+        started = time.monotonic()
+
+        async def one(index: int, token: str, exam_id: int) -> None:
+            await asyncio.sleep(max(0.0, started + index / ramp_per_s - time.monotonic()))
+            try:
+                ws = await self._open(self.url(index + 1, token, "student"), exam_id)
+            except Exception as exc:  # recorded, the run goes on
+                reason = exc.__class__.__name__
+                self.stats.connect_failures[reason] = self.stats.connect_failures.get(reason, 0) + 1
+                return
+            self.student_sockets.append((ws, exam_id))
+            self.tasks.append(asyncio.create_task(self._read(ws, proctor=False)))
+
+        await asyncio.gather(*(one(i, token, exam) for i, (_u, token, exam) in enumerate(self.population.students)))
+        self.connect_seconds = time.monotonic() - started
+
+    async def _read(self, ws, *, proctor: bool) -> None:
+        stats = self.stats
+        try:
+            async for raw in ws:
+                now = time.monotonic()
+                frame = json.loads(raw)
+                name, data = frame["event"], frame["data"]
+                if proctor:
+                    if name == "student_activity" and data.get("client_event_id"):
+                        stats.delivered.setdefault(data["client_event_id"], []).append(now)
+                elif name == "activity_logged":
+                    key = data.get("client_event_id")
+                    stats.acked[key] = now
+                    stats.event_ids[key] = data.get("event_id")
+                elif name == "error":
+                    code = data.get("code", "?")
+                    stats.errors[code] = stats.errors.get(code, 0) + 1
+        except websockets.ConnectionClosed as exc:
+            reason = f"closed {exc.code}" if exc.code else "closed"
+            if not self.closing:
+                stats.drops[reason] = stats.drops.get(reason, 0) + 1
+
+    async def stream(self, *, rate: float, duration: float, tag: str) -> tuple[float, list[str]]:
+        """Open-loop: event k is due at start + k/rate on a random student's socket."""
+        rng = random.Random(tag)
+        sockets = self.student_sockets
+        total = int(rate * duration)
+        keys: list[str] = []
+        started = time.monotonic()
+        for k in range(total):
+            due = started + k / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                self.stats.lag_max = max(self.stats.lag_max, -delay)
+            ws, exam_id = sockets[k % len(sockets)] if k < len(sockets) else rng.choice(sockets)
+            event_type, payload = rng.choice(EVENT_MIX)
+            key = f"{self.population.run_id}-{tag}-{k}"
+            frame = {"exam_id": exam_id, "type": event_type, "client_event_id": key, **payload(rng)}
+            self.stats.sent[key] = time.monotonic()
+            self.sent_exam[key] = exam_id
+            keys.append(key)
+            try:
+                await ws.send(json.dumps({"event": "suspicious_activity", "data": frame}))
+            except websockets.ConnectionClosed:
+                self.stats.drops["send on closed"] = self.stats.drops.get("send on closed", 0) + 1
+        return time.monotonic() - started, keys
+
+    async def close(self) -> None:
+        self.closing = True
+        for task in self.tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        for ws, _exam in self.student_sockets:
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+
+def summarise(fleet: Fleet, keys: list[str], elapsed: float) -> dict:
+    stats = fleet.stats
+    acked = [k for k in keys if k in stats.acked]
+    ack_latency = [(stats.acked[k] - stats.sent[k]) * 1000 for k in acked]
+    delivery_latency = []
+    expected = received = 0
+    # Every acked event should reach every proctor of its exam.
+    for key in acked:
+        want = fleet.proctor_count_by_exam.get(fleet.sent_exam[key], 0)
+        got = stats.delivered.get(key, [])
+        expected += want
+        received += min(len(got), want)
+        delivery_latency += [(t - stats.sent[key]) * 1000 for t in got]
+    return {
+        "events_sent": len(keys),
+        "events_acked": len(acked),
+        "events_per_s": round(len(acked) / elapsed, 1) if elapsed else 0,
+        "ack_ms": {q: round(pct(ack_latency, q) or 0, 1) for q in (50, 95, 99)}
+        | {"max": round(max(ack_latency or [0]), 1)},
+        "deliveries_expected": expected,
+        "deliveries_received": received,
+        "delivery_ms": {q: round(pct(delivery_latency, q) or 0, 1) for q in (50, 95, 99)}
+        | {"max": round(max(delivery_latency or [0]), 1)},
+        "errors": dict(stats.errors),
+        "drops": dict(stats.drops),
+        "client_lag_max_ms": round(stats.lag_max * 1000, 1),
+    }
+
+
+async def run_stack(population: Population, *, app: str, bare: bool, args) -> tuple[dict, Fleet]:
+    servers = start_servers(app, args.processes, server=args.server)
+    fleet = Fleet(population, servers, bare=bare)
+    report: dict = {"stack": "bare" if bare else "product", "server": args.server, "processes": args.processes}
+    try:
+        for item in servers:
+            item.mark()
+        await fleet.connect_all(args.ramp)
+        report["sockets_held"] = len(fleet.student_sockets)
+        report["proctor_sockets"] = len(population.proctors)
+        report["connect_failures"] = dict(fleet.stats.connect_failures)
+        report["connect_rate_per_s"] = round(len(fleet.student_sockets) / max(fleet.connect_seconds, 1e-9), 1)
+        report["connect_join_ms"] = {
+            q: round((pct(fleet.stats.connect_latency, q) or 0) * 1000, 1) for q in (50, 95, 99)
+        }
+        report["rss_mb_after_connect"] = [round(s.rss_kb() / 1024, 1) for s in servers]
+        report["cpu_percent_connect"] = [round(s.cpu_percent(), 1) for s in servers]
+
+        async def phase(rate: float, tag: str) -> dict:
+            for item in servers:
+                item.mark()
+            elapsed, keys = await fleet.stream(rate=rate, duration=args.duration, tag=tag)
+            await asyncio.sleep(args.drain)
+            result = {"rate_target": rate, **summarise(fleet, keys, elapsed)}
+            result["cpu_percent"] = [round(s.cpu_percent(), 1) for s in servers]
+            result["rss_mb"] = [round(s.rss_kb() / 1024, 1) for s in servers]
+            return result
+
+        if args.rate:
+            report["steady"] = await phase(args.rate, "steady")
+        if args.peak:
+            steps = []
+            for rate in args.peak_rates:
+                step = await phase(rate, f"peak{int(rate)}")
+                steps.append(step)
+                ok = (
+                    step["delivery_ms"][99] <= args.peak_p99_ms
+                    and step["deliveries_received"] == step["deliveries_expected"]
+                )
+                print(
+                    f"  {report['stack']:7s} rate {rate:6.0f}/s: {step['events_per_s']:7.1f} ev/s acked, "
+                    f"p99 delivery {step['delivery_ms'][99]:7.1f} ms, "
+                    f"{step['deliveries_received']}/{step['deliveries_expected']} delivered, cpu {step['cpu_percent']}",
+                    flush=True,
+                )
+                if not ok:
+                    break
+            report["peak_steps"] = steps
+            passing = [
+                s["events_per_s"]
+                for s in steps
+                if s["delivery_ms"][99] <= args.peak_p99_ms and s["deliveries_received"] == s["deliveries_expected"]
+            ]
+            report["peak_events_per_s"] = max(passing) if passing else 0.0
+        report["drops_total"] = dict(fleet.stats.drops)
+    finally:
+        await fleet.close()
+        stop_servers(servers)
+    return report, fleet
+
+
+def database_check(fleet: Fleet) -> dict:
+    """Every acknowledged event stored exactly once, and nothing stored that was not sent."""
+    prefix = f"{fleet.population.run_id}-"
+    counts = dict(
+        Event.objects.filter(client_event_id__startswith=prefix)
+        .values_list("client_event_id")
+        .annotate(n=Count("id"))
+        .values_list("client_event_id", "n")
+    )
+    acked = set(fleet.stats.acked)
+    return {
+        "acked": len(acked),
+        "stored": len(counts),
+        "acked_not_stored": len(acked - set(counts)),
+        "stored_twice": sum(1 for n in counts.values() if n > 1),
+        "stored_not_acked": len(set(counts) - acked),
+    }
+
+
+def print_report(reports: list[dict]) -> None:
+    for report in reports:
+        print(f"\n== {report['stack']} stack on {report['processes']} {report['server']} process(es)")
+        print(
+            f"sockets held {report['sockets_held']} (+{report['proctor_sockets']} proctors), "
+            f"failures {report['connect_failures'] or 0}, connect rate {report['connect_rate_per_s']}/s, "
+            f"connect+join ms {report['connect_join_ms']}, RSS MB {report['rss_mb_after_connect']}"
+        )
+        for label in ("steady",):
+            if label in report:
+                s = report[label]
+                print(
+                    f"{label}: target {s['rate_target']}/s -> {s['events_per_s']} ev/s acked; "
+                    f"sent {s['events_sent']} acked {s['events_acked']}; "
+                    f"deliveries {s['deliveries_received']}/{s['deliveries_expected']}; "
+                    f"student->proctor ms {s['delivery_ms']}; ack ms {s['ack_ms']}; "
+                    f"errors {s['errors'] or 0}; cpu% {s['cpu_percent']}; RSS MB {s['rss_mb']}; "
+                    f"client lag max {s['client_lag_max_ms']} ms"
+                )
+        if "peak_events_per_s" in report:
+            print(f"peak sustained at p99 <= target: {report['peak_events_per_s']} events/s")
+        print(f"drops: {report['drops_total'] or 0}")
+        if "database_check" in report:
+            print(f"database check: {report['database_check']}")
+    by_stack = {r["stack"]: r for r in reports}
+    if "product" in by_stack and "bare" in by_stack:
+        product, bare = by_stack["product"], by_stack["bare"]
+        print("\n== product / bare-stack ratios")
+        if "steady" in product and "steady" in bare:
+            for q in (50, 99):
+                b = bare["steady"]["delivery_ms"][q] or 1e-9
+                print(f"steady p{q} delivery latency: {product['steady']['delivery_ms'][q] / b:.2f}x bare")
+        if "peak_events_per_s" in product and bare.get("peak_events_per_s"):
+            ratio = product["peak_events_per_s"] / bare["peak_events_per_s"]
+            print(f"peak events/s: {ratio:.0%} of bare ({product['peak_events_per_s']} vs {bare['peak_events_per_s']})")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--proctors", type=int, default=2, help="per exam")
+    parser.add_argument("--exams", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=40.0, help="steady events/s over all students (0: skip)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for stragglers after a phase")
+    parser.add_argument("--ramp", type=float, default=250.0, help="student connects per second")
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
+    parser.add_argument("--stack", choices=("product", "bare", "both"), default="product")
+    parser.add_argument("--peak", action="store_true", help="step the rate up to find the sustainable peak")
+    parser.add_argument("--peak-rates", type=lambda s: [float(x) for x in s.split(",")], default=[100, 200, 300, 400])
+    parser.add_argument("--peak-p99-ms", type=float, default=200.0)
+    parser.add_argument("--max-students", type=int, default=6000, help="hard cap, whatever --students says")
+    parser.add_argument("--deadline", type=float, default=1200.0, help="hard cap on the whole run, seconds")
+    parser.add_argument("--keep", action="store_true", help="keep the run's users, exams and events")
+    parser.add_argument("--json", help="also write the full report to this file")
+    args = parser.parse_args(argv)
+    args.students = min(args.students, args.max_students)
+    return args
+
+
+def main(args) -> list[dict]:
+    """Set up (sync ORM), drive each stack (asyncio), then check the database (sync ORM)."""
+    reports = []
+    # The population is made through one throwaway product server (its REST API).
+    seeding = start_servers("exampulse.asgi:application", 1, server="daphne")
+    try:
+        population = create_population(seeding[0].url, students=args.students, proctors=args.proctors, exams=args.exams)
+    finally:
+        stop_servers(seeding)
+    print(
+        f"run {population.run_id}: {len(population.students)} students, {len(population.proctors)} proctors, "
+        f"{len(population.exams)} exams",
+        flush=True,
+    )
+    deadline = time.monotonic() + args.deadline
+    try:
+        stacks = {"product": [False], "bare": [True], "both": [True, False]}[args.stack]
+        for bare in stacks:
+            app = "benchmarks.bare_asgi:application" if bare else "exampulse.asgi:application"
+            remaining = deadline - time.monotonic()
+            report, fleet = asyncio.run(
+                asyncio.wait_for(run_stack(population, app=app, bare=bare, args=args), remaining)
+            )
+            if not bare:
+                report["database_check"] = database_check(fleet)
+            reports.append(report)
+    finally:
+        if not args.keep:
+            delete_population(population)
+    return reports
+
+
+def run(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    try:
+        reports = main(args)
+    except TimeoutError:
+        print(f"run exceeded --deadline {args.deadline} s and was stopped", file=sys.stderr)
+        return 2
+    print_report(reports)
+    print(f"\nwall time {time.monotonic() - started:.0f} s; database {django.db.connection.vendor}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(reports, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())
