@@ -240,7 +240,10 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
                 await self._attach_session(None)
             exc.details = {**exc.details, "client_event_id": activity.client_event_id}
             raise
+        # The hop returned, so the event is committed: acknowledge, then tell the proctors.
         await self.send_json(frame("activity_logged", **result.ack()))
+        for group, message in result.pushes:
+            await broadcast.agroup_send(group, message)
 
     async def on_submit_exam(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")

@@ -141,7 +141,8 @@ def scoring_context(*, session_id: int) -> ScoringContext:
 
 
 def activity_ingest(*, session_id: int, activity: Activity, context: ScoringContext) -> services.IngestResult:
-    return services.event_ingest(session_id=session_id, activity=activity, context=context)
+    """Store and score one event; the consumer sends `result.pushes` itself once this hop returns."""
+    return services.event_ingest(session_id=session_id, activity=activity, context=context, push=False)
 
 
 def student_submit(*, exam_id: int, user, answers: Any, client_time_taken: Any) -> dict[str, Any]:

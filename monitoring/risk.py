@@ -166,9 +166,10 @@ def session_score(*, context: ScoringContext, behaviour: dict[str, Any] | None) 
     )
 
 
-def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: SessionScore) -> None:
-    """Write the score, its explanation and the aggregate state onto the session in one UPDATE."""
+def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: SessionScore, **fields: Any) -> None:
+    """Write the score, its explanation, the aggregate state (and any extra fields) in one UPDATE."""
     ExamSession.objects.filter(pk=session_id).update(
+        **fields,
         risk_score=result.risk.risk_score,
         integrity_score=result.risk.integrity_score,
         risk_level=result.risk.risk_level,

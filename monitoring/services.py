@@ -7,10 +7,10 @@ proctors are registered with `transaction.on_commit` so nobody hears about a rol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -39,6 +39,8 @@ class IngestResult:
     risk_score: float
     risk_level: str
     alerts: tuple[Alert, ...] = ()
+    # (group, message) pairs to send once the transaction has committed.
+    pushes: list[tuple[str, dict]] = field(default_factory=list)
 
     def ack(self) -> dict:
         """The `activity_logged` payload for this event."""
@@ -59,30 +61,35 @@ def _duplicate(session_id: int, client_event_id: str | None) -> Event | None:
     return Event.objects.filter(session_id=session_id, client_event_id=client_event_id).first()
 
 
-def _duplicate_result(event: Event) -> IngestResult:
-    risk = event.session.risk_score if event.risk_score_after is None else event.risk_score_after
-    session = ExamSession.objects.only("risk_level").get(pk=event.session_id)
+def _duplicate_result(event: Event, session: ExamSession) -> IngestResult:
+    risk = session.risk_score if event.risk_score_after is None else event.risk_score_after
     return IngestResult(event=event, duplicate=True, risk_score=risk, risk_level=session.risk_level)
 
 
 @transaction.atomic
 def event_ingest(
-    *, session_id: int, activity: Activity, context: ScoringContext | None = None, at: datetime | None = None
+    *,
+    session_id: int,
+    activity: Activity,
+    context: ScoringContext | None = None,
+    at: datetime | None = None,
+    push: bool = True,
 ) -> IngestResult:
     """Store one event exactly once, rescore the session, raise any alert; returns the ack data.
 
-    A repeated `client_event_id` returns the stored event again and changes nothing.
+    A repeated `client_event_id` returns the stored event again and changes nothing. The live
+    pushes it causes are in `result.pushes`; with push=True they are sent on commit, with
+    push=False the caller sends them after this function returns (the consumer does, so the
+    database thread never waits on the channel layer).
     """
     at = at or timezone.now()
+    # The row lock serialises events of one session: the folded aggregates never lose an update and
+    # a retried client_event_id is always seen by the check below. `of=self` keeps the exam and user
+    # rows unlocked, so students of one exam do not queue behind each other.
+    session = ExamSession.objects.select_for_update(of=("self",)).select_related("exam", "user").get(pk=session_id)
     existing = _duplicate(session_id, activity.client_event_id)
     if existing is not None:
-        return _duplicate_result(existing)
-
-    # The row lock serialises events of one session, so the folded aggregates never lose an update.
-    session = ExamSession.objects.select_for_update().select_related("exam", "user").get(pk=session_id)
-    existing = _duplicate(session_id, activity.client_event_id)
-    if existing is not None:
-        return _duplicate_result(existing)
+        return _duplicate_result(existing, session)
     session = exam_services.session_expire_if_due(session=session, at=at)
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress; the event was not stored.")
@@ -105,37 +112,41 @@ def event_ingest(
         is_technical=activity.is_technical,
         risk_score_after=session.risk_score,
     )
-    try:
-        with transaction.atomic():
-            event.save()
-    except IntegrityError:
-        # Another writer stored the same client_event_id between our check and insert.
-        existing = _duplicate(session_id, activity.client_event_id)
-        if existing is None:
-            raise
-        return _duplicate_result(existing)
-
+    alerts: list[Alert] = []
     if activity.is_technical:
+        event.save()
         result = IngestResult(
             event=event, duplicate=False, risk_score=session.risk_score, risk_level=session.risk_level
         )
-        transaction.on_commit(lambda: _push_activity(session, event, result))
-        return result
+    else:
+        behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
+        scored = session_score(context=context or scoring_context_for(session), behaviour=behaviour)
+        risk = scored.risk
+        event.risk_score_after = risk.risk_score
+        event.save()
+        extra = {"last_event_at": at}
+        if severity in INCIDENT_SEVERITIES:
+            extra["flagged_incidents_count"] = F("flagged_incidents_count") + 1
+        was_anomalous = bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous"))
+        session_apply_score(session_id=session.pk, behaviour=behaviour, result=scored, **extra)
+        alerts = _alerts_for(session=session, scored=scored, was_anomalous=was_anomalous)
+        result = IngestResult(
+            event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
+        )
+    # Proctors see the activity first, then the alerts it caused.
+    result.pushes.append(_activity_push(session, event, result))
+    result.pushes.extend(_alert_push(alert, session) for alert in alerts)
+    if push:
+        transaction.on_commit(lambda: _send(result.pushes))
+    return result
 
-    behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
-    context = context or scoring_context_for(session)
-    scored = session_score(context=context, behaviour=behaviour)
-    session_apply_score(session_id=session.pk, behaviour=behaviour, result=scored)
+
+def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Alert]:
+    """A threshold alert when the risk first reaches the exam's threshold or its level rises; an
+    anomaly alert when the detector starts firing (not on every event while it keeps firing)."""
     risk = scored.risk
-    Event.objects.filter(pk=event.pk).update(risk_score_after=risk.risk_score)
-    event.risk_score_after = risk.risk_score
-    updates = {"last_event_at": at}
-    if severity in INCIDENT_SEVERITIES:
-        updates["flagged_incidents_count"] = F("flagged_incidents_count") + 1
-    ExamSession.objects.filter(pk=session.pk).update(**updates)
-
-    alerts: list[Alert] = []
-    threshold = alert_threshold(exam.monitoring_sensitivity)
+    alerts = []
+    threshold = alert_threshold(session.exam.monitoring_sensitivity)
     if risk.risk_score >= threshold and LEVEL_RANK[risk.level] > LEVEL_RANK[session.alerted_level or ""]:
         alerts.append(
             alert_raise(
@@ -149,10 +160,7 @@ def event_ingest(
                 push=False,
             )
         )
-    if (
-        scored.is_anomalous
-        and not Alert.objects.filter(session=session, alert_type=ANOMALY_ALERT, resolved=False).exists()
-    ):
+    if scored.is_anomalous and not was_anomalous:
         alerts.append(
             alert_raise(
                 session=session,
@@ -165,18 +173,12 @@ def event_ingest(
                 push=False,
             )
         )
-    result = IngestResult(
-        event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
-    )
+    return alerts
 
-    def push() -> None:
-        # Proctors see the activity first, then the alerts it caused.
-        _push_activity(session, event, result)
-        for alert in alerts:
-            _push_alert(alert, session)
 
-    transaction.on_commit(push)
-    return result
+def _send(pushes: list[tuple[str, dict]]) -> None:
+    for group, message in pushes:
+        broadcast.group_send(group, message)
 
 
 def _threshold_message(risk) -> str:
@@ -185,8 +187,8 @@ def _threshold_message(risk) -> str:
     return f"Risk {risk.risk_score:.2f} ({risk.level}): {summary}"
 
 
-def _push_activity(session: ExamSession, event: Event, result: IngestResult) -> None:
-    broadcast.group_send(
+def _activity_push(session: ExamSession, event: Event, result: IngestResult) -> tuple[str, dict]:
+    return (
         broadcast.proctors_group(session.exam_id),
         broadcast.push_message(
             "student_activity",
@@ -234,12 +236,12 @@ def alert_raise(
         exam_services.session_alert_opened(session=session)
 
     if push:
-        transaction.on_commit(lambda: _push_alert(alert, session))
+        transaction.on_commit(lambda: _send([_alert_push(alert, session)]))
     return alert
 
 
-def _push_alert(alert: Alert, session: ExamSession) -> None:
-    broadcast.group_send(
+def _alert_push(alert: Alert, session: ExamSession) -> tuple[str, dict]:
+    return (
         broadcast.proctors_group(session.exam_id),
         broadcast.push_message("high_risk_alert", **alert_payload(alert, session=session)),
     )
