@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,8 @@ from accounts.models import AuditEntry, Role, User
 from exampulse.errors import Conflict
 
 PROFILE_FIELDS = ("name", "roll_number", "department", "semester", "phone")
+# Made by monitoring's migration 0003_proctors_group with exactly the admin permissions proctors need.
+PROCTORS_GROUP = "Proctors"
 
 
 def _check_password(password: str, user: User) -> None:
@@ -49,7 +52,19 @@ def proctor_create(*, email: str, password: str, name: str, staff: bool = True) 
     email = _normalise_email(email)
     candidate = User(email=email, name=name, role=Role.PROCTOR)
     _check_password(password, candidate)
-    return User.objects.create_user(email=email, password=password, name=name, role=Role.PROCTOR, is_staff=staff)
+    user = User.objects.create_user(email=email, password=password, name=name, role=Role.PROCTOR, is_staff=staff)
+    if staff:
+        proctor_add_to_group(user=user)
+    return user
+
+
+def proctor_add_to_group(*, user: User) -> bool:
+    """Give a staff proctor the "Proctors" group's admin permissions; False if the group is missing."""
+    group = Group.objects.filter(name=PROCTORS_GROUP).first()
+    if group is None:
+        return False
+    user.groups.add(group)
+    return True
 
 
 def user_update_profile(*, user: User, data: dict[str, Any]) -> User:

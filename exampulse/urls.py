@@ -7,6 +7,7 @@ from monitoring.apis import EventBatchApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("monitor/", include("monitoring.dashboard_urls")),
     re_path(r"^api/health/?$", HealthApi.as_view(), name="health"),
     path("api/auth/", include("accounts.urls")),
     # Users, exams and baselines route files carry their own first segment, so /api/users and /api/exams

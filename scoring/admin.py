@@ -1,3 +1,5 @@
+"""Baselines in the admin: read by proctors; changed only by calibration and the audited reset API."""
+
 from django.contrib import admin
 
 from scoring.models import Baseline
@@ -7,10 +9,28 @@ from scoring.models import Baseline
 class BaselineAdmin(admin.ModelAdmin):
     list_display = (
         "user",
+        "status",
         "sample_count",
         "typing_speed_wpm",
         "mouse_speed_pxs",
         "avg_question_time_sec",
+        "tab_switch_rate",
         "updated_at",
     )
-    search_fields = ("user__email", "user__name")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "user__name", "user__roll_number")
+    ordering = ("user__name",)
+
+    @admin.display(description="Status")
+    def status(self, baseline: Baseline) -> str:
+        return baseline.status
+
+    # A hand-edited baseline would quietly change every later score of the student.
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Baseline._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role, User
+from accounts.services import proctor_add_to_group
 from exams.models import Exam, ExamStatus
 from exams.services import exam_create
 from scoring.models import Baseline
@@ -119,11 +120,13 @@ class Command(BaseCommand):
         existing = User.objects.filter(email__iexact=DEMO_PROCTOR_EMAIL).first()
         if existing is not None:
             self.stdout.write(f"Demo proctor {DEMO_PROCTOR_EMAIL} already exists.")
+            proctor_add_to_group(user=existing)
             return existing
         # The spec's demo password is on the common-password list; staff may set it anyway.
         user = User.objects.create_user(
             email=DEMO_PROCTOR_EMAIL, password=password, name="Demo Proctor", role=Role.PROCTOR, is_staff=True
         )
+        proctor_add_to_group(user=user)
         self.stdout.write(self.style.SUCCESS(f"Created demo proctor {user.email} with password {password!r}."))
         return user
 

@@ -1,0 +1,406 @@
+/* ExamPulse live dashboard: one exam, watched over /ws/exam/ with the proctor's session cookie.
+ *
+ * Plain JavaScript, no build step. Every server value reaches the page through textContent,
+ * never innerHTML. The socket reconnects with exponential backoff and jitter, then resynchronises:
+ * join_exam again, get_active_students, and the unresolved alerts over HTTP (alerts raised while
+ * the socket was down are not replayed by the server).
+ */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("dashboard-config").textContent);
+  var LEVELS = { low: "Low", medium: "Medium", high: "High" };
+  var EVENT_TEXT = {
+    tab_switch: "switched tab", window_blur: "left the window", window_focus: "came back",
+    copy: "copied", paste: "pasted", cut: "cut", right_click: "right-clicked",
+    fullscreen_exit: "left full screen", devtools_open: "opened dev tools",
+    typing_sample: "typing", mouse_sample: "mouse", question_answered: "answered a question",
+    capability_unavailable: "capability unavailable", disconnected: "connection lost",
+    reconnected: "reconnected", proctor_warning: "was warned"
+  };
+  var STATUS_TEXT = { in_progress: "In progress", submitted: "Submitted", flagged: "Flagged", null: "Not started" };
+  var MAX_BACKOFF_MS = 30000;
+  var PING_MS = 25000;
+  var RESYNC_MS = 30000;
+
+  var students = new Map(); // user_id -> student
+  var alerts = new Map(); // alert_id -> alert
+  var sort = { key: "risk", dir: "desc" };
+  var socket = null;
+  var attempt = 0;
+  var reconnectTimer = null;
+  var countdownTimer = null;
+  var pingTimer = null;
+  var resyncTimer = null;
+  var everConnected = false;
+
+  var $ = function (id) { return document.getElementById(id); };
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attrs[name];
+      else if (name === "className") node.className = attrs[name];
+      else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) node.setAttribute(name, attrs[name]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function riskBadge(level, score) {
+    level = LEVELS[level] ? level : "low";
+    var text = LEVELS[level] + " · " + Number(score || 0).toFixed(2);
+    return el("span", { className: "risk risk-" + level, text: text });
+  }
+
+  function timeText(iso) {
+    var date = iso ? new Date(iso) : new Date();
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function toast(text, kind) {
+    var node = el("div", { className: "toast toast-" + (kind || "info"), text: text });
+    $("toasts").appendChild(node);
+    setTimeout(function () { node.remove(); }, kind === "error" ? 8000 : 4000);
+  }
+
+  // -- connection --------------------------------------------------------------------------
+
+  function setConnection(state, text) {
+    $("conn-dot").className = "dot dot-" + state;
+    $("conn-text").textContent = text;
+    $("reconnect-now").hidden = state !== "down";
+  }
+
+  function send(event, data) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      toast("Not connected: the action was not sent. Reconnecting…", "error");
+      return false;
+    }
+    socket.send(JSON.stringify({ event: event, data: data || {} }));
+    return true;
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    clearInterval(countdownTimer);
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    setConnection("connecting", everConnected ? "Reconnecting…" : "Connecting…");
+    socket = new WebSocket(scheme + location.host + config.wsPath);
+    socket.addEventListener("message", function (message) {
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (err) { return; }
+      var handler = handlers[frame.event];
+      if (handler) handler(frame.data || {});
+    });
+    socket.addEventListener("close", onClose);
+  }
+
+  function onClose(event) {
+    clearInterval(pingTimer);
+    clearInterval(resyncTimer);
+    if (event.code === 4401) {
+      setConnection("down", "Signed out. Log in again and reload this page.");
+      $("reconnect-now").hidden = true;
+      return;
+    }
+    var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempt));
+    delay = Math.round(delay * (0.5 + Math.random() / 2)); // jitter: a restarted server is not stampeded
+    attempt += 1;
+    var due = Date.now() + delay;
+    var tick = function () {
+      var left = Math.max(0, Math.ceil((due - Date.now()) / 1000));
+      setConnection("down", "Connection lost. Retrying in " + left + " s…");
+    };
+    tick();
+    countdownTimer = setInterval(tick, 1000);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function resync() {
+    send("get_active_students", { exam_id: config.examId });
+    fetch(config.alertsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        var open = new Set(body.alerts.map(function (a) { return a.alert_id; }));
+        alerts.forEach(function (alert, id) {
+          if (!alert.resolved && !open.has(id)) { alert.resolved = true; alert.resolved_by_name = alert.resolved_by_name || "another proctor"; }
+        });
+        body.alerts.forEach(function (a) { if (!alerts.has(a.alert_id)) addAlert(a, true); });
+        renderAlerts();
+      })
+      .catch(function () { /* the next resync tries again */ });
+  }
+
+  // -- frames from the server ------------------------------------------------------------------
+
+  var handlers = {
+    connected: function () {
+      send("join_exam", { exam_id: config.examId });
+    },
+    joined_exam: function () {
+      var wasReconnect = everConnected;
+      everConnected = true;
+      attempt = 0;
+      setConnection("up", "Live");
+      clearInterval(pingTimer);
+      clearInterval(resyncTimer);
+      pingTimer = setInterval(function () { send("ping"); }, PING_MS);
+      resyncTimer = setInterval(resync, RESYNC_MS);
+      if (wasReconnect) { resync(); toast("Reconnected and resynchronised.", "ok"); }
+    },
+    active_students: function (data) {
+      if (data.exam_id !== config.examId) return;
+      var fresh = new Map();
+      (data.students || []).forEach(function (s) {
+        var old = students.get(s.user_id) || {};
+        fresh.set(s.user_id, Object.assign({}, old, s, { online: true }));
+      });
+      students = fresh;
+      renderStudents();
+    },
+    student_joined: function (data) {
+      upsert(data.user_id, {
+        name: data.name, roll_number: data.roll_number, session_id: data.session_id,
+        status: data.status, risk_score: data.risk_score || 0, risk_level: data.risk_level || "low", online: true
+      });
+      renderStudents();
+    },
+    student_left: function (data) {
+      var s = students.get(data.user_id);
+      if (s) { s.online = false; renderStudents(); }
+    },
+    student_activity: function (data) {
+      var s = upsert(data.user_id, {
+        name: data.name, session_id: data.session_id, risk_score: data.risk_score,
+        risk_level: data.risk_level, status: "in_progress", online: true
+      });
+      if (!data.is_technical && (data.severity === "medium" || data.severity === "high")) {
+        s.flagged_incidents_count = (s.flagged_incidents_count || 0) + 1;
+      }
+      s.last_activity = (EVENT_TEXT[data.event_type] || data.event_type) + " · " + timeText(data.timestamp);
+      s.last_severity = data.is_technical ? "technical" : data.severity;
+      s.flash = true;
+      renderStudents();
+    },
+    high_risk_alert: function (data) {
+      if (data.exam_id !== config.examId) return;
+      addAlert(data, false);
+      upsert(data.user_id, { name: data.name, session_id: data.session_id, risk_score: data.risk_score, risk_level: data.risk_level });
+      renderAlerts();
+      renderStudents();
+      toast("New alert: " + data.name + " (" + (LEVELS[data.risk_level] || data.risk_level) + " risk)", "alert");
+    },
+    alert_resolved: function (data) {
+      var alert = alerts.get(data.alert_id);
+      if (!alert) return;
+      alert.resolved = true;
+      alert.resolved_by_name = data.resolved_by_name;
+      alert.note = data.note;
+      alert.isNew = false;
+      renderAlerts();
+    },
+    student_submitted: function (data) {
+      upsert(data.user_id, { status: data.status, risk_score: data.risk_score, risk_level: data.risk_level });
+      renderStudents();
+    },
+    session_terminated: function (data) {
+      upsert(data.user_id, { status: data.status || "flagged" });
+      renderStudents();
+    },
+    action_ok: function (data) {
+      var text = { warn_student: "Warning sent.", resolve_alert: "Alert resolved.", terminate_session: "Session terminated." };
+      toast(text[data.action] || "Done.", "ok");
+    },
+    error: function (data) {
+      toast((data.message || "The server refused that.") + (data.code ? " (" + data.code + ")" : ""), "error");
+    },
+    pong: function () {}
+  };
+
+  function upsert(userId, fields) {
+    var s = students.get(userId) || { user_id: userId, flagged_incidents_count: 0, risk_score: 0, risk_level: "low" };
+    Object.keys(fields).forEach(function (key) {
+      if (fields[key] !== undefined && fields[key] !== null) s[key] = fields[key];
+    });
+    students.set(userId, s);
+    return s;
+  }
+
+  function addAlert(data, fromResync) {
+    alerts.set(data.alert_id, Object.assign({}, data, { isNew: !fromResync, receivedAt: Date.now() }));
+    if (!fromResync) {
+      setTimeout(function () {
+        var alert = alerts.get(data.alert_id);
+        if (alert) { alert.isNew = false; renderAlerts(); }
+      }, 20000);
+    }
+  }
+
+  // -- rendering ------------------------------------------------------------------------------
+
+  function compare(a, b) {
+    var d = sort.dir === "desc" ? -1 : 1;
+    var av, bv;
+    if (sort.key === "name") { av = (a.name || "").toLowerCase(); bv = (b.name || "").toLowerCase(); }
+    else if (sort.key === "incidents") { av = a.flagged_incidents_count || 0; bv = b.flagged_incidents_count || 0; }
+    else { av = a.risk_score || 0; bv = b.risk_score || 0; }
+    if (av < bv) return -d;
+    if (av > bv) return d;
+    return (a.name || "").localeCompare(b.name || "");
+  }
+
+  function renderStudents() {
+    var rows = $("student-rows");
+    var focused = document.activeElement && document.activeElement.closest("tr") ? document.activeElement : null;
+    var focusKey = focused ? focused.getAttribute("data-focus-key") : null;
+    var list = Array.from(students.values()).sort(compare);
+    rows.replaceChildren();
+    list.forEach(function (s) {
+      var open = s.session_id && s.status === "in_progress";
+      var name = s.name || "Student " + s.user_id;
+      var who = el("th", { scope: "row" }, [
+        el("span", { className: "name", text: name }),
+        s.roll_number ? el("span", { className: "sub", text: s.roll_number }) : null
+      ]);
+      var status = el("td", {}, [
+        el("span", { className: "tag status-" + (s.status || "none"), text: STATUS_TEXT[s.status] || s.status || "Not started" }),
+        s.online === false ? el("span", { className: "tag offline", text: "offline" }) : null
+      ]);
+      var warn = el("button", { type: "button", className: "button small", "data-focus-key": "warn-" + s.user_id, disabled: !open, text: "Warn" });
+      warn.setAttribute("aria-label", "Warn " + name);
+      warn.addEventListener("click", function () { askWarn(s); });
+      var stop = el("button", { type: "button", className: "button small danger", "data-focus-key": "stop-" + s.user_id, disabled: !open, text: "Terminate" });
+      stop.setAttribute("aria-label", "Terminate the session of " + name);
+      stop.addEventListener("click", function () { askTerminate(s); });
+      var actions = el("td", { className: "actions" }, [warn, stop]);
+      if (s.session_id) {
+        var link = el("a", { className: "button small", href: sessionUrl(s.session_id), "data-focus-key": "open-" + s.user_id, text: "Review" });
+        link.setAttribute("aria-label", "Review the session of " + name);
+        actions.appendChild(link);
+      }
+      var row = el("tr", { className: "risk-row-" + (s.risk_level || "low") + (s.flash ? " flash" : "") + (s.online === false ? " is-offline" : ""), "data-user-id": s.user_id }, [
+        who,
+        el("td", {}, [riskBadge(s.risk_level, s.risk_score)]),
+        el("td", { className: "num", text: String(s.flagged_incidents_count || 0) }),
+        status,
+        el("td", { className: "activity activity-" + (s.last_severity || "none"), text: s.last_activity || "–" }),
+        actions
+      ]);
+      s.flash = false;
+      rows.appendChild(row);
+    });
+    $("student-count").textContent = String(list.length);
+    $("no-students").hidden = list.length > 0;
+    if (focusKey) {
+      var again = rows.querySelector('[data-focus-key="' + focusKey + '"]');
+      if (again) again.focus();
+    }
+    document.querySelectorAll("#students thead th[data-key]").forEach(function (th) {
+      var key = th.getAttribute("data-key");
+      th.setAttribute("aria-sort", key === sort.key ? (sort.dir === "desc" ? "descending" : "ascending") : "none");
+    });
+  }
+
+  function sessionUrl(sessionId) {
+    return config.sessionUrl.replace(/0\/change\/$/, sessionId + "/change/");
+  }
+
+  function renderAlerts() {
+    var feed = $("alert-feed");
+    var list = Array.from(alerts.values()).sort(function (a, b) {
+      if (a.resolved !== b.resolved) return a.resolved ? 1 : -1;
+      return (b.created_at || "").localeCompare(a.created_at || "") || b.alert_id - a.alert_id;
+    });
+    var focusKey = document.activeElement ? document.activeElement.getAttribute("data-focus-key") : null;
+    feed.replaceChildren();
+    var open = 0;
+    list.forEach(function (a) {
+      if (!a.resolved) open += 1;
+      var head = el("div", { className: "alert-head" }, [
+        riskBadge(a.risk_level, a.risk_score),
+        el("strong", { text: a.name || "Student " + a.user_id }),
+        a.isNew && !a.resolved ? el("span", { className: "tag new", text: "New" }) : null,
+        el("time", { datetime: a.created_at || "", text: timeText(a.created_at) })
+      ]);
+      var body = el("p", { className: "alert-message", text: a.message || "" });
+      var foot = el("div", { className: "alert-actions" });
+      if (a.resolved) {
+        foot.appendChild(el("span", { className: "resolved-by", text: "Resolved by " + (a.resolved_by_name || "a proctor") + (a.note ? ": " + a.note : "") }));
+      } else {
+        var resolve = el("button", { type: "button", className: "button small primary", "data-focus-key": "resolve-" + a.alert_id, text: "Resolve" });
+        resolve.setAttribute("aria-label", "Resolve the alert for " + (a.name || "this student"));
+        resolve.addEventListener("click", function () { askResolve(a); });
+        foot.appendChild(resolve);
+      }
+      var open_ = el("a", { className: "button small", href: sessionUrl(a.session_id), text: "Open session" });
+      open_.setAttribute("aria-label", "Open the session of " + (a.name || "this student"));
+      foot.appendChild(open_);
+      feed.appendChild(el("li", {
+        className: "alert-item alert-" + (a.risk_level || "medium") + (a.resolved ? " is-resolved" : "") + (a.isNew && !a.resolved ? " is-new" : ""),
+        "data-alert-id": a.alert_id
+      }, [head, body, foot]));
+    });
+    $("alert-count").textContent = String(open);
+    $("no-alerts").hidden = list.length > 0;
+    document.title = (open ? "(" + open + ") " : "") + document.title.replace(/^\(\d+\) /, "");
+    if (focusKey) {
+      var again = feed.querySelector('[data-focus-key="' + focusKey + '"]');
+      if (again) again.focus();
+    }
+  }
+
+  // -- proctor actions ---------------------------------------------------------------------------
+
+  function ask(dialogId, name, onConfirm) {
+    var dialog = $(dialogId);
+    var opener = document.activeElement;
+    dialog.querySelectorAll("[data-name]").forEach(function (node) { node.textContent = name; });
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function handle() {
+      dialog.removeEventListener("close", handle);
+      if (dialog.returnValue === "confirm") onConfirm(dialog.querySelector("form"));
+      if (opener && document.contains(opener)) opener.focus();
+    });
+    dialog.showModal();
+  }
+
+  function askWarn(s) {
+    ask("warn-dialog", s.name, function (form) {
+      send("warn_student", { session_id: s.session_id, message: form.elements.message.value.trim() });
+    });
+  }
+
+  function askTerminate(s) {
+    var field = $("terminate-reason");
+    field.value = "";
+    ask("terminate-dialog", s.name, function (form) {
+      send("terminate_session", { session_id: s.session_id, reason: form.elements.reason.value.trim() });
+    });
+  }
+
+  function askResolve(a) {
+    $("resolve-note").value = "";
+    ask("resolve-dialog", a.name || "this student", function (form) {
+      send("resolve_alert", { alert_id: a.alert_id, note: form.elements.note.value.trim() });
+    });
+  }
+
+  // -- start ------------------------------------------------------------------------------------
+
+  document.querySelectorAll("#students thead button[data-sort]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var key = button.getAttribute("data-sort");
+      if (sort.key === key) sort.dir = sort.dir === "desc" ? "asc" : "desc";
+      else { sort.key = key; sort.dir = key === "name" ? "asc" : "desc"; }
+      renderStudents();
+    });
+  });
+  $("resync").addEventListener("click", resync);
+  $("reconnect-now").addEventListener("click", function () { attempt = 0; connect(); });
+  (config.alerts || []).forEach(function (a) { addAlert(a, true); });
+  renderAlerts();
+  renderStudents();
+  connect();
+})();

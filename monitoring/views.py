@@ -1,0 +1,67 @@
+"""The live proctor dashboard's pages: /monitor/ (the exams) and /monitor/exam/<id>/ (one exam, live).
+
+The pages are server-rendered shells; the live page's script talks to /ws/exam/ with the proctor's
+Django session cookie. Only logged-in proctors get in: anonymous users are sent to the admin login,
+students are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from exams.models import Exam
+from monitoring import review
+from scoring.engine import alert_threshold
+
+
+def proctor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous: redirect to the login page. Logged in but not a proctor: 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (user.is_active and user.is_proctor):
+            raise PermissionDenied("The live dashboard is for proctors.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@proctor_required
+def exam_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "monitoring/exam_list.html", {"exams": review.dashboard_exams()})
+
+
+@require_GET
+@proctor_required
+def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = get_object_or_404(Exam, pk=exam_id)
+    config = {
+        "examId": exam.pk,
+        "wsPath": "/ws/exam/",
+        "alertsUrl": reverse("monitoring:exam-alerts", args=[exam.pk]),
+        # The script swaps the trailing 0 for a session id.
+        "sessionUrl": reverse("admin:exams_examsession_change", args=[0]),
+        "alerts": review.exam_open_alerts(exam_id=exam.pk),
+    }
+    context = {"exam": exam, "config": config, "threshold": alert_threshold(exam.monitoring_sensitivity)}
+    return render(request, "monitoring/exam_live.html", context)
+
+
+@require_GET
+@proctor_required
+def exam_alerts(request: HttpRequest, exam_id: int) -> JsonResponse:
+    """The exam's unresolved alerts: the live page resynchronises its feed with this after a reconnect."""
+    exam = get_object_or_404(Exam, pk=exam_id)
+    return JsonResponse({"exam_id": exam.pk, "alerts": review.exam_open_alerts(exam_id=exam.pk)})
