@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -329,20 +331,27 @@ class TestDefences:
         await socket.send("ping")
         assert (await socket.receive())["event"] == "pong"
 
-    async def test_a_flood_is_rate_limited_without_losing_stored_events(self, ws_connect, student, exam, session):
+    async def test_a_flood_is_rate_limited_without_losing_stored_events(
+        self, ws_connect, student, exam, session, settings
+    ):
+        # A slow limit makes the test independent of how fast this machine processes frames.
+        settings.EXAMPULSE = {**settings.EXAMPULSE, "WS_RATE_PER_SEC": 1, "WS_RATE_BURST": 6}
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=exam.pk)
         await socket.expect("joined_exam")
-        for i in range(80):
+        for i in range(20):
             await socket.send("suspicious_activity", **activity(exam.pk, "right_click", client_event_id=f"f-{i}"))
         acks, errors = [], []
-        for _ in range(80):
+        for _ in range(20):
             message = await socket.receive(timeout=5)
             (acks if message["event"] == "activity_logged" else errors).append(message)
-        assert errors
+        assert 5 <= len(acks) < 15
         assert {e["data"]["code"] for e in errors} == {"rate_limited"}
         stored = await events_of(session.pk, event_type="right_click")
         assert sorted(e.pk for e in stored) == sorted(a["data"]["event_id"] for a in acks)
+        await asyncio.sleep(1.1)
+        await socket.send("ping")
+        assert (await socket.receive())["event"] == "pong"
 
     async def test_a_proctor_from_elsewhere_cannot_be_forged(self, ws_connect, exam):
         other_proctor = await database_sync_to_async(ProctorFactory)()
