@@ -1,10 +1,10 @@
-"""Auth endpoints: register, login, refresh, logout, me, update-profile. Thin: parse, call, reply."""
+"""Auth endpoints: register, login, refresh, logout, change-password, me, update-profile. Thin: parse, call, reply."""
 
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -20,8 +20,27 @@ from accounts.serializers import (
     RegisterInputSerializer,
     UserOutputSerializer,
 )
+from accounts.throttling import LoginAccountThrottle
 from exampulse.api import respond
 from exampulse.errors import DomainError
+
+# OpenAPI shapes of the bodies as sent (the envelope hook leaves full envelopes alone).
+USER_DATA_SCHEMA = inline_serializer("UserData", fields={"user": UserOutputSerializer()})
+
+
+def _envelope(name: str, *, data, **extra) -> serializers.Serializer:
+    return inline_serializer(name, fields={"message": serializers.CharField(), **extra, "data": data})
+
+
+_TOKENS_ENVELOPE = _envelope(
+    "LoginResponse", data=USER_DATA_SCHEMA, token=serializers.CharField(), refresh=serializers.CharField()
+)
+_REFRESH_ENVELOPE = _envelope(
+    "RefreshResponse",
+    data=serializers.JSONField(allow_null=True),
+    token=serializers.CharField(),
+    refresh=serializers.CharField(allow_null=True),
+)
 
 
 class InvalidCredentials(DomainError):
@@ -43,7 +62,7 @@ class RegisterApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer})
+    @extend_schema(request=RegisterInputSerializer, responses={201: USER_DATA_SCHEMA})
     def post(self, request):
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -58,19 +77,18 @@ class RegisterApi(APIView):
 class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    # Per address (all attempts) and per account (failures only, see accounts.throttling).
+    throttle_classes = [ScopedRateThrottle, LoginAccountThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=LoginInputSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(request=LoginInputSerializer, responses={200: _TOKENS_ENVELOPE})
     def post(self, request):
         serializer = LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=serializer.validated_data["email"].lower(),
-            password=serializer.validated_data["password"],
-        )
+        email = serializer.validated_data["email"].lower()
+        user = authenticate(request, username=email, password=serializer.validated_data["password"])
         if user is None:
+            LoginAccountThrottle().record_failure(email)
             raise InvalidCredentials()
         tokens = services.tokens_issue(user=user)
         return respond({"user": UserOutputSerializer(user).data}, message="Logged in.", extra=tokens)
@@ -80,7 +98,7 @@ class RefreshApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RefreshInputSerializer, responses={200: None})
+    @extend_schema(request=RefreshInputSerializer, responses={200: _REFRESH_ENVELOPE})
     def post(self, request):
         RefreshInputSerializer(data=request.data).is_valid(raise_exception=True)
         serializer = TokenRefreshSerializer(data=request.data)
@@ -111,10 +129,37 @@ class LogoutApi(APIView):
         return respond(None, message="Logged out. The refresh token is revoked.")
 
 
+class ChangePasswordInputSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class ChangePasswordApi(APIView):
+    """POST /api/auth/change-password: new password; every refresh and access token of the user stops working."""
+
+    permission_classes = [IsAuthenticated]
+    # Guessing the current password through this endpoint is throttled like login, per address.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=ChangePasswordInputSerializer, responses={200: _TOKENS_ENVELOPE})
+    def post(self, request):
+        serializer = ChangePasswordInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revoked = services.user_change_password(user=request.user, **serializer.validated_data)
+        # The caller's own tokens were revoked with the rest; hand this client a fresh pair.
+        tokens = services.tokens_issue(user=request.user)
+        return respond(
+            {"user": UserOutputSerializer(request.user).data},
+            message=f"Password changed. {revoked} refresh token(s) revoked; other devices must log in again.",
+            extra=tokens,
+        )
+
+
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: UserOutputSerializer})
+    @extend_schema(responses={200: USER_DATA_SCHEMA})
     def get(self, request):
         return respond({"user": UserOutputSerializer(request.user).data})
 
@@ -122,11 +167,11 @@ class MeApi(APIView):
 class UpdateProfileApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ProfileInputSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(request=ProfileInputSerializer, responses={200: USER_DATA_SCHEMA})
     def put(self, request):
         return self._update(request)
 
-    @extend_schema(request=ProfileInputSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(request=ProfileInputSerializer, responses={200: USER_DATA_SCHEMA})
     def patch(self, request):
         return self._update(request)
 

@@ -100,6 +100,26 @@ def tokens_revoke_all(*, user: User) -> int:
     return count
 
 
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str) -> int:
+    """Set a new password after checking the current one; every refresh token of the user is revoked.
+
+    Access tokens carry a hash of the password hash (SimpleJWT's CHECK_REVOKE_TOKEN), so they
+    stop working too. Returns how many refresh tokens were revoked.
+    """
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": ["The current password is incorrect."]})
+    if current_password == new_password:
+        raise ValidationError({"new_password": ["The new password must differ from the current one."]})
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    return tokens_revoke_all(user=user)
+
+
 def audit_record(*, actor: User | None, action: str, target: Any, details: dict[str, Any] | None = None) -> AuditEntry:
     """Record one staff action on a model instance; returns the AuditEntry."""
     return AuditEntry.objects.create(

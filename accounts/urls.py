@@ -8,6 +8,7 @@ urlpatterns = [
     re_path(r"^login/?$", apis.LoginApi.as_view(), name="auth-login"),
     re_path(r"^refresh/?$", apis.RefreshApi.as_view(), name="auth-refresh"),
     re_path(r"^logout/?$", apis.LogoutApi.as_view(), name="auth-logout"),
+    re_path(r"^change-password/?$", apis.ChangePasswordApi.as_view(), name="auth-change-password"),
     re_path(r"^me/?$", apis.MeApi.as_view(), name="auth-me"),
     re_path(r"^update-profile/?$", apis.UpdateProfileApi.as_view(), name="auth-update-profile"),
 ]

@@ -7,6 +7,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.apis import USER_DATA_SCHEMA
 from accounts.permissions import IsProctor
 from accounts.serializers import AccommodationsSchemaSerializer, StudentListQuerySerializer, UserOutputSerializer
 from exampulse.api import respond
@@ -39,11 +40,11 @@ class UserAccommodationsApi(APIView):
 
     permission_classes = [IsProctor]
 
-    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: USER_DATA_SCHEMA})
     def put(self, request, user_id):
         return self._update(request, user_id, partial=False)
 
-    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: USER_DATA_SCHEMA})
     def patch(self, request, user_id):
         return self._update(request, user_id, partial=True)
 

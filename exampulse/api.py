@@ -12,7 +12,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults as django_defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -159,3 +160,95 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             message = _first_message(detail) or "Request failed."
     response.data = {"error": message, "details": details}
     return response
+
+
+# --- OpenAPI: describe the envelope as it is sent --------------------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "details"],
+    "properties": {
+        "error": {"type": "string", "description": "A human-readable message."},
+        "details": {"type": "object", "additionalProperties": True, "description": "Field errors or context."},
+    },
+}
+_HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
+
+
+def _resolve(schema: dict, components: dict) -> dict:
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        return components.get(ref.rsplit("/", 1)[1], {})
+    return schema
+
+
+def _is_envelope(schema: dict, components: dict) -> bool:
+    properties = _resolve(schema, components).get("properties", {})
+    return "message" in properties and "data" in properties
+
+
+def _error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def envelope_schema_hook(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing: wrap 2xx bodies in `{"message","data"}`, document the error shape."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    for component in components.values():
+        # Role-dependent outputs overlap (the student view is a subset of the proctor view), so a
+        # body matches more than one variant: "one of" would be false, "any of" is the truth.
+        if "oneOf" in component and "discriminator" not in component:
+            component["anyOf"] = component.pop("oneOf")
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in _HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, response in list(responses.items()):
+                if code == "204":
+                    continue
+                if not code.startswith("2"):
+                    # Every non-2xx answer the API builds is the error shape (e.g. health's 503).
+                    responses[code] = _error_response(response.get("description") or "Error.")
+                    continue
+                content = response.setdefault("content", {})
+                schema = (content.get("application/json") or {}).get("schema")
+                if schema is not None and _is_envelope(schema, components):
+                    continue
+                data = schema if schema is not None else {"description": "No payload (null) or free-form."}
+                content.clear()
+                content["application/json"] = {
+                    "schema": {
+                        "type": "object",
+                        "required": ["message", "data"],
+                        "properties": {"message": {"type": "string"}, "data": data},
+                    }
+                }
+            # Bad input, missing or bad token, role, unknown id, state conflicts, throttling: one shape.
+            responses.setdefault("4XX", _error_response("Client error: `{error, details}`."))
+    return result
+
+
+# --- Django-level errors under /api/ ----------------------------------------------------------
+
+
+def _api_error(request, message: str, status_code: int, fallback):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": message, "details": {}}, status=status_code)
+    return fallback()
+
+
+def not_found_handler(request, exception=None):
+    """A URL no route matches: the JSON error shape under /api/, Django's page elsewhere."""
+    return _api_error(
+        request, "Not found.", 404, lambda: django_defaults.page_not_found(request, exception or Http404())
+    )
+
+
+def server_error_handler(request):
+    """An unhandled exception: never an HTML page to an API client."""
+    return _api_error(request, "Server error.", 500, lambda: django_defaults.server_error(request))

@@ -135,8 +135,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        # Persistent connections save a connect per request under daphne's thread pool.
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        # Under ASGI each request runs in a thread of its own, so persistent per-thread connections
+        # pile up until the server refuses clients (Django's docs: disable them under ASGI).
+        # PostgreSQL gets psycopg's connection pool instead (below).
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -144,6 +146,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the socket consumer write while the admin reads; the timeout rides out
     # short writer overlaps instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    # One pool per server process; size it so processes x DB_POOL_MAX_SIZE stays under the
+    # server's max_connections (or PgBouncer's pool).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+    }
 
 # Lets parallel test runs on one PostgreSQL server use separate test databases.
 if env_str("TEST_DATABASE_NAME"):
@@ -195,7 +206,7 @@ if REDIS_URL:
         "default": {
             # The pub/sub layer delivered every message in our measurements and has none of
             # the core layer's per-process capacity drops (see DESIGN.md).
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "exampulse.channel_layer.ResilientRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
@@ -215,6 +226,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("LOGIN_THROTTLE_RATE", "10/min"),
+        # Failed logins per account, from any address (accounts.throttling).
+        "login_account": env_str("LOGIN_ACCOUNT_THROTTLE_RATE", "10/hour"),
         "register": env_str("REGISTER_THROTTLE_RATE", "20/hour"),
     },
 }
@@ -227,6 +240,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
+    # Tokens carry a hash of the password hash: a password change invalidates every access token too.
+    "CHECK_REVOKE_TOKEN": True,
     "SIGNING_KEY": SECRET_KEY,
 }
 
@@ -236,6 +251,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The renderer wraps every body; the schema must say so, or clients (and schemathesis) read a lie.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "exampulse.api.envelope_schema_hook"],
     # Several models share choice sets (low/medium/high) or field names (status); name them once.
     "ENUM_NAME_OVERRIDES": {
         "RiskLevelEnum": "exams.models.RiskLevel",
@@ -252,7 +269,15 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # default is right for one process.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Degrades to "no throttling" while Redis is down instead of failing every login.
+            "BACKEND": "exampulse.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            # A hung Redis must not hold a request for redis-py's default 5 s.
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    }
 
 # Production hardening, applied whenever DEBUG is off so `check --deploy` is clean.
 if not DEBUG:
@@ -281,6 +306,10 @@ EXAMPULSE = {
     "WS_RATE_PER_SEC": env_int("WS_RATE_PER_SEC", 20, minimum=1),
     "WS_RATE_BURST": env_int("WS_RATE_BURST", 50, minimum=1),
     "EVENT_BATCH_MAX": env_int("EVENT_BATCH_MAX", 500, minimum=1),
+    # Live pushes never hold up an ack: each channel-layer call is bounded, and after a failure
+    # the layer is skipped for the back-off (monitoring/broadcast.py).
+    "BROADCAST_TIMEOUT_MS": env_int("BROADCAST_TIMEOUT_MS", 500, minimum=10),
+    "BROADCAST_BACKOFF_MS": env_int("BROADCAST_BACKOFF_MS", 3000, minimum=0),
     "DEMO": env_bool("EXAMPULSE_DEMO", False),
     "MODEL_DIR": env_str("MODEL_DIR", str(BASE_DIR / "var" / "models")),
 }

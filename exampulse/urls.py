@@ -7,6 +7,7 @@ from monitoring.apis import EventBatchApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("demo/", include("monitoring.demo_urls")),
     path("monitor/", include("monitoring.dashboard_urls")),
     re_path(r"^api/health/?$", HealthApi.as_view(), name="health"),
     path("api/auth/", include("accounts.urls")),
@@ -20,3 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
+
+# Unrouted /api/ paths answer in the API's JSON error shape, not Django's HTML page.
+handler404 = "exampulse.api.not_found_handler"
+handler500 = "exampulse.api.server_error_handler"

@@ -5,7 +5,7 @@ Identity and role come from `request.user` only; a body's `user_id` or `role` is
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.settings import api_settings
@@ -150,7 +150,15 @@ class SessionListApi(_Paginated):
 
     @extend_schema(
         parameters=[SessionListQuerySerializer],
-        responses={200: SessionProctorOutputSerializer(many=True)},
+        # Students get the student view, proctors the proctor view: the schema names both.
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="SessionOutput",
+                serializers=[SessionStudentOutputSerializer, SessionProctorOutputSerializer],
+                resource_type_field_name=None,
+                many=True,
+            )
+        },
         description="Proctors: filter by exam, user, status, review_status, risk_level; "
         "ordering risk (default) | -risk_score | risk_score | -started_at | started_at.",
     )
@@ -177,7 +185,13 @@ class SessionDetailApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("session_id", int, OpenApiParameter.PATH)],
-        responses={200: SessionProctorDetailSerializer},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="SessionDetail",
+                serializers=[SessionStudentDetailSerializer, SessionProctorDetailSerializer],
+                resource_type_field_name=None,
+            )
+        },
     )
     def get(self, request, session_id):
         session = selectors.session_get_for_user(session_id=session_id, user=request.user)

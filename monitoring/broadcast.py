@@ -2,15 +2,25 @@
 
 Channel-layer message types are prefixed `monitoring.` and map to consumer methods
 (`monitoring.push` -> `monitoring_push`). Every send here happens after the database commit.
+
+Live delivery is best effort and must never hold up an acknowledgement: sends run on the commit
+hook, inside the ingest hop, so a Redis that hangs (not refusing, just silent) would delay every ack
+by redis-py's socket timeout (5 s, measured in tests/faults/test_redis_outage.py). Each layer call
+is therefore bounded by BROADCAST_TIMEOUT_MS, and after a failure the layer is left alone for
+BROADCAST_BACKOFF_MS (a circuit breaker), so an outage costs at most one bounded wait per back-off.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from monitoring.frames import frame
 
@@ -38,15 +48,57 @@ def close_message(event: str, /, *, code: int, **data: Any) -> dict[str, Any]:
     return {"type": CLOSE, "frame": frame(event, **data), "code": code}
 
 
+class _Breaker:
+    """Skip layer calls for a while after one failed or timed out (per process)."""
+
+    def __init__(self) -> None:
+        self.open_until = 0.0
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self.open_until
+
+    def trip(self) -> None:
+        self.open_until = time.monotonic() + settings.EXAMPULSE["BROADCAST_BACKOFF_MS"] / 1000
+
+    def reset(self) -> None:
+        self.open_until = 0.0
+
+
+breaker = _Breaker()
+
+
+async def _bounded(what: str, call: Awaitable[Any]) -> bool:
+    """Await one layer call within the timeout; True when it completed. Failures are logged, not raised."""
+    if breaker.is_open():
+        call.close()  # type: ignore[attr-defined] - never started; avoids "coroutine was never awaited"
+        logger.debug("channel layer backing off; skipped %s", what)
+        return False
+    try:
+        await asyncio.wait_for(call, settings.EXAMPULSE["BROADCAST_TIMEOUT_MS"] / 1000)
+    except Exception:  # the event is already stored; live delivery is best effort
+        breaker.trip()
+        logger.warning("channel layer %s failed; live delivery paused", what, exc_info=True)
+        return False
+    breaker.reset()
+    return True
+
+
 async def agroup_send(group: str, message: dict[str, Any]) -> None:
-    """Send to a group; a layer outage is logged, never raised into the caller's request."""
+    """Send to a group within a bounded time; a layer outage is logged, never raised into the caller."""
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        await layer.group_send(group, message)
-    except Exception:  # the event is already stored; live delivery is best effort
-        logger.exception("group_send to %s failed", group)
+    await _bounded(f"group_send to {group}", layer.group_send(group, message))
+
+
+async def agroup_add(layer, group: str, channel_name: str) -> bool:
+    """Join a group within a bounded time; False (logged) when the layer is unreachable."""
+    return await _bounded(f"group_add {group}", layer.group_add(group, channel_name))
+
+
+async def agroup_discard(layer, group: str, channel_name: str) -> bool:
+    """Leave a group within a bounded time; False (logged) when the layer is unreachable."""
+    return await _bounded(f"group_discard {group}", layer.group_discard(group, channel_name))
 
 
 def group_send(group: str, message: dict[str, Any]) -> None:

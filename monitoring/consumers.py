@@ -137,7 +137,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         for message_group, message in departures:
             await broadcast.agroup_send(message_group, message)
         for group in self._groups():
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await broadcast.agroup_discard(self.channel_layer, group, self.channel_name)
 
     def _groups(self) -> list[str]:
         groups = [broadcast.proctors_group(exam_id) for exam_id in self.watching]
@@ -179,7 +179,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             joined = await database_sync_to_async(live.proctor_join)(
                 exam_id=exam_id, user=self.user, channel_name=self.channel_name
             )
-            await self.channel_layer.group_add(broadcast.proctors_group(exam_id), self.channel_name)
+            await broadcast.agroup_add(self.channel_layer, broadcast.proctors_group(exam_id), self.channel_name)
             self.watching.add(exam_id)
             await self.send_json(frame("joined_exam", exam_id=exam_id, session_id=None, role="proctor"))
             await self.send_json(
@@ -201,18 +201,20 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         if session_id == self.session_id:
             return
         if self.session_id is not None:
-            await self.channel_layer.group_discard(broadcast.student_group(self.session_id), self.channel_name)
+            await broadcast.agroup_discard(
+                self.channel_layer, broadcast.student_group(self.session_id), self.channel_name
+            )
         self.session_id = session_id
         self.scoring_context = None
         if session_id is not None:
-            await self.channel_layer.group_add(broadcast.student_group(session_id), self.channel_name)
+            await broadcast.agroup_add(self.channel_layer, broadcast.student_group(session_id), self.channel_name)
 
     async def on_leave_exam(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")
         departures = await database_sync_to_async(live.socket_leave)(channel_name=self.channel_name, exam_id=exam_id)
         if self.is_proctor:
             self.watching.discard(exam_id)
-            await self.channel_layer.group_discard(broadcast.proctors_group(exam_id), self.channel_name)
+            await broadcast.agroup_discard(self.channel_layer, broadcast.proctors_group(exam_id), self.channel_name)
         elif self.exam_id == exam_id:
             await self._attach_session(None)
             self.exam_id = None

@@ -1,0 +1,273 @@
+"""Private PostgreSQL and Redis instances on free loopback ports, for fault tests that stop and restart them.
+
+The shared services on 5432/6379 are never touched: each instance here lives in a temp directory,
+listens on its own port and dies with the test. PostgreSQL refuses to run as root, so when the
+tests run as root its binaries run as the `postgres` OS user (`runuser`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+from tests.support.servers import ROOT, free_port, wait_healthy
+
+START_TIMEOUT_S = 30
+
+
+class FaultSetupError(RuntimeError):
+    """A private service could not be started: the fault test fails, it never skips."""
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or (
+        [shutil.which(name)] if shutil.which(name) else []
+    )
+    if not found:
+        raise FaultSetupError(f"PostgreSQL binary {name!r} not found (install postgresql)")
+    return found[-1]
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return argv
+    return ["runuser", "-u", "postgres", "--", *argv]
+
+
+class PrivatePostgres:
+    """A throwaway cluster: `start()`, `stop()` (immediate, like a crash), `restart()`, `url(db)`."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="exampulse-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        result = subprocess.run(  # noqa: S603 - fixed argv
+            _as_postgres([_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise FaultSetupError(f"initdb failed: {result.stderr[-2000:]}")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+            _as_postgres(
+                [
+                    _pg_bin("postgres"),
+                    "-D",
+                    str(self.data),
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.dir),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "max_connections=200",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise FaultSetupError(f"postgres exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                with psycopg.connect(self.url(), connect_timeout=2):
+                    return
+            except psycopg.OperationalError:
+                time.sleep(0.2)
+        raise FaultSetupError(f"postgres on {self.port} did not accept connections in {START_TIMEOUT_S} s")
+
+    def stop(self) -> None:
+        """Immediate shutdown: open connections are cut, uncommitted work is lost."""
+        if self.process is None:
+            return
+        # SIGINT is PostgreSQL's "fast" shutdown. runuser does not forward it, so signal the
+        # postmaster itself (its pid is the first line of postmaster.pid).
+        pid_file = self.data / "postmaster.pid"
+        try:
+            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+        except (OSError, ValueError, IndexError):
+            self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            suffix = f" TEMPLATE {template}" if template else ""
+            conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+        return self.url(name)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivateRedis:
+    """A Redis with no persistence on its own port: `start()`, `stop()` (SIGKILL), `url`."""
+
+    def __init__(self) -> None:
+        self.binary = shutil.which("redis-server")
+        if not self.binary:
+            raise FaultSetupError("redis-server not found (install redis-server)")
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), __import__("socket").create_connection(("127.0.0.1", self.port), 1):
+                return
+            time.sleep(0.1)
+        raise FaultSetupError(f"redis-server on {self.port} did not start")
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open but nothing answers, like a hung host or a partition."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        """Kill it outright: what a crashed Redis looks like to its clients."""
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGCONT)
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = None
+
+
+def manage(*args: str, database_url: str, redis_url: str | None = None, timeout: float = 180) -> str:
+    """Run manage.py against the given services; return stdout or raise with stderr."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "true", "LOG_LEVEL": "WARNING"}
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise FaultSetupError(f"manage.py {' '.join(args)} failed: {result.stderr[-3000:]}")
+    return result.stdout
+
+
+class Daphne:
+    """One daphne process on a free port; `kill()` is SIGKILL (no graceful shutdown)."""
+
+    def __init__(self, *, database_url: str, redis_url: str) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DEBUG": "true",
+            "LOG_LEVEL": "WARNING",
+            # The live path must not reuse a connection across a database restart without checking it.
+            "DB_CONN_MAX_AGE": "60",
+        }
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="exampulse-daphne-", suffix=".log", delete=False)  # noqa: SIM115
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/exam/"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "exampulse.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_healthy(self.port, self.process)
+        except RuntimeError as exc:
+            raise FaultSetupError(f"{exc}\n{self.output()}") from exc
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")[-5000:]
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log.name)
+
+
+@contextlib.contextmanager
+def daphnes(count: int, *, database_url: str, redis_url: str) -> Iterator[list[Daphne]]:
+    servers = [Daphne(database_url=database_url, redis_url=redis_url) for _ in range(count)]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.close()
