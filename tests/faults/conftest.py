@@ -45,6 +45,8 @@ def private_postgres():
 @pytest.fixture
 def database_url(private_postgres) -> str:
     """A fresh copy of the seeded database for this test."""
+    if private_postgres.process is None:  # an earlier test stopped it and failed before restarting
+        private_postgres.start()
     return private_postgres.create_database(f"fault_{uuid.uuid4().hex[:10]}", template=TEMPLATE_DB)
 
 
