@@ -415,3 +415,30 @@ test("the module also loads as a browser global", () => {
   assert.equal(ExamPulse.version, sandbox.self.ExamPulse.version);
   void Clock;
 });
+
+test("a join the server fails to answer is retried on a new socket", async () => {
+  const ctx = makeClient({ clientOptions: { ackTimeoutMs: 2000 } });
+  await ctx.client.start();
+  const first = lastSocket();
+  first.serverOpen();
+  first.serverSend("error", { code: "server_error", message: "The server could not handle that frame.", event: "join_exam" });
+  assert.ok(first.closedWith, "the half-joined socket is dropped");
+  ctx.clock.advance(500);
+  const second = lastSocket();
+  assert.notEqual(second, first);
+  second.serverOpen();
+  ctx.clock.advance(2000); // no reply at all this time
+  assert.ok(second.closedWith, "a join with no answer times out");
+  assert.equal(ctx.client.state, "reconnecting");
+});
+
+test("a join refused for good stops the client", async () => {
+  const ctx = makeClient();
+  await ctx.client.start();
+  lastSocket().serverOpen();
+  lastSocket().serverSend("error", { code: "exam_not_found", message: "No such exam.", event: "join_exam" });
+  ctx.clock.advance(60_000);
+  assert.equal(FakeSocket.instances.length, 1);
+  assert.equal(ctx.client.state, "failed");
+  assert.equal(ctx.seen.errors[0].code, "exam_not_found");
+});

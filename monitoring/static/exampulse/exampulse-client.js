@@ -43,6 +43,16 @@
     forbidden: 1,
   };
 
+  // A join refused with one of these will be refused again.
+  var JOIN_FATAL_CODES = {
+    not_found: 1,
+    exam_not_found: 1,
+    exam_not_open: 1,
+    forbidden: 1,
+    exam_not_allowed: 1,
+    invalid_payload: 1,
+  };
+
   function round1(value) {
     return Math.round(value * 10) / 10;
   }
@@ -760,6 +770,10 @@
     this.lastMessageAt = this.now();
     ws.onopen = function () {
       self._send({ event: "join_exam", data: { exam_id: self.examId } });
+      // A join that never answers (server busy, lost frame) must not leave the client half-connected.
+      self._timer("join", self.cfg.ackTimeoutMs, function () {
+        if (!self.joined && self.ws === ws) self.dropConnection("join timeout");
+      });
     };
     ws.onmessage = function (message) {
       var frame;
@@ -883,6 +897,7 @@
   };
 
   ExamPulseClient.prototype._onJoined = function (data) {
+    this._clear("join");
     this.joined = true;
     this.attempt = 0;
     if (data.session_id && data.session_id !== this.sessionId) this.sessionId = data.session_id;
@@ -930,6 +945,18 @@
     }
     if (code === "session_not_active") {
       this._sessionOver(data);
+      return;
+    }
+    if (data.event === "join_exam") {
+      this._clear("join");
+      if (JOIN_FATAL_CODES[code]) {
+        // This exam is not the student's to take: retrying cannot help.
+        this.cb.onError({ code: code, message: data.message, event: "join_exam" });
+        this._shutdown("failed");
+      } else {
+        this.cb.onError({ code: code, message: data.message, event: "join_exam" });
+        this.dropConnection("join failed");
+      }
       return;
     }
     if (clientEventId && PERMANENT_CODES[code]) {
