@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed bench clean-venv
+.PHONY: run test jstest lint format migrate seed bench clean-venv
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+# The browser client's unit tests: Node's built-in runner, no packages. A missing `node` fails here.
+jstest:
+	node --test tests/js/*.test.cjs
+
+test: lint jstest
 	$(PY) manage.py makemigrations --check --dry-run
 	# Connections opened in sync_to_async threads must not outlive a test, or the test database cannot be dropped.
 	DB_CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS)
