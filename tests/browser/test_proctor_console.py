@@ -1,18 +1,24 @@
 """The proctor console end to end: a proctor watches the live page while a student (driven from this
 test over a real WebSocket) misbehaves; the alert appears, the proctor resolves it and warns the
-student with clicks, and the admin session page shows the timeline and the risk chart.
+student with clicks, and the admin session page shows the timeline and the risk chart. The live
+page also survives a server restart: it reconnects with backoff and resynchronises.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import urllib.request
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 from playwright.sync_api import expect
 from websockets.sync.client import connect
+
+from tests.support.servers import ROOT, free_port, wait_healthy
 
 DEMO_EXAM = "Demo: General Science Quiz"
 PROCTOR = ("proctor@exampulse.ai", "password123")
@@ -27,9 +33,9 @@ MISCONDUCT = [
 ]
 
 
-def api(server, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+def api(base: str, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
     request = urllib.request.Request(  # noqa: S310 - our own loopback server
-        f"{server.url}{path}",
+        f"{base}{path}",
         method=method,
         data=json.dumps(body or {}).encode(),
         headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
@@ -46,28 +52,28 @@ def receive_until(socket, name: str, limit: int = 50) -> dict:
     raise AssertionError(f"no {name} frame")
 
 
-def log_in_as_proctor(page, server) -> None:
-    page.goto(f"{server.url}/admin/login/?next=/monitor/")
+def log_in_as_proctor(page, base: str) -> None:
+    page.goto(f"{base}/admin/login/?next=/monitor/")
     page.get_by_label("Email").fill(PROCTOR[0])
     page.get_by_label("Password").fill(PROCTOR[1])
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server.url}/monitor/")
+    page.wait_for_url(f"{base}/monitor/")
 
 
 def test_proctor_watches_resolves_and_reviews_a_live_alert(server, page, artifacts):
     [(exam_id,)] = server.query("SELECT id FROM exams WHERE name = ?", (DEMO_EXAM,))
     [(proctor_id,)] = server.query("SELECT id FROM users WHERE email = ?", (PROCTOR[0],))
 
-    log_in_as_proctor(page, server)
+    log_in_as_proctor(page, server.url)
     expect(page.get_by_role("row", name=re.compile(DEMO_EXAM))).to_be_visible()
     page.get_by_role("link", name=f"Watch {DEMO_EXAM} live").click()
     page.wait_for_url(re.compile(rf"/monitor/exam/{exam_id}/?$"))
     expect(page.locator("#conn-text")).to_have_text("Live")
 
-    token = api(server, "POST", "/api/auth/login", {"email": STUDENT[0], "password": STUDENT[1]})["token"]
-    session_id = api(server, "POST", f"/api/exams/{exam_id}/start", token=token)["data"]["id"]
+    token = api(server.url, "POST", "/api/auth/login", {"email": STUDENT[0], "password": STUDENT[1]})["token"]
+    session_id = api(server.url, "POST", f"/api/exams/{exam_id}/start", token=token)["data"]["id"]
     ws_url = server.url.replace("http://", "ws://") + f"/ws/exam/?token={quote(token)}"
-    with closing(connect(ws_url, open_timeout=10)) as student:
+    with connect(ws_url, open_timeout=10) as student:
         receive_until(student, "connected")
         student.send(json.dumps({"event": "join_exam", "data": {"exam_id": exam_id}}))
         assert receive_until(student, "joined_exam")["session_id"] == session_id
@@ -128,3 +134,48 @@ def test_proctor_watches_resolves_and_reviews_a_live_alert(server, page, artifac
     expect(page.locator("#timeline")).to_contain_text("Started the exam")
     expect(page.locator(".components")).to_contain_text("Tab switches")
     page.screenshot(path=str(artifacts / "proctor-admin-session.png"), full_page=True)
+
+
+@contextmanager
+def own_daphne(env: dict[str, str], port: int) -> Iterator[str]:
+    """A daphne this test can stop and start again on the same port (the fixture's cannot restart)."""
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "exampulse.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_healthy(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # daphne can linger on an open socket; a crash is a restart too
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_live_page_reconnects_after_a_server_restart_and_resynchronises(server, page):
+    [(exam_id,)] = server.query("SELECT id FROM exams WHERE name = ?", (DEMO_EXAM,))
+    port = free_port()
+    status = page.locator("#conn-text")
+    with own_daphne(server.env, port) as url:
+        log_in_as_proctor(page, url)
+        page.goto(f"{url}/monitor/exam/{exam_id}/")
+        expect(status).to_have_text("Live")
+    expect(status).to_contain_text("Connection lost. Retrying in")
+
+    token = api(server.url, "POST", "/api/auth/login", {"email": STUDENT[0], "password": STUDENT[1]})["token"]
+    api(server.url, "POST", f"/api/exams/{exam_id}/start", token=token)
+    with own_daphne(server.env, port) as url:
+        expect(status).to_have_text("Live", timeout=45_000)
+        expect(page.locator(".toast", has_text="Reconnected and resynchronised.")).to_have_count(1)
+        ws_url = url.replace("http://", "ws://") + f"/ws/exam/?token={quote(token)}"
+        with connect(ws_url, open_timeout=10) as student:
+            receive_until(student, "connected")
+            student.send(json.dumps({"event": "join_exam", "data": {"exam_id": exam_id}}))
+            receive_until(student, "joined_exam")
+            expect(page.locator("#student-rows tr", has_text="Asha Verma")).to_have_count(1)
