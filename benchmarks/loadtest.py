@@ -57,6 +57,7 @@ from exams.models import Exam  # noqa: E402
 from monitoring.models import Event  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
+LOG_DIR = ROOT / "var" / "loadtest"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 EVENT_MIX = (
     ("mouse_sample", lambda r: {"speed_pxs": round(r.uniform(250, 600), 1)}),
@@ -198,7 +199,9 @@ def start_servers(app: str, count: int, *, server: str) -> list[Server]:
             argv += ["--ws-max-size", "65536", app]
         else:
             argv = [sys.executable, "-m", "daphne", "-b", LOOPBACK, "-p", str(port), app]
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(LOG_DIR / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the process
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         servers.append(Server(port=port, process=process))
     for item in servers:
         wait_healthy(item)
@@ -209,7 +212,7 @@ def wait_healthy(item: Server, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if item.process.poll() is not None:
-            raise SystemExit(f"server on {item.port} exited: {item.process.stderr.read().decode()[-1500:]}")
+            raise SystemExit(f"server on {item.port} exited; see {LOG_DIR / f'server-{item.port}.log'}")
         try:
             with urllib.request.urlopen(f"{item.url}/api/health", timeout=2):  # noqa: S310
                 return
