@@ -16,7 +16,17 @@ from contextlib import contextmanager
 import pytest
 from websockets.sync.client import connect
 
+from tests.support.live import live_server
+
 pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One seeded server for this module: each test takes its exam as a different demo student."""
+    with live_server(tmp_path_factory.mktemp("demo")) as running:
+        yield running
+
 
 # Headless Chromium reports every page as visible and focused whatever tab is in front, so the
 # test plays the browser's part of a tab switch: the page becomes hidden and its window loses focus.

@@ -314,6 +314,7 @@
 
     function onTerminated(data) {
       demo.finished = true;
+      tickTimer();
       $("terminated-reason").textContent = data.reason ? "Reason: " + data.reason : "";
       $("terminated").hidden = false;
       $("exam-body").hidden = true;
@@ -321,6 +322,7 @@
 
     function onSubmitted(result) {
       demo.finished = true;
+      tickTimer();
       $("exam-body").hidden = true;
       var box = $("result");
       box.innerHTML = "";
