@@ -7,6 +7,7 @@ Views return plain data; `respond()` lets one attach a message or top-level extr
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.http import Http404, JsonResponse
 from django.views import defaults as django_defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -252,3 +254,19 @@ def not_found_handler(request, exception=None):
 def server_error_handler(request):
     """An unhandled exception: never an HTML page to an API client."""
     return _api_error(request, "Server error.", 500, lambda: django_defaults.server_error(request))
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser, refusing text that decodes to a lone surrogate ("\\ud800").
+
+    Python's json accepts such escapes, but the string cannot be encoded as UTF-8, so PostgreSQL
+    refuses it later and the request would end in a 500 instead of a 400.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise exceptions.ParseError("JSON parse error - the text holds an invalid Unicode escape.") from None
+        return data

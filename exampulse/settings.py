@@ -143,9 +143,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the socket consumer write while the admin reads; the timeout rides out
-    # short writer overlaps instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+    # WAL lets the socket consumer write while the admin reads; the timeout rides out short writer
+    # overlaps. IMMEDIATE takes the write lock at BEGIN: a deferred transaction that read first and
+    # then writes fails at once with "database is locked" when another writer got in between.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
     # One pool per server process; size it so processes x DB_POOL_MAX_SIZE stays under the
     # server's max_connections (or PgBouncer's pool).
@@ -219,7 +222,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["exampulse.api.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["exampulse.api.StrictJSONParser"],
     "EXCEPTION_HANDLER": "exampulse.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "exampulse.api.EnvelopePagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1),

@@ -82,6 +82,15 @@ class Activity:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _encodable(content: Any) -> bool:
+    """False when a string inside holds a lone surrogate (e.g. an escaped "\\ud800"): no database can store it."""
+    try:
+        json.dumps(content, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_frame(text: str | None, *, max_bytes: int) -> Frame:
     """Decode one text frame into a Frame, or raise FrameError naming what is wrong."""
     if text is None:
@@ -92,6 +101,8 @@ def parse_frame(text: str | None, *, max_bytes: int) -> Frame:
         content = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         raise FrameError("bad_json", "Frame is not valid JSON.") from None
+    if not _encodable(content):
+        raise FrameError("bad_encoding", "Frame text is not valid Unicode (a lone surrogate).")
     if not isinstance(content, dict):
         raise FrameError("bad_frame", 'A frame is a JSON object: {"event": NAME, "data": {...}}.')
     name = content.get("event")
