@@ -1,0 +1,365 @@
+"""Auth hardening: throttling per account and per address, token revocation, forged JWTs, enumeration,
+CORS, security headers and the WebSocket origin check."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import timedelta
+from urllib.parse import quote
+
+import jwt
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.services import tokens_issue
+from exampulse.ws_origin import origin_allowed
+from tests.factories import DEFAULT_PASSWORD, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "Brand-New-Pulse-42"
+
+
+def login(client, email, password=DEFAULT_PASSWORD, address="10.0.0.1"):
+    return client.post("/api/auth/login", {"email": email, "password": password}, format="json", REMOTE_ADDR=address)
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def ws_status(token: str | None = None, headers: list | None = None) -> tuple[bool, int | None]:
+    """Open /ws/exam/ and report (accepted, close code)."""
+    from exampulse.asgi import application
+
+    async def attempt():
+        path = "/ws/exam/" if token is None else f"/ws/exam/?token={quote(token)}"
+        communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        connected, code = await communicator.connect(timeout=5)
+        await communicator.disconnect()
+        return connected, code
+
+    return async_to_sync(attempt)()
+
+
+# --- forged and stale tokens ---------------------------------------------------------------------
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _claims(user) -> dict:
+    token = AccessToken.for_user(user)
+    return dict(token.payload)
+
+
+def _hmac_token(header: dict, claims: dict, key: bytes) -> str:
+    """Sign by hand, so any header (and any key, a PEM included) can be combined."""
+    signing_input = f"{_b64(header)}.{_b64(claims)}"
+    signature = jwt.api_jws.get_algorithm_by_name("HS256").sign(signing_input.encode(), key)
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def forged_tokens(user, other) -> dict[str, str]:
+    claims = _claims(user)
+    key = django_settings.SIMPLE_JWT["SIGNING_KEY"]
+    genuine = tokens_issue(user=user)["token"]
+    header, _payload, signature = genuine.split(".")
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = rsa_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return {
+        "expired": jwt.encode({**claims, "exp": int(time.time()) - 60}, key, algorithm="HS256"),
+        # The payload swapped for another user's id, the genuine signature kept.
+        "altered": f"{header}.{_b64({**claims, 'user_id': str(other.pk)})}.{signature}",
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
+        "HS512 with the real key": jwt.encode(claims, key + "-padded-to-64-bytes", algorithm="HS512"),
+        "RS256 with an attacker's key": jwt.encode(claims, rsa_key, algorithm="RS256"),
+        # Algorithm confusion: labelled RS256 but HMAC-signed with the server's own secret.
+        "RS256 label, HMAC signature": _hmac_token({"alg": "RS256", "typ": "JWT"}, claims, key.encode()),
+        # The classic RS256 -> HS256 confusion: an RSA public key used as the HMAC secret.
+        "HS256 keyed with a public key": _hmac_token({"alg": "HS256", "typ": "JWT"}, claims, public_pem),
+        "wrong key": _hmac_token({"alg": "HS256", "typ": "JWT"}, claims, b"not-the-server-key-0123456789abcdef"),
+        "refresh token as access": tokens_issue(user=user)["refresh"],
+    }
+
+
+FORGERIES = [
+    "expired",
+    "altered",
+    "alg none",
+    "HS512 with the real key",
+    "RS256 with an attacker's key",
+    "RS256 label, HMAC signature",
+    "HS256 keyed with a public key",
+    "wrong key",
+    "refresh token as access",
+]
+
+
+@pytest.mark.parametrize("kind", FORGERIES)
+def test_a_forged_or_stale_jwt_is_refused_on_rest(student, other_student, kind):
+    token = forged_tokens(student, other_student)[kind]
+
+    response = bearer(token).get("/api/auth/me")
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"error", "details"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", FORGERIES)
+def test_a_forged_or_stale_jwt_is_refused_on_the_socket(student, other_student, kind):
+    token = forged_tokens(student, other_student)[kind]
+
+    connected, code = ws_status(token)
+
+    assert not connected
+    assert code == 4401
+
+
+def test_the_genuine_token_still_works_so_the_forgeries_fail_for_their_flaw(student):
+    assert bearer(tokens_issue(user=student)["token"]).get("/api/auth/me").status_code == 200
+
+
+def test_an_expired_token_is_refused_even_though_correctly_signed(student, settings):
+    token = AccessToken.for_user(student)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+
+    assert bearer(str(token)).get("/api/auth/me").status_code == 401
+
+
+# --- throttling -------------------------------------------------------------------------------
+
+
+def test_failed_logins_on_one_account_are_throttled_across_addresses(anon_client, student, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_account": "3/hour"},
+    }
+    # A botnet: every attempt from a different address, so the per-address limit never triggers.
+    statuses = [login(anon_client, student.email, "Wrong-1", address=f"10.0.1.{i}").status_code for i in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
+    # Even the right password waits: the account is locked for the window, not the attacker's address.
+    assert login(anon_client, student.email, address="10.0.2.1").status_code == 429
+    # Another account is unaffected.
+    other = StudentFactory()
+    assert login(anon_client, other.email, address="10.0.1.9").status_code == 200
+
+
+def test_the_account_throttle_treats_unknown_emails_alike_so_429_reveals_nothing(anon_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_account": "3/hour"},
+    }
+    statuses = [
+        login(anon_client, "nobody@example.org", "Wrong-1", address=f"10.0.3.{i}").status_code for i in range(4)
+    ]
+
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_successful_logins_never_count_against_the_account(anon_client, student, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_account": "2/hour"},
+    }
+    statuses = [login(anon_client, student.email, address=f"10.0.4.{i}").status_code for i in range(5)]
+
+    assert statuses == [200] * 5
+
+
+def test_one_address_trying_many_accounts_is_throttled(anon_client, db):
+    statuses = [
+        login(anon_client, f"victim{i}@example.org", "Wrong-1", address="10.9.9.9").status_code for i in range(11)
+    ]
+
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    assert "throttled" in login(anon_client, "x@example.org", address="10.9.9.9").json()["error"].lower()
+
+
+# --- revocation on logout and password change ----------------------------------------------------
+
+
+def test_changing_the_password_revokes_every_refresh_and_access_token(anon_client, student):
+    first = login(anon_client, student.email, address="10.0.5.1").json()
+    second = login(anon_client, student.email, address="10.0.5.2").json()  # another device
+
+    response = bearer(first["token"]).post(
+        "/api/auth/change-password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {"message", "data", "token", "refresh"}
+    for old in (first, second):
+        assert anon_client.post("/api/auth/refresh", {"refresh": old["refresh"]}, format="json").status_code == 401
+        assert bearer(old["token"]).get("/api/auth/me").status_code == 401
+    # The fresh pair handed back works, and so does the new password.
+    assert bearer(body["token"]).get("/api/auth/me").status_code == 200
+    assert anon_client.post("/api/auth/refresh", {"refresh": body["refresh"]}, format="json").status_code == 200
+    assert login(anon_client, student.email, NEW_PASSWORD, address="10.0.5.3").status_code == 200
+    assert login(anon_client, student.email, DEFAULT_PASSWORD, address="10.0.5.4").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_change_closes_the_socket_door_for_old_access_tokens(student):
+    old = tokens_issue(user=student)["token"]
+    assert ws_status(old)[0]
+
+    bearer(old).post(
+        "/api/auth/change-password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+        format="json",
+    )
+
+    assert ws_status(old) == (False, 4401)
+
+
+def test_a_wrong_current_password_changes_nothing(student):
+    token = tokens_issue(user=student)["token"]
+
+    response = bearer(token).post(
+        "/api/auth/change-password", {"current_password": "Not-It-123", "new_password": NEW_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "current_password" in response.json()["details"]
+    student.refresh_from_db()
+    assert student.check_password(DEFAULT_PASSWORD)
+    assert bearer(token).get("/api/auth/me").status_code == 200
+
+
+@pytest.mark.parametrize("weak", ["password", "12345678", "short"])
+def test_a_weak_new_password_is_refused_with_the_reason(student, weak):
+    response = bearer(tokens_issue(user=student)["token"]).post(
+        "/api/auth/change-password", {"current_password": DEFAULT_PASSWORD, "new_password": weak}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "new_password" in response.json()["details"]
+
+
+def test_change_password_needs_authentication(anon_client):
+    response = anon_client.post(
+        "/api/auth/change-password", {"current_password": "a", "new_password": NEW_PASSWORD}, format="json"
+    )
+    assert response.status_code == 401
+
+
+# --- no user enumeration -----------------------------------------------------------------------
+
+
+def test_login_answers_alike_for_unknown_email_wrong_password_and_inactive_account(anon_client, student):
+    inactive = StudentFactory(is_active=False)
+    answers = [
+        login(anon_client, "ghost@example.org", "Wrong-1", address="10.0.6.1"),
+        login(anon_client, student.email, "Wrong-1", address="10.0.6.2"),
+        login(anon_client, inactive.email, address="10.0.6.3"),
+    ]
+
+    assert {r.status_code for r in answers} == {401}
+    assert len({json.dumps(r.json(), sort_keys=True) for r in answers}) == 1
+
+
+# --- CORS, headers, origins --------------------------------------------------------------------
+
+
+def test_cors_allows_only_listed_origins(anon_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://exams.example.org"]
+
+    allowed = anon_client.options(
+        "/api/auth/login", HTTP_ORIGIN="https://exams.example.org", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    foreign = anon_client.options(
+        "/api/auth/login", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+
+    assert allowed.headers.get("Access-Control-Allow-Origin") == "https://exams.example.org"
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+    assert "Access-Control-Allow-Credentials" not in allowed.headers  # bearer tokens, not cookies, cross-origin
+
+
+def test_cors_allow_list_comes_from_the_environment():
+    import subprocess
+    import sys
+
+    from tests.test_settings import ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; import django; django.setup(); print(settings.CORS_ALLOWED_ORIGINS)",
+        ],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "exampulse.settings",
+            "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "['https://a.example', 'https://b.example']", result.stderr
+
+
+def test_responses_carry_the_security_headers(anon_client):
+    response = anon_client.get("/api/health")
+
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db(transaction=True)
+class TestWebSocketOrigin:
+    def test_a_token_client_without_origin_is_let_in(self, student):
+        assert ws_status(tokens_issue(user=student)["token"]) == (True, None)
+
+    def test_a_foreign_browser_origin_is_refused_even_with_a_valid_token(self, student):
+        connected, _ = ws_status(tokens_issue(user=student)["token"], headers=[(b"origin", b"https://evil.example")])
+        assert not connected
+
+    def test_the_servers_own_host_is_accepted(self, student):
+        connected, _ = ws_status(tokens_issue(user=student)["token"], headers=[(b"origin", b"http://localhost:8000")])
+        assert connected
+
+    def test_no_token_and_no_origin_is_still_refused(self):
+        assert ws_status(None) == (False, 4401)
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        (None, True),
+        ("http://localhost:8000", True),
+        ("https://exams.example.org", True),  # in CORS_ALLOWED_ORIGINS below
+        ("https://evil.example", False),
+        ("null", False),
+        ("file://", False),
+        ("javascript:alert(1)", False),
+        ("http://localhost.evil.example", False),
+    ],
+)
+def test_origin_rules(settings, origin, allowed):
+    settings.CORS_ALLOWED_ORIGINS = ["https://exams.example.org"]
+    assert origin_allowed(origin) is allowed
