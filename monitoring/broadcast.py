@@ -26,6 +26,9 @@ from monitoring.frames import frame
 
 logger = logging.getLogger(__name__)
 
+# Joining or leaving a group waits longer than a send: under load a healthy Redis may be slow,
+# and a join given up on leaves the socket deaf for its whole life.
+GROUP_TIMEOUT_S = 5.0
 PUSH = "monitoring.push"  # deliver a frame to the client as it is
 CLOSE = "monitoring.close"  # deliver a frame, then close the socket with a code
 
@@ -49,37 +52,53 @@ def close_message(event: str, /, *, code: int, **data: Any) -> dict[str, Any]:
 
 
 class _Breaker:
-    """Skip layer calls for a while after one failed or timed out (per process)."""
+    """Skip sends for a while after several in a row failed or timed out (per process).
+
+    One slow call is not an outage: under load the event loop itself can make a healthy Redis
+    miss the timeout, and tripping on that would silence live delivery for everyone.
+    """
+
+    FAILURES_TO_TRIP = 3
 
     def __init__(self) -> None:
         self.open_until = 0.0
+        self.failures = 0
 
     def is_open(self) -> bool:
         return time.monotonic() < self.open_until
 
     def trip(self) -> None:
-        self.open_until = time.monotonic() + settings.EXAMPULSE["BROADCAST_BACKOFF_MS"] / 1000
+        self.failures += 1
+        if self.failures >= self.FAILURES_TO_TRIP:
+            self.open_until = time.monotonic() + settings.EXAMPULSE["BROADCAST_BACKOFF_MS"] / 1000
 
     def reset(self) -> None:
         self.open_until = 0.0
+        self.failures = 0
 
 
 breaker = _Breaker()
 
 
-async def _bounded(what: str, call: Awaitable[Any]) -> bool:
-    """Await one layer call within the timeout; True when it completed. Failures are logged, not raised."""
-    if breaker.is_open():
+async def _bounded(what: str, call: Awaitable[Any], *, timeout_s: float | None = None, guarded: bool = True) -> bool:
+    """Await one layer call within the timeout; True when it completed. Failures are logged, not raised.
+
+    Guarded calls (sends) are skipped while the breaker is open and feed it; unguarded ones
+    (joining and leaving groups) are always tried, since a skipped join loses a socket's whole feed.
+    """
+    if guarded and breaker.is_open():
         call.close()  # type: ignore[attr-defined] - never started; avoids "coroutine was never awaited"
         logger.debug("channel layer backing off; skipped %s", what)
         return False
     try:
-        await asyncio.wait_for(call, settings.EXAMPULSE["BROADCAST_TIMEOUT_MS"] / 1000)
+        await asyncio.wait_for(call, timeout_s or settings.EXAMPULSE["BROADCAST_TIMEOUT_MS"] / 1000)
     except Exception:  # the event is already stored; live delivery is best effort
-        breaker.trip()
-        logger.warning("channel layer %s failed; live delivery paused", what, exc_info=True)
+        if guarded:
+            breaker.trip()
+        logger.warning("channel layer %s failed", what, exc_info=True)
         return False
-    breaker.reset()
+    if guarded:
+        breaker.reset()
     return True
 
 
@@ -93,12 +112,16 @@ async def agroup_send(group: str, message: dict[str, Any]) -> None:
 
 async def agroup_add(layer, group: str, channel_name: str) -> bool:
     """Join a group within a bounded time; False (logged) when the layer is unreachable."""
-    return await _bounded(f"group_add {group}", layer.group_add(group, channel_name))
+    return await _bounded(
+        f"group_add {group}", layer.group_add(group, channel_name), timeout_s=GROUP_TIMEOUT_S, guarded=False
+    )
 
 
 async def agroup_discard(layer, group: str, channel_name: str) -> bool:
     """Leave a group within a bounded time; False (logged) when the layer is unreachable."""
-    return await _bounded(f"group_discard {group}", layer.group_discard(group, channel_name))
+    return await _bounded(
+        f"group_discard {group}", layer.group_discard(group, channel_name), timeout_s=GROUP_TIMEOUT_S, guarded=False
+    )
 
 
 def group_send(group: str, message: dict[str, Any]) -> None:

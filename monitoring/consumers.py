@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from channels.db import aclose_old_connections, database_sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TERMINATED = 4403
+# Pushes waiting for the channel layer per socket (a student sends at most a few events a second).
+OUTBOX_LIMIT = 1000
 MAX_WARNING_LENGTH = 500
 MAX_REASON_LENGTH = 1000
 MAX_NOTE_LENGTH = 2000
@@ -126,8 +128,8 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         if not getattr(self, "counted", False):
             return
         heartbeat.closed()
+        self._close_outbox()
         try:
-            await aclose_old_connections()
             departures = await database_sync_to_async(live.socket_close)(
                 channel_name=self.channel_name, session_id=None if self.is_proctor else self.session_id
             )
@@ -138,6 +140,31 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             await broadcast.agroup_send(message_group, message)
         for group in self._groups():
             await broadcast.agroup_discard(self.channel_layer, group, self.channel_name)
+
+    def _post(self, pushes: list[tuple[str, dict]]) -> None:
+        """Queue group sends; one sender task per socket keeps them in order."""
+        if not pushes:
+            return
+        if getattr(self, "outbox", None) is None:
+            self.outbox: asyncio.Queue = asyncio.Queue(maxsize=OUTBOX_LIMIT)
+            self.outbox_task = asyncio.get_running_loop().create_task(self._drain_outbox())
+        for push in pushes:
+            try:
+                self.outbox.put_nowait(push)
+            except asyncio.QueueFull:
+                # The layer has been unreachable for a long while; live delivery is best effort,
+                # the event itself is stored.
+                logger.warning("outbox full; dropped a live push to %s", push[0])
+
+    async def _drain_outbox(self) -> None:
+        while True:
+            group, message = await self.outbox.get()
+            await broadcast.agroup_send(group, message)
+
+    def _close_outbox(self) -> None:
+        task = getattr(self, "outbox_task", None)
+        if task is not None:
+            task.cancel()
 
     def _groups(self) -> list[str]:
         groups = [broadcast.proctors_group(exam_id) for exam_id in self.watching]
@@ -157,7 +184,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             if parsed.name not in self.allowed:
                 role = "proctors" if parsed.name in PROCTOR_EVENTS else "students"
                 raise FrameError("forbidden", f"{parsed.name} is for {role} only.")
-            await aclose_old_connections()
+            # database_sync_to_async closes stale connections around every hop: no extra hop here.
             await getattr(self, f"on_{parsed.name}")(parsed.data)
         except DomainError as exc:
             code = getattr(exc, "code", "invalid")
@@ -242,10 +269,10 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
                 await self._attach_session(None)
             exc.details = {**exc.details, "client_event_id": activity.client_event_id}
             raise
-        # The hop returned, so the event is committed: acknowledge, then tell the proctors.
+        # The hop returned, so the event is committed: acknowledge, then tell the proctors. The
+        # pushes go through this socket's outbox, so a slow channel layer never delays the next frame.
         await self.send_json(frame("activity_logged", **result.ack()))
-        for group, message in result.pushes:
-            await broadcast.agroup_send(group, message)
+        self._post(result.pushes)
 
     async def on_submit_exam(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")
