@@ -42,6 +42,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exampulse.settings")
+# Measure production settings (no per-query debug bookkeeping), over plain HTTP on loopback. The
+# tool mints tokens in-process, so it and the servers it starts share this key.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "loadtest-" + uuid.uuid4().hex + uuid.uuid4().hex)
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 import django  # noqa: E402
 
@@ -190,7 +196,7 @@ class Server:
 
 
 def start_servers(app: str, count: int, *, server: str) -> list[Server]:
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "DEBUG": os.environ.get("DEBUG", "true")}
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
     servers = []
     for _ in range(count):
         port = free_port()
@@ -205,6 +211,7 @@ def start_servers(app: str, count: int, *, server: str) -> list[Server]:
         servers.append(Server(port=port, process=process))
     for item in servers:
         wait_healthy(item)
+    (LOG_DIR / "pids").write_text("\n".join(str(item.process.pid) for item in servers))
     return servers
 
 

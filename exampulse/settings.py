@@ -153,10 +153,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     # One pool per server process; size it so processes x DB_POOL_MAX_SIZE stays under the
     # server's max_connections (or PgBouncer's pool).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A health check costs a round trip on every checkout, i.e. every socket hop. The pool drops
+    # connections that broke while in use, so after a database restart one request per stale
+    # connection fails and the next one is fresh.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_POOL_CHECK", False)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
         "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
-        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        # How long a request waits for a free connection (and, with the database down, for an error).
+        "timeout": env_int("DB_POOL_TIMEOUT", 5, minimum=1),
     }
 
 # Lets parallel test runs on one PostgreSQL server use separate test databases.
@@ -313,6 +318,12 @@ EXAMPULSE = {
     # the layer is skipped for the back-off (monitoring/broadcast.py).
     "BROADCAST_TIMEOUT_MS": env_int("BROADCAST_TIMEOUT_MS", 500, minimum=10),
     "BROADCAST_BACKOFF_MS": env_int("BROADCAST_BACKOFF_MS", 3000, minimum=0),
+    # Threads that run the sockets' database hops. SQLite allows one writer at a time, so more
+    # threads only queue on its lock; PostgreSQL overlaps their round trips. Keep it below
+    # DB_POOL_MAX_SIZE so HTTP requests still get connections.
+    "WS_DB_THREADS": env_int(
+        "WS_DB_THREADS", 4 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 1, minimum=1
+    ),
     "DEMO": env_bool("EXAMPULSE_DEMO", False),
     "MODEL_DIR": env_str("MODEL_DIR", str(BASE_DIR / "var" / "models")),
 }

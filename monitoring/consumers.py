@@ -1,7 +1,7 @@
 """The one WebSocket endpoint, /ws/exam/, for students and proctors.
 
 Async, because thousands of sockets share a process. Each handler parses its frame, makes one
-`database_sync_to_async` hop into a service, and sends one reply. Identity and role come from
+`db_hop` (monitoring.db) into a service, and sends one reply. Identity and role come from
 `scope["user"]` only; anything a frame says about who is speaking is ignored.
 """
 
@@ -12,13 +12,13 @@ import logging
 import time
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
 from exampulse.errors import DomainError
 from monitoring import broadcast, live
+from monitoring.db import db_hop
 from monitoring.frames import (
     PROCTOR_EVENTS,
     STUDENT_EVENTS,
@@ -85,8 +85,8 @@ class _Heartbeat:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                await database_sync_to_async(presence_heartbeat)()
-                await database_sync_to_async(presence_purge_stale)()
+                await db_hop(presence_heartbeat)()
+                await db_hop(presence_purge_stale)()
             except Exception:  # a database blip must not kill the heartbeat
                 logger.exception("presence heartbeat failed")
 
@@ -130,7 +130,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         heartbeat.closed()
         self._close_outbox()
         try:
-            departures = await database_sync_to_async(live.socket_close)(
+            departures = await db_hop(live.socket_close)(
                 channel_name=self.channel_name, session_id=None if self.is_proctor else self.session_id
             )
         except Exception:
@@ -184,7 +184,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             if parsed.name not in self.allowed:
                 role = "proctors" if parsed.name in PROCTOR_EVENTS else "students"
                 raise FrameError("forbidden", f"{parsed.name} is for {role} only.")
-            # database_sync_to_async closes stale connections around every hop: no extra hop here.
+            # db_hop closes stale connections around every hop: no extra hop here.
             await getattr(self, f"on_{parsed.name}")(parsed.data)
         except DomainError as exc:
             code = getattr(exc, "code", "invalid")
@@ -203,9 +203,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def on_join_exam(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")
         if self.is_proctor:
-            joined = await database_sync_to_async(live.proctor_join)(
-                exam_id=exam_id, user=self.user, channel_name=self.channel_name
-            )
+            joined = await db_hop(live.proctor_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
             await broadcast.agroup_add(self.channel_layer, broadcast.proctors_group(exam_id), self.channel_name)
             self.watching.add(exam_id)
             await self.send_json(frame("joined_exam", exam_id=exam_id, session_id=None, role="proctor"))
@@ -215,9 +213,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.exam_id is not None and self.exam_id != exam_id:
             await self.on_leave_exam({"exam_id": self.exam_id})
-        joined = await database_sync_to_async(live.student_join)(
-            exam_id=exam_id, user=self.user, channel_name=self.channel_name
-        )
+        joined = await db_hop(live.student_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
         self.exam_id = exam_id
         await self._attach_session(joined.session_id)
         await self.send_json(frame("joined_exam", **joined.reply))
@@ -238,7 +234,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_leave_exam(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")
-        departures = await database_sync_to_async(live.socket_leave)(channel_name=self.channel_name, exam_id=exam_id)
+        departures = await db_hop(live.socket_leave)(channel_name=self.channel_name, exam_id=exam_id)
         if self.is_proctor:
             self.watching.discard(exam_id)
             await broadcast.agroup_discard(self.channel_layer, broadcast.proctors_group(exam_id), self.channel_name)
@@ -254,14 +250,14 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         if self.exam_id is None or activity.exam_id != self.exam_id:
             raise FrameError("not_joined", "Join this exam (join_exam) before sending activity.")
         if self.session_id is None:
-            session_id = await database_sync_to_async(live.student_session)(
+            session_id = await db_hop(live.student_session)(
                 exam_id=self.exam_id, user=self.user, channel_name=self.channel_name
             )
             await self._attach_session(session_id)
         if self.scoring_context is None:
-            self.scoring_context = await database_sync_to_async(live.scoring_context)(session_id=self.session_id)
+            self.scoring_context = await db_hop(live.scoring_context)(session_id=self.session_id)
         try:
-            result = await database_sync_to_async(live.activity_ingest)(
+            result = await db_hop(live.activity_ingest)(
                 session_id=self.session_id, activity=activity, context=self.scoring_context
             )
         except DomainError as exc:
@@ -278,32 +274,32 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         exam_id = require_int(data, "exam_id")
         answers = data.get("answers", {})
         time_taken = data.get("time_taken")
-        reply = await database_sync_to_async(live.student_submit)(
+        reply = await db_hop(live.student_submit)(
             exam_id=exam_id, user=self.user, answers=answers, client_time_taken=time_taken
         )
         await self.send_json(frame("exam_submitted", **reply))
 
     async def on_get_active_students(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")
-        students = await database_sync_to_async(live.exam_active_students)(exam_id=exam_id, user=self.user)
+        students = await db_hop(live.exam_active_students)(exam_id=exam_id, user=self.user)
         await self.send_json(frame("active_students", exam_id=exam_id, students=students, count=len(students)))
 
     async def on_warn_student(self, data: dict) -> None:
         session_id = require_int(data, "session_id")
         message = require_text(data, "message", max_length=MAX_WARNING_LENGTH)
-        await database_sync_to_async(live.warn)(session_id=session_id, by=self.user, message=message)
+        await db_hop(live.warn)(session_id=session_id, by=self.user, message=message)
         await self.send_json(frame("action_ok", action="warn_student", session_id=session_id))
 
     async def on_resolve_alert(self, data: dict) -> None:
         alert_id = require_int(data, "alert_id")
         note = require_text(data, "note", max_length=MAX_NOTE_LENGTH, required=False)
-        alert = await database_sync_to_async(live.resolve)(alert_id=alert_id, by=self.user, note=note)
+        alert = await db_hop(live.resolve)(alert_id=alert_id, by=self.user, note=note)
         await self.send_json(frame("action_ok", action="resolve_alert", alert_id=alert.pk, session_id=alert.session_id))
 
     async def on_terminate_session(self, data: dict) -> None:
         session_id = require_int(data, "session_id")
         reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
-        await database_sync_to_async(live.terminate)(session_id=session_id, by=self.user, reason=reason)
+        await db_hop(live.terminate)(session_id=session_id, by=self.user, reason=reason)
         await self.send_json(frame("action_ok", action="terminate_session", session_id=session_id))
 
     # -- messages from the channel layer -----------------------------------------------------

@@ -5,13 +5,23 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.services import tokens_issue
 from tests.factories import ProctorFactory, StudentFactory
 
 REQUIRE_SERVICES = os.environ.get("EXAMPULSE_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pools(django_db_setup, django_db_blocker):
+    """Close psycopg pools before the test database is dropped (pooled connections would block it)."""
+    yield
+    with django_db_blocker.unblock():
+        for connection_ in connections.all():
+            if getattr(connection_, "pool", None) is not None:
+                connection_.close_pool()
 
 
 @pytest.fixture(autouse=True)
