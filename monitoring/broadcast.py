@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # Joining or leaving a group waits longer than a send: under load a healthy Redis may be slow,
 # and a join given up on leaves the socket deaf for its whole life.
 GROUP_TIMEOUT_S = 5.0
+OUTBOX_SEND_TIMEOUT_S = 5.0
 PUSH = "monitoring.push"  # deliver a frame to the client as it is
 CLOSE = "monitoring.close"  # deliver a frame, then close the socket with a code
 
@@ -92,22 +93,33 @@ async def _bounded(what: str, call: Awaitable[Any], *, timeout_s: float | None =
         return False
     try:
         await asyncio.wait_for(call, timeout_s or settings.EXAMPULSE["BROADCAST_TIMEOUT_MS"] / 1000)
-    except Exception:  # the event is already stored; live delivery is best effort
+    except Exception as exc:  # the event is already stored; live delivery is best effort
         if guarded:
             breaker.trip()
-        logger.warning("channel layer %s failed", what, exc_info=True)
+        # No traceback: under an outage this fires per message, and formatting stacks costs CPU.
+        logger.warning("channel layer %s failed: %s", what, exc.__class__.__name__)
         return False
     if guarded:
         breaker.reset()
     return True
 
 
-async def agroup_send(group: str, message: dict[str, Any]) -> None:
-    """Send to a group within a bounded time; a layer outage is logged, never raised into the caller."""
+async def agroup_send(group: str, message: dict[str, Any], *, from_outbox: bool = False) -> None:
+    """Send to a group within a bounded time; a layer outage is logged, never raised into the caller.
+
+    A socket's outbox (monitoring.consumers) holds up nobody while it waits, so its sends get the
+    longer OUTBOX_SEND_TIMEOUT_S and stay outside the breaker: under load a busy event loop makes a
+    healthy Redis look slow, and a short timeout would then drop live pushes that were on their way.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
-    await _bounded(f"group_send to {group}", layer.group_send(group, message))
+    if from_outbox:
+        await _bounded(
+            f"group_send to {group}", layer.group_send(group, message), timeout_s=OUTBOX_SEND_TIMEOUT_S, guarded=False
+        )
+    else:
+        await _bounded(f"group_send to {group}", layer.group_send(group, message))
 
 
 async def agroup_add(layer, group: str, channel_name: str) -> bool:

@@ -159,7 +159,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def _drain_outbox(self) -> None:
         while True:
             group, message = await self.outbox.get()
-            await broadcast.agroup_send(group, message)
+            await broadcast.agroup_send(group, message, from_outbox=True)
 
     def _close_outbox(self) -> None:
         task = getattr(self, "outbox_task", None)
