@@ -1,4 +1,4 @@
-"""/api/baselines (mounted at /api/): own baseline, a user's baseline (proctors), reset (proctors). Trailing slash optional."""
+"""/api/baselines (mounted at /api/): own, a user's (proctors), reset (proctors). Trailing slash optional."""
 
 from django.urls import re_path
 
