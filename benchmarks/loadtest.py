@@ -48,19 +48,29 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "loadtest-" + uuid.uuid4().hex + uuid.uuid4().hex)
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# The run's own population model (population_model_prepare), never the operator's.
+os.environ["MODEL_DIR"] = str(ROOT / "var" / "loadtest" / "models")
 
 import django  # noqa: E402
 
 django.setup()
 
+import numpy as np  # noqa: E402
 import websockets  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from exams.models import Exam  # noqa: E402
 from monitoring.models import Event  # noqa: E402
+from scoring.aggregation import fold_all, signals_from  # noqa: E402
+from scoring.anomaly import SESSION_FEATURES  # noqa: E402
+from scoring.models import BASELINE_READY_SAMPLES, Baseline  # noqa: E402
+from scoring.population import train, vector_from  # noqa: E402
+from scoring.services import population_model_save  # noqa: E402
+from scoring.synthetic import event_stream, random_profile  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 LOG_DIR = ROOT / "var" / "loadtest"
@@ -118,6 +128,7 @@ def create_population(base_url: str, *, students: int, proctors: int, exams: int
     )
     staff = list(User.objects.filter(email__startswith=f"load-{run_id}-p").order_by("id"))
     pupils = list(User.objects.filter(email__startswith=f"load-{run_id}-s").order_by("id"))
+    baselines_create(pupils)
     owner_token = str(AccessToken.for_user(staff[0]))
     questions = [
         {"id": f"q{i}", "text": f"Question {i}", "type": "mcq", "options": ["a", "b"], "answer": "a", "points": 1}
@@ -152,6 +163,40 @@ def create_population(base_url: str, *, students: int, proctors: int, exams: int
         for index, user in enumerate(staff[: proctors * exams])
     ]
     return Population(run_id=run_id, exams=exam_ids, students=student_rows, proctors=proctor_rows)
+
+
+def baselines_create(pupils: list) -> None:
+    """A ready calibration baseline per student, so every event runs the per-student detector."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for user in pupils:
+        profile = random_profile(rng)
+        samples = [
+            {name: round(profile[name] * float(rng.lognormal(0, 0.1)), 1) for name in SESSION_FEATURES}
+            for _ in range(BASELINE_READY_SAMPLES + 2)
+        ]
+        rows.append(
+            Baseline(
+                user=user,
+                features={"samples": samples},
+                sample_count=len(samples),
+                typing_speed_wpm=profile["typing_speed_wpm"],
+                mouse_speed_pxs=profile["mouse_speed_pxs"],
+                avg_question_time_sec=profile["avg_question_time_sec"],
+                tab_switch_rate=0.0,
+            )
+        )
+    Baseline.objects.bulk_create(rows, batch_size=1000)
+
+
+def population_model_prepare() -> None:
+    """Train a population model on synthetic sessions into the run's own MODEL_DIR (the servers
+    inherit it), so every event is also scored by the IsolationForest, as in production."""
+    rng = np.random.default_rng(11)
+    sessions = [event_stream(rng, profile=random_profile(rng), cheating=rng.random() < 0.15) for _ in range(300)]
+    rows = [vector_from(signals_from(fold_all(events))) for events in sessions]
+    Path(os.environ["MODEL_DIR"]).mkdir(parents=True, exist_ok=True)
+    population_model_save(model=train(np.array(rows, dtype=float)))
 
 
 def delete_population(population: Population) -> None:
@@ -393,7 +438,13 @@ def summarise(fleet: Fleet, keys: list[str], elapsed: float) -> dict:
         expected += want
         received += min(len(got), want)
         delivery_latency += [(t - stats.sent[key]) * 1000 for t in got]
+    # Latency over time, per second of the phase: shows whether a tail is a start-up burst or steady.
+    start = min((stats.sent[k] for k in keys), default=0.0)
+    by_second: dict[int, list[float]] = {}
+    for key in acked:
+        by_second.setdefault(int(stats.sent[key] - start), []).append((stats.acked[key] - stats.sent[key]) * 1000)
     return {
+        "ack_p99_ms_by_second": [round(pct(by_second[second], 99) or 0, 1) for second in sorted(by_second)],
         "events_sent": len(keys),
         "events_acked": len(acked),
         "events_per_s": round(len(acked) / elapsed, 1) if elapsed else 0,
@@ -409,10 +460,54 @@ def summarise(fleet: Fleet, keys: list[str], elapsed: float) -> dict:
     }
 
 
+def start_profilers(servers: list[Server], directory: str, stack: str) -> list[tuple[subprocess.Popen, Path]]:
+    """py-spy on every server until it exits: stacks of the thread holding the GIL, i.e. where its CPU goes."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        raise SystemExit("--profile needs py-spy in the venv: .venv/bin/pip install py-spy")
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    profilers = []
+    for item in servers:
+        output = Path(directory) / f"{stack}-{item.port}.txt"
+        argv = [str(spy), "record", "--pid", str(item.process.pid), "--format", "raw", "--rate", "200"]
+        # By default only the thread holding the GIL: where the process's CPU goes.
+        argv += [] if os.environ.get("LOADTEST_PROFILE_ALL_THREADS") else ["--gil"]
+        argv += ["--nonblocking", "--output", str(output)]
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        profilers.append((process, output))
+    return profilers
+
+
+def profile_summary(path: Path, top: int = 25) -> list[tuple[str, float]]:
+    """Share of busy samples under each of the project's own functions (inclusive), largest first."""
+    own = ("accounts/", "exams/", "monitoring/", "scoring/", "exampulse/", "channels/", "daphne/", "psycopg/")
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name, _, location = frame.partition(" (")
+            location = location.split(":")[0]
+            if not any(part in location for part in own):
+                continue
+            key = f"{name} ({location.split('site-packages/')[-1].replace(str(ROOT) + '/', '')})"
+            if key not in seen:
+                seen.add(key)
+                totals[key] = totals.get(key, 0) + int(count)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
+    return [(key, round(100 * n / max(samples, 1), 1)) for key, n in ranked]
+
+
 async def run_stack(population: Population, *, app: str, bare: bool, args) -> tuple[dict, Fleet]:
     servers = start_servers(app, args.processes, server=args.server)
     fleet = Fleet(population, servers, bare=bare)
-    report: dict = {"stack": "bare" if bare else "product", "server": args.server, "processes": args.processes}
+    stack = "bare" if bare else "product"
+    report: dict = {"stack": stack, "server": args.server, "processes": args.processes}
+    profilers = start_profilers(servers, args.profile, stack) if args.profile else []
     try:
         for item in servers:
             item.mark()
@@ -467,6 +562,11 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
     finally:
         await fleet.close()
         stop_servers(servers)
+        for process, output in profilers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+            if output.exists():
+                report.setdefault("profile", {})[str(output)] = profile_summary(output)
     return report, fleet
 
 
@@ -513,6 +613,10 @@ def print_report(reports: list[dict]) -> None:
         print(f"drops: {report['drops_total'] or 0}")
         if "database_check" in report:
             print(f"database check: {report['database_check']}")
+        for output, ranked in report.get("profile", {}).items():
+            print(f"profile {output} (share of busy samples, inclusive):")
+            for name, share in ranked:
+                print(f"  {share:5.1f}%  {name}")
     by_stack = {r["stack"]: r for r in reports}
     if "product" in by_stack and "bare" in by_stack:
         product, bare = by_stack["product"], by_stack["bare"]
@@ -545,14 +649,39 @@ def parse_args(argv=None):
     parser.add_argument("--deadline", type=float, default=1200.0, help="hard cap on the whole run, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the run's users, exams and events")
     parser.add_argument("--json", help="also write the full report to this file")
+    parser.add_argument("--profile", metavar="DIR", help="record each server with py-spy into DIR and summarise")
     args = parser.parse_args(argv)
     args.students = min(args.students, args.max_students)
     return args
 
 
+def prepare_database() -> None:
+    """Create the PostgreSQL database when it is missing, then bring its schema up to date."""
+    settings_db = django.db.connections["default"].settings_dict
+    if settings_db["ENGINE"] == "django.db.backends.postgresql":
+        import psycopg
+        from psycopg import sql
+
+        params = {
+            "host": settings_db["HOST"] or None,
+            "port": settings_db["PORT"] or None,
+            "user": settings_db["USER"] or None,
+            "password": settings_db["PASSWORD"] or None,
+        }
+        try:
+            psycopg.connect(dbname=settings_db["NAME"], **params).close()
+        except psycopg.OperationalError:
+            with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings_db["NAME"])))
+            print(f"created database {settings_db['NAME']}", flush=True)
+    call_command("migrate", verbosity=0, interactive=False)
+
+
 def main(args) -> list[dict]:
     """Set up (sync ORM), drive each stack (asyncio), then check the database (sync ORM)."""
     reports = []
+    prepare_database()
+    population_model_prepare()
     # The population is made through one throwaway product server (its REST API).
     seeding = start_servers("exampulse.asgi:application", 1, server="daphne")
     try:
