@@ -26,6 +26,17 @@ class EventBatchInputSerializer(serializers.Serializer):
         return value
 
 
+def _refusal(index: int, item, exc: DomainError) -> dict:
+    client_event_id = item.get("client_event_id") if isinstance(item, dict) else None
+    return {
+        "index": index,
+        "status": "error",
+        "client_event_id": client_event_id if isinstance(client_event_id, str) else None,
+        "code": getattr(exc, "code", "invalid"),
+        "message": exc.message,
+    }
+
+
 class EventBatchApi(APIView):
     """POST /api/exams/sessions/<id>/events: store a batch; one result per event, in order."""
 
@@ -37,27 +48,29 @@ class EventBatchApi(APIView):
         serializer = EventBatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         context = scoring_context_for(session)
-        results = []
+        results: list[dict | None] = []
+        requests: list[tuple[int, services.IngestRequest]] = []
         for index, item in enumerate(serializer.validated_data["events"]):
-            client_event_id = item.get("client_event_id") if isinstance(item, dict) else None
             try:
                 activity = parse_activity(item, require_exam=False)
                 if activity.exam_id is not None and activity.exam_id != session.exam_id:
                     raise FrameError("invalid_payload", "exam_id does not match this session's exam.")
-                # Each event commits on its own: one bad event never costs the good ones.
-                outcome = services.event_ingest(session_id=session.pk, activity=activity, context=context)
             except DomainError as exc:
-                results.append(
-                    {
-                        "index": index,
-                        "status": "error",
-                        "client_event_id": client_event_id if isinstance(client_event_id, str) else None,
-                        "code": getattr(exc, "code", "invalid"),
-                        "message": exc.message,
-                    }
-                )
+                results.append(_refusal(index, item, exc))
                 continue
-            results.append({"index": index, "status": "duplicate" if outcome.duplicate else "stored", **outcome.ack()})
+            results.append(None)
+            requests.append((index, services.IngestRequest(session.pk, activity, context)))
+        # The valid events go in one transaction; a refused one (closed session, say) costs the
+        # others nothing.
+        outcomes = services.events_ingest([request for _, request in requests]) if requests else []
+        for (index, request), outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                results[index] = _refusal(index, {"client_event_id": request.activity.client_event_id}, outcome)
+            elif isinstance(outcome, Exception):
+                raise outcome
+            else:
+                status = "duplicate" if outcome.duplicate else "stored"
+                results[index] = {"index": index, "status": status, **outcome.ack()}
         counts = {
             status: sum(1 for r in results if r["status"] == status) for status in ("stored", "duplicate", "error")
         }

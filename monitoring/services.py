@@ -7,14 +7,17 @@ proctors are registered with `transaction.on_commit` so nobody hears about a rol
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.services import audit_record
+from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
@@ -26,10 +29,21 @@ from monitoring.severity import severity_for
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
 
+logger = logging.getLogger(__name__)
+
 LEVEL_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
 THRESHOLD_ALERT = "risk_threshold"
 ANOMALY_ALERT = "behaviour_anomaly"
 INCIDENT_SEVERITIES = frozenset({"medium", "high"})
+INGEST_DEFERRED_FIELDS = (
+    "answers",
+    "grading",
+    "review_note",
+    "termination_reason",
+    "exam__questions",
+    "exam__description",
+    "exam__instructions",
+)
 
 
 @dataclass(frozen=True)
@@ -55,18 +69,34 @@ class IngestResult:
         }
 
 
-def _duplicate(session_id: int, client_event_id: str | None) -> Event | None:
-    if not client_event_id:
-        return None
-    return Event.objects.filter(session_id=session_id, client_event_id=client_event_id).first()
+@dataclass(frozen=True)
+class IngestRequest:
+    """One event for `events_ingest`: the session it belongs to and, if the caller has it, the
+    session's scoring context (the consumer caches one per socket)."""
+
+    session_id: int
+    activity: Activity
+    context: ScoringContext | None = None
 
 
-def _duplicate_result(event: Event, session: ExamSession) -> IngestResult:
-    risk = session.risk_score if event.risk_score_after is None else event.risk_score_after
-    return IngestResult(event=event, duplicate=True, risk_score=risk, risk_level=session.risk_level)
+# What `events_ingest` returns for each request: the stored (or already stored) event, or why not.
+IngestOutcome = IngestResult | Exception
 
 
-@transaction.atomic
+@dataclass
+class _SessionTally:
+    """A locked session while a batch folds its events: the state its one UPDATE will write."""
+
+    session: ExamSession
+    context: ScoringContext | None
+    was_anomalous: bool
+    scored: object = None
+    incidents: int = 0
+    last_event_at: datetime | None = None
+    risk_score: float = 0.0
+    risk_level: str = ""
+
+
 def event_ingest(
     *,
     session_id: int,
@@ -77,20 +107,125 @@ def event_ingest(
 ) -> IngestResult:
     """Store one event exactly once, rescore the session, raise any alert; returns the ack data.
 
+    A batch of one: see `events_ingest`. Raises the reason when the event was not stored.
+    """
+    (outcome,) = events_ingest([IngestRequest(session_id, activity, context)], at=at, push=push)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def events_ingest(
+    requests: Sequence[IngestRequest], *, at: datetime | None = None, push: bool = True
+) -> list[IngestOutcome]:
+    """Store a batch of events in one transaction, each exactly once; one outcome per request, in order.
+
+    The socket layer gathers whatever events arrive while the previous batch is in the database,
+    so under load a handful of statements carry many events. Each event is still acknowledged only
+    after this transaction commits. A request that cannot be stored (closed session, bad state)
+    gets its own error and costs the others nothing; a database error fails the whole batch and
+    nothing of it is stored, so the clients' retries (same `client_event_id`) are safe.
+
     A repeated `client_event_id` returns the stored event again and changes nothing. The live
-    pushes it causes are in `result.pushes`; with push=True they are sent on commit, with
-    push=False the caller sends them after this function returns (the consumer does, so the
-    database thread never waits on the channel layer).
+    pushes are in each result's `pushes`: with push=True they are sent on commit, with push=False
+    the caller sends them (the consumer does, so the database thread never waits on the layer).
     """
     at = at or timezone.now()
-    # The row lock serialises events of one session: the folded aggregates never lose an update and
-    # a retried client_event_id is always seen by the check below. `of=self` keeps the exam and user
-    # rows unlocked, so students of one exam do not queue behind each other.
-    session = ExamSession.objects.select_for_update(of=("self",)).select_related("exam", "user").get(pk=session_id)
-    existing = _duplicate(session_id, activity.client_event_id)
-    if existing is not None:
-        return _duplicate_result(existing, session)
-    session = exam_services.session_expire_if_due(session=session, at=at)
+    # Row locks, taken in id order so two batches that share sessions queue rather than deadlock,
+    # serialise each session's events: the folded aggregates never lose an update and a retried
+    # client_event_id is always seen by the duplicate check. `of=self` leaves exam and user rows
+    # unlocked, so students of one exam do not queue behind each other.
+    session_ids = sorted({request.session_id for request in requests})
+    sessions = {
+        session.pk: session
+        for session in ExamSession.objects.select_for_update(of=("self",))
+        .select_related("exam", "user")
+        # Large fields ingestion never reads (an exam's questions, a session's answers) stay behind.
+        .defer(*INGEST_DEFERRED_FIELDS)
+        .filter(pk__in=session_ids)
+        .order_by("pk")
+    }
+    stored = _stored_events(requests)
+    tallies: dict[int, _SessionTally] = {}
+    outcomes: list[IngestOutcome | None] = [None] * len(requests)
+    new_events: list[Event] = []
+    for index, request in enumerate(requests):
+        try:
+            outcomes[index] = _ingest_one(request, at=at, sessions=sessions, stored=stored, tallies=tallies)
+        except DatabaseError:
+            raise  # the transaction is broken: the whole batch fails and nothing of it is stored
+        except DomainError as exc:
+            outcomes[index] = exc
+            continue
+        except Exception as exc:
+            # A bug must cost this one event, not the rest of the batch.
+            logger.exception("could not ingest a %s event", request.activity.event_type)
+            outcomes[index] = exc
+            continue
+        if not outcomes[index].duplicate:
+            new_events.append(outcomes[index].event)
+    if new_events:
+        Event.objects.bulk_create(new_events)
+    _tallies_write(tallies.values())
+    pushes: list[tuple[str, dict]] = []
+    for outcome in outcomes:
+        if isinstance(outcome, IngestResult):
+            # Proctors see the activity first, then the alerts it caused. A duplicate pushes nothing.
+            if not outcome.duplicate:
+                session = sessions[outcome.event.session_id]
+                outcome.pushes.append(_activity_push(session, outcome.event, outcome))
+                outcome.pushes.extend(_alert_push(alert, session) for alert in outcome.alerts)
+            pushes.extend(outcome.pushes)
+    if push and pushes:
+        transaction.on_commit(lambda: _send(pushes))
+    return outcomes
+
+
+def _stored_events(requests: Sequence[IngestRequest]) -> dict[tuple[int, str], Event]:
+    """The batch's client_event_ids that are already stored (one query), by (session id, key)."""
+    keys = {(r.session_id, r.activity.client_event_id) for r in requests if r.activity.client_event_id}
+    if not keys:
+        return {}
+    rows = Event.objects.filter(
+        session_id__in={session_id for session_id, _ in keys}, client_event_id__in={key for _, key in keys}
+    )
+    return {(event.session_id, event.client_event_id): event for event in rows}
+
+
+def _ingest_one(
+    request: IngestRequest,
+    *,
+    at: datetime,
+    sessions: dict[int, ExamSession],
+    stored: dict[tuple[int, str], Event],
+    tallies: dict[int, _SessionTally],
+) -> IngestResult:
+    """Fold one event into its locked session's tally; the event row is inserted with the batch."""
+    activity = request.activity
+    session = sessions.get(request.session_id)
+    if session is None:
+        raise SessionNotActive("This exam session does not exist; the event was not stored.")
+    key = (session.pk, activity.client_event_id) if activity.client_event_id else None
+    if key in stored:
+        # Stored earlier, or earlier in this same batch (then its row and risk are this batch's).
+        existing = stored[key]
+        risk = session.risk_score if existing.risk_score_after is None else existing.risk_score_after
+        tally = tallies.get(session.pk)
+        level = tally.risk_level if tally and tally.scored else session.risk_level
+        return IngestResult(event=existing, duplicate=True, risk_score=risk, risk_level=level)
+    tally = tallies.get(session.pk)
+    if tally is None:
+        session = exam_services.session_expire_if_due(session=session, at=at)
+        sessions[session.pk] = session
+        tally = _SessionTally(
+            session=session,
+            context=request.context,
+            was_anomalous=bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous")),
+            risk_score=session.risk_score,
+            risk_level=session.risk_level,
+        )
+        tallies[session.pk] = tally
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress; the event was not stored.")
 
@@ -110,35 +245,43 @@ def event_ingest(
         client_event_id=activity.client_event_id,
         severity=severity,
         is_technical=activity.is_technical,
-        risk_score_after=session.risk_score,
+        risk_score_after=tally.risk_score,
     )
-    alerts: list[Alert] = []
+    if key is not None:
+        stored[key] = event
     if activity.is_technical:
-        event.save()
-        result = IngestResult(
-            event=event, duplicate=False, risk_score=session.risk_score, risk_level=session.risk_level
+        return IngestResult(event=event, duplicate=False, risk_score=tally.risk_score, risk_level=tally.risk_level)
+
+    if tally.context is None:
+        tally.context = request.context or scoring_context_for(session)
+    behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
+    scored = session_score(context=tally.context, behaviour=behaviour)
+    risk = scored.risk
+    event.risk_score_after = risk.risk_score
+    session.behaviour = behaviour
+    tally.scored = scored
+    tally.last_event_at = at
+    tally.risk_score, tally.risk_level = risk.risk_score, risk.level
+    if severity in INCIDENT_SEVERITIES:
+        tally.incidents += 1
+    alerts = _alerts_for(session=session, scored=scored, was_anomalous=tally.was_anomalous)
+    tally.was_anomalous = scored.is_anomalous
+    return IngestResult(
+        event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
+    )
+
+
+def _tallies_write(tallies) -> None:
+    """One UPDATE per scored session, with the batch's last score and its aggregate state."""
+    for tally in tallies:
+        if tally.scored is None:
+            continue
+        extra = {"last_event_at": tally.last_event_at}
+        if tally.incidents:
+            extra["flagged_incidents_count"] = F("flagged_incidents_count") + tally.incidents
+        session_apply_score(
+            session_id=tally.session.pk, behaviour=tally.session.behaviour, result=tally.scored, **extra
         )
-    else:
-        behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
-        scored = session_score(context=context or scoring_context_for(session), behaviour=behaviour)
-        risk = scored.risk
-        event.risk_score_after = risk.risk_score
-        event.save()
-        extra = {"last_event_at": at}
-        if severity in INCIDENT_SEVERITIES:
-            extra["flagged_incidents_count"] = F("flagged_incidents_count") + 1
-        was_anomalous = bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous"))
-        session_apply_score(session_id=session.pk, behaviour=behaviour, result=scored, **extra)
-        alerts = _alerts_for(session=session, scored=scored, was_anomalous=was_anomalous)
-        result = IngestResult(
-            event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
-        )
-    # Proctors see the activity first, then the alerts it caused.
-    result.pushes.append(_activity_push(session, event, result))
-    result.pushes.extend(_alert_push(alert, session) for alert in alerts)
-    if push:
-        transaction.on_commit(lambda: _send(result.pushes))
-    return result
 
 
 def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Alert]:
@@ -327,14 +470,3 @@ def proctor_warn(*, session: ExamSession, by, message: str) -> Event:
 
     transaction.on_commit(push)
     return event
-
-
-def event_record_technical(*, session_id: int, event_type: str, data: dict | None = None) -> Event | None:
-    """Record a disconnect/reconnect on an open session; never scored. None when the session is closed."""
-    session = ExamSession.objects.select_related("exam", "user").filter(pk=session_id).first()
-    if session is None or not session.is_open:
-        return None
-    return event_ingest(
-        session_id=session_id,
-        activity=Activity(exam_id=session.exam_id, event_type=event_type, payload=data or {}, is_technical=True),
-    ).event
