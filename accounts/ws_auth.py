@@ -6,13 +6,18 @@ consumer refuses. A token that is present but bad never falls back to the sessio
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from exampulse.db import HopBatcher
 
 
 def token_from_scope(scope: dict) -> str | None:
@@ -28,15 +33,51 @@ def token_from_scope(scope: dict) -> str | None:
     return None
 
 
-@database_sync_to_async
-def user_from_token(raw_token: str):
-    """Validate the access token and load its active user, or return AnonymousUser."""
-    authenticator = JWTAuthentication()
-    try:
-        validated = authenticator.get_validated_token(raw_token.encode())
-        return authenticator.get_user(validated)
-    except (InvalidToken, TokenError, AuthenticationFailed):
-        return AnonymousUser()
+class _BatchAuthentication(JWTAuthentication):
+    """SimpleJWT's checks, with the users of a whole batch of handshakes fetched in one query."""
+
+    def __init__(self, users: dict[Any, Any]) -> None:
+        super().__init__()
+        self.users = users
+
+    def get_user(self, validated_token):
+        user = self.users.get(str(validated_token.get(api_settings.USER_ID_CLAIM)))
+        if user is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        # A password change revokes every token issued before it (the token carries a hash of it).
+        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
+            api_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed("The user's password has been changed.", code="password_changed")
+        return user
+
+
+def users_from_tokens(raw_tokens: list[str]) -> list[Any]:
+    """Validate each access token and load its active user (AnonymousUser when it fails)."""
+    validated: list[Any] = []
+    for raw_token in raw_tokens:
+        try:
+            validated.append(JWTAuthentication().get_validated_token(raw_token.encode()))
+        except (InvalidToken, TokenError):
+            validated.append(None)
+    # Only well-formed ids reach the query: one odd claim must not fail the whole batch's lookup.
+    ids = {str(token.get(api_settings.USER_ID_CLAIM)) for token in validated if token is not None}
+    ids = {int(value) for value in ids if value.isdigit()}
+    users = get_user_model().objects.filter(**{f"{api_settings.USER_ID_FIELD}__in": ids})
+    authenticator = _BatchAuthentication({str(getattr(user, api_settings.USER_ID_FIELD)): user for user in users})
+    outcomes = []
+    for token in validated:
+        try:
+            outcomes.append(AnonymousUser() if token is None else authenticator.get_user(token))
+        except (InvalidToken, TokenError, AuthenticationFailed):
+            outcomes.append(AnonymousUser())
+    return outcomes
+
+
+# Handshakes come in floods at an exam's start: their user lookups share database hops.
+handshakes = HopBatcher(users_from_tokens, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
 
 
 class JwtAuthMiddleware:
@@ -52,7 +93,7 @@ class JwtAuthMiddleware:
         raw_token = token_from_scope(scope)
         if raw_token is None:
             return await self.session_app(scope, receive, send)
-        scope = dict(scope, user=await user_from_token(raw_token))
+        scope = dict(scope, user=await handshakes.submit(raw_token))
         return await self.app(scope, receive, send)
 
 

@@ -1,4 +1,4 @@
-"""The sockets' one way into synchronous Django code.
+"""The sockets' one way into synchronous Django code, one request at a time or in batches.
 
 Channels' `database_sync_to_async` runs every hop of every socket on a single thread, so one
 database round trip waits for the previous one. `db_hop` runs hops on a small dedicated pool
@@ -8,6 +8,8 @@ one thread. A socket still makes one hop at a time, so its own frames stay in or
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,3 +32,68 @@ def _pool() -> ThreadPoolExecutor:
 def db_hop(func: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a sync function for awaiting; stale connections are closed around each call."""
     return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_pool())
+
+
+class HopBatcher:
+    """Many sockets' requests of one kind, carried into the database together.
+
+    `handle_many(requests)` is a synchronous function that returns one outcome per request, in
+    order: a result, or the exception that request failed with. A caller awaits only its own
+    outcome, so each socket's frames stay in order; meanwhile other sockets' requests queue, and a
+    worker coming back from the database takes all of them (up to `max_batch`) in its next hop.
+    At low load a batch holds one request and nothing waits; under load the queries and hops per
+    request fall with the batch size instead of the queue growing.
+    """
+
+    def __init__(self, handle_many: Callable[[list], list], *, max_batch: str, workers: str) -> None:
+        # Setting names, read on first use in each event loop (tests override settings).
+        self.handle_many = handle_many
+        self.max_batch_setting = max_batch
+        self.workers_setting = workers
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBatches] = weakref.WeakKeyDictionary()
+
+    async def submit(self, request: Any) -> Any:
+        """The request's outcome; raises the exception it failed with."""
+        loop = asyncio.get_running_loop()
+        batches = self._loops.get(loop)
+        if batches is None:
+            batches = _LoopBatches(
+                max_batch=settings.EXAMPULSE[self.max_batch_setting], workers=settings.EXAMPULSE[self.workers_setting]
+            )
+            self._loops[loop] = batches
+        future = loop.create_future()
+        batches.pending.append((request, future))
+        if batches.running < batches.workers:
+            batches.running += 1
+            task = loop.create_task(self._work(batches))
+            batches.tasks.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(batches.tasks.discard)
+        return await future
+
+    async def _work(self, batches: _LoopBatches) -> None:
+        try:
+            while batches.pending:
+                batch = batches.pending[: batches.max_batch]
+                del batches.pending[: batches.max_batch]
+                try:
+                    outcomes = await db_hop(self.handle_many)([request for request, _ in batch])
+                except Exception as exc:  # the whole hop failed: every caller hears why
+                    outcomes = [exc] * len(batch)
+                for (_request, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():  # the caller went away (socket closed) while in flight
+                        continue
+                    if isinstance(outcome, Exception):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+        finally:
+            batches.running -= 1
+
+
+class _LoopBatches:
+    def __init__(self, *, max_batch: int, workers: int) -> None:
+        self.max_batch = max_batch
+        self.workers = workers
+        self.running = 0
+        self.tasks: set[asyncio.Task] = set()
+        self.pending: list[tuple[Any, asyncio.Future]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +90,33 @@ def session_open_for(*, exam: Exam, user: Any, at: datetime | None = None) -> Ex
         return None
     session = services.session_expire_if_due(session=session, at=at)
     return session if session.is_open else None
+
+
+def sessions_open_for(
+    *, pairs: Sequence[tuple[Any, Any]], at: datetime | None = None
+) -> dict[tuple[int, int], ExamSession]:
+    """Open sessions for (user, exam id) pairs, with the exam joined in, after lazy expiry: one query.
+
+    Keyed by (user id, exam id); a pair without an open session is absent. Used by socket joins,
+    which arrive in batches (a student with an open session may see its exam: they took it).
+    """
+    wanted = {(user.pk, pk) for user, exam_id in pairs if _is_user(user) and (pk := _as_pk(exam_id))}
+    if not wanted:
+        return {}
+    rows = ExamSession.objects.select_related("exam").filter(
+        status=SessionStatus.IN_PROGRESS,
+        user_id__in={user_id for user_id, _ in wanted},
+        exam_id__in={exam_id for _, exam_id in wanted},
+    )
+    found = {}
+    for session in rows:
+        key = (session.user_id, session.exam_id)
+        if key not in wanted:
+            continue
+        session = services.session_expire_if_due(session=session, at=at)
+        if session.is_open:
+            found[key] = session
+    return found
 
 
 def session_latest_for(*, exam: Exam, user: Any, at: datetime | None = None) -> ExamSession | None:

@@ -1,7 +1,7 @@
 """The one WebSocket endpoint, /ws/exam/, for students and proctors.
 
 Async, because thousands of sockets share a process. Each handler parses its frame, makes one
-`db_hop` (monitoring.db) into a service, and sends one reply. Identity and role come from
+`db_hop` (exampulse.db) into a service, and sends one reply. Identity and role come from
 `scope["user"]` only; anything a frame says about who is speaking is ignored.
 """
 
@@ -16,9 +16,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from exampulse.db import db_hop
 from exampulse.errors import DomainError
-from monitoring import broadcast, live
-from monitoring.db import db_hop
+from monitoring import batches, broadcast, live
 from monitoring.frames import (
     PROCTOR_EVENTS,
     STUDENT_EVENTS,
@@ -31,6 +31,7 @@ from monitoring.frames import (
     require_text,
 )
 from monitoring.presence import HEARTBEAT_SECONDS, presence_heartbeat, presence_purge_stale
+from monitoring.services import IngestRequest
 
 logger = logging.getLogger(__name__)
 
@@ -130,8 +131,8 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         heartbeat.closed()
         self._close_outbox()
         try:
-            departures = await db_hop(live.socket_close)(
-                channel_name=self.channel_name, session_id=None if self.is_proctor else self.session_id
+            departures = await batches.close.submit(
+                live.CloseRequest(self.channel_name, None if self.is_proctor else self.session_id)
             )
         except Exception:
             logger.exception("cleanup after disconnect failed")
@@ -213,12 +214,13 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.exam_id is not None and self.exam_id != exam_id:
             await self.on_leave_exam({"exam_id": self.exam_id})
-        joined = await db_hop(live.student_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
+        joined = await batches.join.submit(live.JoinRequest(exam_id, self.user, self.channel_name))
         self.exam_id = exam_id
         await self._attach_session(joined.session_id)
+        self.scoring_context = joined.scoring_context
         await self.send_json(frame("joined_exam", **joined.reply))
-        for group, message in joined.broadcasts:
-            await broadcast.agroup_send(group, message)
+        # Through the outbox: a busy channel layer delays the proctors' news, never drops it.
+        self._post(joined.broadcasts)
 
     async def _attach_session(self, session_id: int | None) -> None:
         if session_id == self.session_id:
@@ -257,9 +259,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         if self.scoring_context is None:
             self.scoring_context = await db_hop(live.scoring_context)(session_id=self.session_id)
         try:
-            result = await db_hop(live.activity_ingest)(
-                session_id=self.session_id, activity=activity, context=self.scoring_context
-            )
+            result = await batches.ingest.submit(IngestRequest(self.session_id, activity, self.scoring_context))
         except DomainError as exc:
             if getattr(exc, "code", "") == "session_not_active":
                 await self._attach_session(None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from exampulse.errors import NotFound
+from exampulse.errors import DomainError, NotFound
 from exams import selectors as exam_selectors
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
@@ -21,6 +21,7 @@ from monitoring import broadcast, presence, services
 from monitoring.frames import Activity, FrameError
 from monitoring.models import Alert, Event, Presence
 from monitoring.risk import ScoringContext, scoring_context_for
+from scoring import services as scoring_services
 
 Broadcasts = list[tuple[str, dict[str, Any]]]
 
@@ -30,6 +31,7 @@ class StudentJoin:
     session_id: int | None
     reply: dict[str, Any]
     broadcasts: Broadcasts = field(default_factory=list)
+    scoring_context: ScoringContext | None = None
 
 
 @dataclass
@@ -50,41 +52,85 @@ def _session_summary(session: ExamSession | None) -> dict[str, Any]:
     }
 
 
-def _reconnected(session: ExamSession) -> bool:
-    """True when the student's last connection event on this session was a disconnect."""
-    last = (
-        Event.objects.filter(session=session, event_type__in=("disconnected", "reconnected"))
-        .order_by("-timestamp", "-id")
-        .values_list("event_type", flat=True)
-        .first()
+def _reconnected(session_ids: set[int]) -> set[int]:
+    """The sessions whose last connection event was a disconnect (the student is coming back)."""
+    if not session_ids:
+        return set()
+    rows = (
+        Event.objects.filter(session_id__in=session_ids, event_type__in=("disconnected", "reconnected"))
+        .order_by("session_id", "-timestamp", "-id")
+        .values_list("session_id", "event_type")
     )
-    return last == "disconnected"
+    last: dict[int, str] = {}
+    for session_id, event_type in rows:
+        last.setdefault(session_id, event_type)
+    return {session_id for session_id, event_type in last.items() if event_type == "disconnected"}
 
 
-def student_join(*, exam_id: int, user, channel_name: str) -> StudentJoin:
-    """A student joins an exam they may take; resumes the open session if there is one."""
-    exam = exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
-    session = exam_selectors.session_open_for(exam=exam, user=user)
-    first = presence.presence_join(channel_name=channel_name, user=user, exam=exam, session=session, role="student")
-    if session is not None and _reconnected(session):
-        services.event_record_technical(session_id=session.pk, event_type="reconnected")
-    reply = {"exam_id": exam.pk, "role": "student", **_session_summary(session)}
-    broadcasts: Broadcasts = []
-    if first:
-        broadcasts.append(
-            (
-                broadcast.proctors_group(exam.pk),
-                broadcast.push_message(
-                    "student_joined",
-                    user_id=user.pk,
-                    name=user.name,
-                    roll_number=user.roll_number,
-                    exam_id=exam.pk,
-                    **_session_summary(session),
-                ),
-            )
+def _technical(session_id: int, exam_id: int, event_type: str) -> services.IngestRequest:
+    """A connection event the server records itself (never scored)."""
+    return services.IngestRequest(
+        session_id, Activity(exam_id=exam_id, event_type=event_type, payload={}, is_technical=True)
+    )
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    exam_id: int
+    user: Any
+    channel_name: str
+
+
+def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
+    """Many students' sockets join their exams, with a fixed number of queries for the whole batch.
+
+    Each open session is resumed (a `reconnected` event when the student had dropped) and its
+    scoring context is loaded here, so the socket's first event is stored without another round of
+    queries. One outcome per request: the join, or why it was refused (no such exam, say).
+    """
+    sessions = exam_selectors.sessions_open_for(pairs=[(r.user, r.exam_id) for r in requests])
+    outcomes: list[StudentJoin | Exception] = []
+    arrivals: list[tuple[int, presence.Arrival]] = []
+    for index, r in enumerate(requests):
+        session = sessions.get((r.user.pk, r.exam_id))
+        try:
+            exam = session.exam if session else exam_selectors.exam_get_for_user(exam_id=r.exam_id, user=r.user)
+        except DomainError as exc:
+            outcomes.append(exc)
+            continue
+        if session is not None:
+            session.user = r.user
+        outcomes.append(StudentJoin(session_id=session.pk if session else None, reply={}))
+        arrivals.append((index, presence.Arrival(r.channel_name, r.user, exam, session, "student")))
+    firsts = presence.presence_join_many([arrival for _, arrival in arrivals])
+    joined = {arrival.session.pk: arrival.session for _, arrival in arrivals if arrival.session is not None}
+    returning = _reconnected(set(joined))
+    if returning:
+        services.events_ingest(
+            [_technical(session_id, joined[session_id].exam_id, "reconnected") for session_id in sorted(returning)]
         )
-    return StudentJoin(session_id=session.pk if session else None, reply=reply, broadcasts=broadcasts)
+    baselines = scoring_services.baselines_for(user_ids=[s.user_id for s in joined.values()])
+    for (index, arrival), first in zip(arrivals, firsts, strict=True):
+        session, user, exam = arrival.session, arrival.user, arrival.exam
+        join = outcomes[index]
+        join.reply = {"exam_id": exam.pk, "role": "student", **_session_summary(session)}
+        if session is not None:
+            join.scoring_context = scoring_context_for(session, baseline=baselines.get(user.pk))
+        if first:
+            join.broadcasts.append(
+                (
+                    broadcast.proctors_group(exam.pk),
+                    broadcast.push_message(
+                        "student_joined",
+                        user_id=user.pk,
+                        name=user.name,
+                        roll_number=user.roll_number,
+                        exam_id=exam.pk,
+                        **_session_summary(session),
+                    ),
+                )
+            )
+    return outcomes
 
 
 def proctor_join(*, exam_id: int, user, channel_name: str) -> ProctorJoin:
@@ -116,12 +162,33 @@ def socket_leave(*, channel_name: str, exam_id: int) -> Broadcasts:
     return _departures(left)
 
 
-def socket_close(*, channel_name: str, session_id: int | None) -> Broadcasts:
-    """The socket is gone: forget its presence and note the disconnect on an open session."""
-    left = presence.presence_leave(channel_name=channel_name)
-    if session_id is not None and any(gone for *_rest, gone in left):
-        services.event_record_technical(session_id=session_id, event_type="disconnected")
-    return _departures(left)
+@dataclass(frozen=True)
+class CloseRequest:
+    channel_name: str
+    session_id: int | None
+
+
+def sockets_close(requests: list[CloseRequest]) -> list[Broadcasts | Exception]:
+    """Many sockets are gone (an exam ends, a server drains): presence and disconnects in one batch."""
+    left = presence.presence_leave_many([r.channel_name for r in requests])
+    gone_sessions = sorted(
+        {
+            r.session_id
+            for r in requests
+            if r.session_id is not None and any(gone for *_rest, gone in left[r.channel_name])
+        }
+    )
+    if gone_sessions:
+        exam_ids = dict(ExamSession.objects.filter(pk__in=gone_sessions).values_list("pk", "exam_id"))
+        # A session that has closed meanwhile refuses its event; that is the answer, not an error.
+        services.events_ingest(
+            [
+                _technical(session_id, exam_ids[session_id], "disconnected")
+                for session_id in gone_sessions
+                if session_id in exam_ids
+            ]
+        )
+    return [_departures(left[r.channel_name]) for r in requests]
 
 
 def student_session(*, exam_id: int, user, channel_name: str) -> int:
@@ -138,11 +205,6 @@ def scoring_context(*, session_id: int) -> ScoringContext:
     """Exam policy, accommodations, baseline and models for one session, loaded once per socket."""
     session = ExamSession.objects.select_related("exam", "user").get(pk=session_id)
     return scoring_context_for(session)
-
-
-def activity_ingest(*, session_id: int, activity: Activity, context: ScoringContext) -> services.IngestResult:
-    """Store and score one event; the consumer sends `result.pushes` itself once this hop returns."""
-    return services.event_ingest(session_id=session_id, activity=activity, context=context, push=False)
 
 
 def student_submit(*, exam_id: int, user, answers: Any, client_time_taken: Any) -> dict[str, Any]:

@@ -7,7 +7,10 @@ whose process died stop being refreshed and drop out of every query after PRESEN
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -25,23 +28,60 @@ def _fresh(now=None):
     return Presence.objects.filter(last_seen_at__gte=(now or timezone.now()) - PRESENCE_TTL)
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One socket joining an exam."""
+
+    channel_name: str
+    user: Any
+    exam: Any
+    session: Any
+    role: str
+
+
 def presence_join(*, channel_name: str, user, exam, session, role: str) -> bool:
     """Record that this socket joined the exam; True when the user was not already present there."""
+    (first,) = presence_join_many([Arrival(channel_name, user, exam, session, role)])
+    return first
+
+
+def presence_join_many(arrivals: Sequence[Arrival]) -> list[bool]:
+    """Record many joins in two statements; for each, True when its user was not already present
+    in that exam (through another socket, or an earlier arrival of this batch)."""
+    if not arrivals:
+        return []
     now = timezone.now()
-    already = _fresh(now).filter(user=user, exam=exam).exclude(channel_name=channel_name).exists()
-    Presence.objects.update_or_create(
-        channel_name=channel_name,
-        defaults={
-            "server_id": SERVER_ID,
-            "user": user,
-            "exam": exam,
-            "session": session,
-            "role": role,
-            "connected_at": now,
-            "last_seen_at": now,
-        },
+    present = set(
+        _fresh(now)
+        .filter(user_id__in={a.user.pk for a in arrivals}, exam_id__in={a.exam.pk for a in arrivals})
+        .exclude(channel_name__in=[a.channel_name for a in arrivals])
+        .values_list("user_id", "exam_id")
     )
-    return not already
+    # One upsert (INSERT ... ON CONFLICT): a socket that joins again just takes over its row.
+    Presence.objects.bulk_create(
+        [
+            Presence(
+                channel_name=a.channel_name,
+                server_id=SERVER_ID,
+                user=a.user,
+                exam=a.exam,
+                session=a.session,
+                role=a.role,
+                connected_at=now,
+                last_seen_at=now,
+            )
+            for a in {a.channel_name: a for a in arrivals}.values()
+        ],
+        update_conflicts=True,
+        unique_fields=["channel_name"],
+        update_fields=["server_id", "user", "exam", "session", "role", "connected_at", "last_seen_at"],
+    )
+    firsts = []
+    for arrival in arrivals:
+        key = (arrival.user.pk, arrival.exam.pk)
+        firsts.append(key not in present)
+        present.add(key)
+    return firsts
 
 
 def presence_set_session(*, channel_name: str, session_id: int) -> None:
@@ -51,13 +91,25 @@ def presence_set_session(*, channel_name: str, session_id: int) -> None:
 
 def presence_leave(*, channel_name: str) -> list[tuple[int, int, str, bool]]:
     """Forget this socket; returns (exam_id, user_id, role, user_left_entirely) for each row removed."""
-    rows = list(Presence.objects.filter(channel_name=channel_name).values_list("exam_id", "user_id", "role"))
-    Presence.objects.filter(channel_name=channel_name).delete()
-    now = timezone.now()
-    return [
-        (exam_id, user_id, role, not _fresh(now).filter(exam_id=exam_id, user_id=user_id).exists())
-        for exam_id, user_id, role in rows
-    ]
+    return presence_leave_many([channel_name])[channel_name]
+
+
+def presence_leave_many(channel_names: Sequence[str]) -> dict[str, list[tuple[int, int, str, bool]]]:
+    """Forget these sockets; for each, (exam_id, user_id, role, user_left_entirely) per row removed."""
+    sockets = Presence.objects.filter(channel_name__in=channel_names)
+    rows = list(sockets.values_list("channel_name", "exam_id", "user_id", "role"))
+    left: dict[str, list[tuple[int, int, str, bool]]] = {name: [] for name in channel_names}
+    if not rows:
+        return left
+    sockets.delete()
+    remaining = set(
+        _fresh()
+        .filter(exam_id__in={row[1] for row in rows}, user_id__in={row[2] for row in rows})
+        .values_list("exam_id", "user_id")
+    )
+    for channel_name, exam_id, user_id, role in rows:
+        left[channel_name].append((exam_id, user_id, role, (exam_id, user_id) not in remaining))
+    return left
 
 
 def presence_heartbeat(*, server_id: str = SERVER_ID) -> int:

@@ -108,9 +108,17 @@ def policy_for(session: ExamSession) -> Policy:
     )
 
 
-def scoring_context_for(session: ExamSession) -> ScoringContext:
-    """Load policy, baseline, the student's fitted detector and the population model (each may be absent)."""
-    baseline = baseline_get(user=session.user)
+_LOAD = object()
+
+
+def scoring_context_for(session: ExamSession, *, baseline: Any = _LOAD) -> ScoringContext:
+    """Load policy, baseline, the student's fitted detector and the population model (each may be absent).
+
+    A caller that fetched the baseline already (a batch of joins does, in one query) passes it,
+    None included.
+    """
+    if baseline is _LOAD:
+        baseline = baseline_get(user=session.user)
     return ScoringContext(
         policy=policy_for(session),
         baseline=baseline_stats(baseline),

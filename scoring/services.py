@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,11 @@ def baseline_status(baseline: Baseline | None) -> str:
 def baseline_get(*, user: Any) -> Baseline | None:
     """The user's baseline row, or None."""
     return Baseline.objects.filter(user=user).first()
+
+
+def baselines_for(*, user_ids: Iterable[int]) -> dict[int, Baseline]:
+    """The baseline rows of many users in one query, by user id (users without one are absent)."""
+    return {baseline.user_id: baseline for baseline in Baseline.objects.filter(user_id__in=set(user_ids))}
 
 
 def baseline_stats(baseline: Baseline | None) -> BaselineStats | None:

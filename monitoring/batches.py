@@ -1,0 +1,21 @@
+"""The socket requests that travel to the database in batches (exampulse.db.HopBatcher).
+
+Events, student joins and socket closes are the requests that come in floods: every student
+sends events all exam long, and whole exams join at the start and leave at the end. Each kind
+has one batcher per process; a socket awaits its own outcome, so its frames stay in order.
+"""
+
+from __future__ import annotations
+
+from exampulse.db import HopBatcher
+from monitoring import live, services
+
+
+def _events_ingest(requests: list[services.IngestRequest]) -> list[services.IngestOutcome]:
+    # The consumer sends each event's pushes itself once it has acknowledged the event.
+    return services.events_ingest(requests, push=False)
+
+
+ingest = HopBatcher(_events_ingest, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
+join = HopBatcher(live.students_join, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
+close = HopBatcher(live.sockets_close, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
