@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSocket through Channels with JWT auth."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exampulse.settings")
@@ -21,3 +22,10 @@ application = ProtocolTypeRouter(
         "websocket": OriginValidator(JwtAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# A server process holds thousands of long-lived socket objects, and CPython's full collections
+# walked them all: pauses of 100-270 ms every ~15 s under load, each a latency spike for every
+# socket (measured with benchmarks/loadtest.py). Start-up objects (Django, numpy, scikit-learn)
+# are frozen out of collection, and the youngest generation is collected less often.
+gc.freeze()
+gc.set_threshold(int(os.environ.get("GC_GEN0_THRESHOLD") or 20000), 10, 20)
