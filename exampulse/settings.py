@@ -331,11 +331,10 @@ EXAMPULSE = {
     ),
     # Socket events, student joins and socket closes reach the database in batches: whatever
     # arrived while the previous batch was in the database, up to WS_BATCH_MAX, in one hop
-    # (exampulse.db.HopBatcher), by up to WS_BATCH_WORKERS hops of a kind at a time.
+    # (exampulse.db.HopBatcher), by up to WS_BATCH_WORKERS hops of a kind at a time. One worker
+    # measured best: its batches grow with the load, where two split them and contend for the GIL.
     "WS_BATCH_MAX": env_int("WS_BATCH_MAX", 100, minimum=1),
-    "WS_BATCH_WORKERS": env_int(
-        "WS_BATCH_WORKERS", 2 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 1, minimum=1
-    ),
+    "WS_BATCH_WORKERS": env_int("WS_BATCH_WORKERS", 1, minimum=1),
     "DEMO": env_bool("EXAMPULSE_DEMO", False),
     "MODEL_DIR": env_str("MODEL_DIR", str(BASE_DIR / "var" / "models")),
 }
