@@ -240,6 +240,20 @@ class Server:
         return 100.0 * (self.cpu_ticks() - self.cpu_ticks_start) / CLOCK_TICKS / max(elapsed, 1e-9)
 
 
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, all cores (first line of /proc/stat)."""
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def machine_cpu_percent(start: tuple[int, int]) -> float:
+    """Share of all cores busy since `start` (servers, PostgreSQL, Redis and this tool together)."""
+    busy, total = machine_cpu()
+    return round(100.0 * (busy - start[0]) / max(total - start[1], 1), 1)
+
+
 def start_servers(app: str, count: int, *, server: str) -> list[Server]:
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
     servers = []
@@ -511,7 +525,9 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
     try:
         for item in servers:
             item.mark()
+        machine_start = machine_cpu()
         await fleet.connect_all(args.ramp)
+        report["machine_cpu_percent_connect"] = machine_cpu_percent(machine_start)
         report["sockets_held"] = len(fleet.student_sockets)
         report["proctor_sockets"] = len(population.proctors)
         report["connect_failures"] = dict(fleet.stats.connect_failures)
@@ -525,10 +541,12 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
         async def phase(rate: float, tag: str) -> dict:
             for item in servers:
                 item.mark()
+            machine_start = machine_cpu()
             elapsed, keys = await fleet.stream(rate=rate, duration=args.duration, tag=tag)
             await asyncio.sleep(args.drain)
             result = {"rate_target": rate, **summarise(fleet, keys, elapsed)}
             result["cpu_percent"] = [round(s.cpu_percent(), 1) for s in servers]
+            result["machine_cpu_percent"] = machine_cpu_percent(machine_start)
             result["rss_mb"] = [round(s.rss_kb() / 1024, 1) for s in servers]
             return result
 
@@ -546,7 +564,8 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
                 print(
                     f"  {report['stack']:7s} rate {rate:6.0f}/s: {step['events_per_s']:7.1f} ev/s acked, "
                     f"p99 delivery {step['delivery_ms'][99]:7.1f} ms, "
-                    f"{step['deliveries_received']}/{step['deliveries_expected']} delivered, cpu {step['cpu_percent']}",
+                    f"{step['deliveries_received']}/{step['deliveries_expected']} delivered, "
+                    f"cpu {step['cpu_percent']}, machine {step['machine_cpu_percent']} %",
                     flush=True,
                 )
                 if not ok:
@@ -605,7 +624,8 @@ def print_report(reports: list[dict]) -> None:
                     f"sent {s['events_sent']} acked {s['events_acked']}; "
                     f"deliveries {s['deliveries_received']}/{s['deliveries_expected']}; "
                     f"student->proctor ms {s['delivery_ms']}; ack ms {s['ack_ms']}; "
-                    f"errors {s['errors'] or 0}; cpu% {s['cpu_percent']}; RSS MB {s['rss_mb']}; "
+                    f"errors {s['errors'] or 0}; cpu% {s['cpu_percent']} (machine {s['machine_cpu_percent']}); "
+                    f"RSS MB {s['rss_mb']}; "
                     f"client lag max {s['client_lag_max_ms']} ms"
                 )
         if "peak_events_per_s" in report:
