@@ -268,8 +268,12 @@ def start_servers(app: str, count: int, *, server: str) -> list[Server]:
         log = open(LOG_DIR / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the process
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         servers.append(Server(port=port, process=process))
-    for item in servers:
-        wait_healthy(item)
+    try:
+        for item in servers:
+            wait_healthy(item)
+    except BaseException:
+        stop_servers(servers)  # a server that never became healthy must not outlive the run
+        raise
     (LOG_DIR / "pids").write_text("\n".join(str(item.process.pid) for item in servers))
     return servers
 
