@@ -56,10 +56,11 @@ class _BatchAuthentication(JWTAuthentication):
 
 def users_from_tokens(raw_tokens: list[str]) -> list[Any]:
     """Validate each access token and load its active user (AnonymousUser when it fails)."""
+    validator = JWTAuthentication()
     validated: list[Any] = []
     for raw_token in raw_tokens:
         try:
-            validated.append(JWTAuthentication().get_validated_token(raw_token.encode()))
+            validated.append(validator.get_validated_token(raw_token.encode()))
         except (InvalidToken, TokenError):
             validated.append(None)
     # Only well-formed ids reach the query: one odd claim must not fail the whole batch's lookup.
