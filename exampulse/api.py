@@ -20,7 +20,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from exampulse.errors import DomainError
 
@@ -144,6 +143,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+
+    # Imported here, not at module level: DRF's settings import this module, and
+    # `rest_framework.views` reads those settings at import time (a cycle whose outcome
+    # depended on the order Django happened to run its system checks in).
+    from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
     if response is None:
