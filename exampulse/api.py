@@ -22,6 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from exampulse.errors import DomainError
+from exampulse.json_limits import MAX_JSON_DEPTH, json_too_deep
 
 logger = logging.getLogger(__name__)
 
@@ -260,15 +261,24 @@ def server_error_handler(request):
     return _api_error(request, "Server error.", 500, lambda: django_defaults.server_error(request))
 
 
+_TOO_DEEP = f"JSON parse error - the body nests deeper than {MAX_JSON_DEPTH} levels."
+
+
 class StrictJSONParser(JSONParser):
-    """DRF's JSON parser, refusing text that decodes to a lone surrogate ("\\ud800").
+    """DRF's JSON parser, refusing deep nesting and text that decodes to a lone surrogate ("\\ud800").
 
     Python's json accepts such escapes, but the string cannot be encoded as UTF-8, so PostgreSQL
-    refuses it later and the request would end in a 500 instead of a 400.
+    refuses it later and the request would end in a 500 instead of a 400. Deep nesting makes the
+    decoder raise RecursionError, which DRF (catching only ValueError) let through as a 500.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_TOO_DEEP) from None
+        if json_too_deep(data):
+            raise exceptions.ParseError(_TOO_DEEP)
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:

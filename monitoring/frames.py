@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exampulse.errors import DomainError
+from exampulse.json_limits import MAX_JSON_DEPTH, json_too_deep
 from scoring.aggregation import RANGES as AGGREGATION_RANGES
 
 # Client -> server frame names.
@@ -91,6 +92,9 @@ def _encodable(content: Any) -> bool:
     return True
 
 
+_TOO_DEEP = f"Frame nests deeper than {MAX_JSON_DEPTH} levels."
+
+
 def parse_frame(text: str | None, *, max_bytes: int) -> Frame:
     """Decode one text frame into a Frame, or raise FrameError naming what is wrong."""
     if text is None:
@@ -99,8 +103,14 @@ def parse_frame(text: str | None, *, max_bytes: int) -> Frame:
         raise FrameError("frame_too_large", f"Frame is larger than {max_bytes} bytes.")
     try:
         content = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except json.JSONDecodeError:
         raise FrameError("bad_json", "Frame is not valid JSON.") from None
+    except RecursionError:
+        # The decoder recurses per level: ~1,000 levels fit in a 64 KB frame.
+        raise FrameError("too_deep", _TOO_DEEP) from None
+    if json_too_deep(content):
+        # Shallower nesting still reaches json.dumps, the database and the echo to proctors.
+        raise FrameError("too_deep", _TOO_DEEP)
     if not _encodable(content):
         raise FrameError("bad_encoding", "Frame text is not valid Unicode (a lone surrogate).")
     if not isinstance(content, dict):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from exampulse.json_limits import MAX_JSON_DEPTH
 from monitoring.frames import FrameError, parse_activity, parse_frame
 from monitoring.severity import severity_for
 
@@ -36,8 +37,20 @@ def test_bad_frames_are_refused_with_a_code(text, code):
     assert code_of(parse_frame, text, max_bytes=LIMIT) == code
 
 
-def test_deep_nesting_under_the_size_limit_is_bad_json_not_a_crash():
-    assert code_of(parse_frame, "[" * 20_000 + "]" * 20_000, max_bytes=LIMIT) in {"bad_json", "bad_frame"}
+def test_deep_nesting_under_the_size_limit_is_too_deep_not_a_crash():
+    assert code_of(parse_frame, "[" * 20_000 + "]" * 20_000, max_bytes=LIMIT) == "too_deep"
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 500, 5_000])
+def test_nesting_past_the_depth_limit_is_refused_even_when_the_decoder_copes(depth):
+    text = '{"event": "ping", "data": {"x": ' + "[" * depth + "]" * depth + "}}"
+    assert code_of(parse_frame, text, max_bytes=LIMIT) == "too_deep"
+
+
+def test_nesting_within_the_depth_limit_parses():
+    depth = MAX_JSON_DEPTH - 2  # the frame object and "data" are two levels
+    parsed = parse_frame('{"event": "ping", "data": {"x": ' + "[" * depth + "]" * depth + "}}", max_bytes=LIMIT)
+    assert parsed.name == "ping"
 
 
 def test_a_valid_frame_parses():

@@ -45,6 +45,7 @@ EXPECTED_CODES = {
     "rate_limited",
     "not_found",
     "bad_encoding",
+    "too_deep",
 }
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
