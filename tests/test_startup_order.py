@@ -35,7 +35,8 @@ APIVIEW_CLASS_BODY_SETTINGS = {
     "DEFAULT_VERSIONING_CLASS",
 }
 
-# One interpreter runs django.setup() once, then forks a child per setting so that each child
+# DRF's, drf-spectacular's and SimpleJWT's settings objects each resolve their dotted strings on
+# first access. One interpreter runs django.setup() once, then forks a child per setting so that each child
 # resolves its setting before anything else has imported DRF's views (a fork is a fresh
 # import state at a fraction of the cost of a new interpreter per setting).
 _PROBE = r"""
@@ -46,6 +47,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from rest_framework.settings import IMPORT_STRINGS, api_settings
 from drf_spectacular.settings import IMPORT_STRINGS as SPECTACULAR_STRINGS, spectacular_settings
+from rest_framework_simplejwt.settings import IMPORT_STRINGS as JWT_STRINGS, api_settings as jwt_settings
 
 VIEWS = %(views)r
 if any(name in sys.modules for name in VIEWS):
@@ -63,6 +65,7 @@ def dotted(value):
 
 jobs = [("drf", name) for name in IMPORT_STRINGS]
 jobs += [("spectacular", name) for name in SPECTACULAR_STRINGS]
+jobs += [("simplejwt", name) for name in JWT_STRINGS]
 # drf-spectacular resolves ENUM_NAME_OVERRIDES with import_string too, but lazily.
 jobs += [("import", path) for path in dotted(settings.SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}))]
 
@@ -81,6 +84,9 @@ for kind, name in jobs:
                 spectacular = spectacular_settings
                 outcome["value"] = dotted(spectacular.user_settings.get(name, spectacular.defaults[name]))
                 getattr(spectacular_settings, name)
+            elif kind == "simplejwt":
+                outcome["value"] = dotted(jwt_settings.user_settings.get(name, jwt_settings.defaults[name]))
+                getattr(jwt_settings, name)
             else:
                 outcome["value"] = [name]
                 import_string(name)
@@ -132,7 +138,13 @@ def test_every_dotted_setting_resolves_first_in_a_fresh_interpreter(resolved: di
     failures = {key: outcome["error"] for key, outcome in resolved.items() if not outcome["ok"]}
     assert not failures
     # The probe covered what matters most: the settings the original failure went through.
-    for key in ("drf:DEFAULT_PAGINATION_CLASS", "drf:DEFAULT_RENDERER_CLASSES", "drf:EXCEPTION_HANDLER"):
+    for key in (
+        "drf:DEFAULT_PAGINATION_CLASS",
+        "drf:DEFAULT_RENDERER_CLASSES",
+        "drf:EXCEPTION_HANDLER",
+        "spectacular:POSTPROCESSING_HOOKS",
+        "simplejwt:AUTH_TOKEN_CLASSES",
+    ):
         assert key in resolved
 
 
