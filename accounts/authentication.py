@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -17,3 +18,9 @@ class RevocableJWTAuthentication(JWTAuthentication):
         if access_token_revoked(validated.get(api_settings.JTI_CLAIM)):
             raise InvalidToken({"detail": "Token has been revoked.", "code": "token_revoked"})
         return validated
+
+
+class RevocableJWTScheme(SimpleJWTScheme):
+    """OpenAPI: the same bearer scheme as SimpleJWT's (drf-spectacular matches extensions by exact class)."""
+
+    target_class = "accounts.authentication.RevocableJWTAuthentication"

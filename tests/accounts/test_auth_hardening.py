@@ -306,6 +306,62 @@ def test_changing_the_password_revokes_every_refresh_and_access_token(anon_clien
     assert login(anon_client, student.email, DEFAULT_PASSWORD, address="10.0.5.4").status_code == 401
 
 
+def logout(tokens: dict):
+    return bearer(tokens["token"]).post("/api/auth/logout", {"refresh": tokens["refresh"]}, format="json")
+
+
+def test_logout_revokes_that_devices_access_token_and_no_other(anon_client, student):
+    laptop = login(anon_client, student.email, address="10.0.9.1").json()
+    phone = login(anon_client, student.email, address="10.0.9.2").json()
+
+    assert logout(laptop).status_code == 200
+
+    refused = bearer(laptop["token"]).get("/api/auth/me")
+    assert refused.status_code == 401
+    assert set(refused.json()) == {"error", "details"}
+    assert anon_client.post("/api/auth/refresh", {"refresh": laptop["refresh"]}, format="json").status_code == 401
+    # The other device stays logged in.
+    assert bearer(phone["token"]).get("/api/auth/me").status_code == 200
+    assert anon_client.post("/api/auth/refresh", {"refresh": phone["refresh"]}, format="json").status_code == 200
+
+
+def test_logout_purges_denylist_rows_whose_tokens_have_expired(anon_client, student):
+    from django.utils import timezone
+
+    from accounts.models import RevokedAccessToken
+
+    RevokedAccessToken.objects.create(jti="long-gone", user=student, expires_at=timezone.now() - timedelta(seconds=1))
+
+    logout(login(anon_client, student.email, address="10.0.9.3").json())
+
+    assert not RevokedAccessToken.objects.filter(jti="long-gone").exists()
+    assert RevokedAccessToken.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logout_closes_the_socket_door_for_that_access_token_only(student):
+    laptop, phone = tokens_issue(user=student), tokens_issue(user=student)
+    assert ws_status(laptop["token"]) == (True, None)
+
+    assert logout(laptop).status_code == 200
+
+    assert ws_status(laptop["token"]) == (False, 4401)
+    assert ws_status(phone["token"]) == (True, None)
+
+
+def test_the_socket_handshake_batch_checks_revocation_in_one_query(student, other_student, django_assert_num_queries):
+    from accounts.ws_auth import users_from_tokens
+
+    revoked, kept, other = tokens_issue(user=student), tokens_issue(user=student), tokens_issue(user=other_student)
+    logout(revoked)
+
+    # One denylist query and one user query for the whole batch, however many handshakes it holds.
+    with django_assert_num_queries(2):
+        users = users_from_tokens([revoked["token"], kept["token"], other["token"], "garbage"])
+
+    assert [getattr(user, "pk", None) for user in users] == [None, student.pk, other_student.pk, None]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_password_change_closes_the_socket_door_for_old_access_tokens(student):
     old = tokens_issue(user=student)["token"]
