@@ -68,7 +68,12 @@ class LoginApi(APIView):
     # No count-based throttle: a lab's NAT logs hundreds in a minute from one address. Failures
     # are limited per account and per address by axes (accounts.throttling).
 
-    @extend_schema(request=LoginInputSerializer, responses={200: _TOKENS_ENVELOPE})
+    @extend_schema(
+        request=LoginInputSerializer,
+        responses={200: _TOKENS_ENVELOPE},
+        description="401 for a wrong email or password; 429 while the account or the address is locked out "
+        "after too many failures (LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS).",
+    )
     def post(self, request):
         serializer = LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -266,6 +266,50 @@ def test_the_admin_login_is_locked_out_too(client, proctor, settings):
     assert "Too many failed login attempts" in response.content.decode()
 
 
+def test_a_lockout_flagged_outside_the_api_views_still_answers_the_envelope_under_api(rf):
+    from accounts.throttling import lockout_response
+
+    api = lockout_response(rf.post("/api/auth/login"))
+    admin = lockout_response(rf.post("/admin/login/"))
+
+    assert api.status_code == admin.status_code == 429
+    assert json.loads(api.content) == {"error": LOCKED, "details": {}}
+    assert admin.content.decode() == LOCKED
+
+
+def test_lockout_limits_come_from_the_environment():
+    import subprocess
+    import sys
+
+    from tests.test_settings import ROOT
+
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, s.LOGIN_FAILURES_PER_ADDRESS, s.AXES_COOLOFF_TIME.seconds, "
+        "s.REST_FRAMEWORK['NUM_PROXIES'], s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['register'])"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "exampulse.settings"}
+    # Our own interpreter and a constant script.
+    defaults = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603
+    custom = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **env,
+            "LOGIN_FAILURES_PER_ACCOUNT": "5",
+            "LOGIN_FAILURES_PER_ADDRESS": "250",
+            "LOGIN_LOCKOUT_MINUTES": "30",
+            "TRUSTED_PROXY_COUNT": "1",
+            "REGISTER_THROTTLE_RATE": "1000/hour",
+        },
+        capture_output=True,
+        text=True,
+    )
+
+    assert defaults.stdout.split() == ["10", "100", "900", "0", "500/hour"], defaults.stderr
+    assert custom.stdout.split() == ["5", "250", "1800", "1", "1000/hour"], custom.stderr
+
+
 def test_a_class_of_300_can_register_from_one_lab(anon_client, db, cheap_hashing):
     statuses = [
         anon_client.post(
