@@ -108,3 +108,23 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}#{self.target_id} by {self.actor_id}"
+
+
+class RevokedAccessToken(models.Model):
+    """An access token revoked before its expiry (logout), by its `jti` claim.
+
+    SimpleJWT's blacklist covers refresh tokens only; access tokens are checked against this table
+    by `accounts.authentication` (REST) and `accounts.ws_auth` (sockets). A row is useless once the
+    token has expired, so `expires_at` lets logout purge the table as it goes.
+    """
+
+    jti = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="revoked_access_tokens")
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "revoked_access_tokens"
+
+    def __str__(self) -> str:
+        return f"{self.jti} (until {self.expires_at:%Y-%m-%d %H:%M})"

@@ -1,10 +1,10 @@
-"""Reads of users for staff screens."""
+"""Reads of users for staff screens, and of the access-token denylist."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Role, User
+from accounts.models import RevokedAccessToken, Role, User
 
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_PK = 2**63 - 1
@@ -29,3 +29,15 @@ def student_get(*, user_id: object) -> User | None:
     if not 0 < pk <= MAX_PK:
         return None
     return User.objects.filter(pk=pk, role=Role.STUDENT).first()
+
+
+def access_token_revoked(jti: object) -> bool:
+    """True when logout revoked the access token with this `jti` (one indexed lookup)."""
+    return isinstance(jti, str) and RevokedAccessToken.objects.filter(jti=jti).exists()
+
+
+def revoked_access_token_ids(jtis: set[str]) -> set[str]:
+    """Which of these `jti`s logout revoked: one query for a whole batch of socket handshakes."""
+    if not jtis:
+        return set()
+    return set(RevokedAccessToken.objects.filter(jti__in=jtis).values_list("jti", flat=True))

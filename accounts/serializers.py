@@ -46,7 +46,14 @@ class RefreshInputSerializer(serializers.Serializer):
 
 
 class ProfileInputSerializer(serializers.Serializer):
-    """Only contact details; any other key (role, email, accommodations) is refused, not ignored."""
+    """Only contact details change here. Another key of the user (email, role, accommodations...) sent back
+    unchanged, as a client that PUTs the whole `/me` object does, is ignored; a changed one is refused.
+
+    Pass the user as `context={"user": ...}`; without it every other key is refused.
+    """
+
+    # Sent back by round-tripping clients; changes with every save, so any value is ignored.
+    IGNORED = frozenset({"updated_at"})
 
     name = serializers.CharField(max_length=150, required=False)
     roll_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -54,10 +61,23 @@ class ProfileInputSerializer(serializers.Serializer):
     semester = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
+    def _unchanged(self, key: str, value) -> bool:
+        user = self.context.get("user")
+        if user is None or key not in UserOutputSerializer.Meta.fields:
+            return False
+        if key in self.IGNORED:
+            return True
+        current = UserOutputSerializer(user).data[key]
+        if key == "email":
+            # Login is case-insensitive, so Ann@X.org is the same address as ann@x.org.
+            return isinstance(value, str) and value.strip().lower() == str(current).lower()
+        return value == current
+
     def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({key: ["This field cannot be changed here."] for key in sorted(unknown)})
+        extra = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        refused = sorted(key for key in extra if not self._unchanged(key, self.initial_data[key]))
+        if refused:
+            raise serializers.ValidationError({key: ["This field cannot be changed here."] for key in refused})
         return attrs
 
 

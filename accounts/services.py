@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.accommodations import validate_accommodations
-from accounts.models import AuditEntry, Role, User
+from accounts.exceptions import InvalidCredentials, InvalidToken, LoginLockedOut
+from accounts.models import AuditEntry, RevokedAccessToken, Role, User
+from accounts.throttling import lockout_message
 from exampulse.errors import Conflict
 
 PROFILE_FIELDS = ("name", "roll_number", "department", "semester", "phone")
@@ -85,10 +93,47 @@ def user_set_accommodations(*, user: User, accommodations: dict[str, Any]) -> Us
     return user
 
 
+def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
+    """The active user with this email and password; refuses while axes has the account or address locked.
+
+    The request goes to `authenticate()` because axes reads the client address from it and counts
+    the failure (accounts.throttling).
+    """
+    user = authenticate(request, username=_normalise_email(email), password=password)
+    if user is not None:
+        return user
+    # Axes flags the request when this attempt was refused, or was the one that reached a limit.
+    if getattr(request, "axes_locked_out", False):
+        raise LoginLockedOut(lockout_message())
+    raise InvalidCredentials()
+
+
 def tokens_issue(*, user: User) -> dict[str, str]:
     """Issue a refresh/access pair for the user."""
     refresh = RefreshToken.for_user(user)
     return {"token": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def tokens_revoke(*, user: User, refresh: str, access: AccessToken) -> None:
+    """Log one device out: blacklist its refresh token and deny its access token until that expires.
+
+    Other devices' tokens are untouched. Expired denylist rows are purged on the way, so the table
+    holds at most the access lifetime's worth of logouts.
+    """
+    try:
+        refresh_token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise InvalidToken() from exc
+    if str(refresh_token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise InvalidToken("That refresh token does not belong to you.")
+    refresh_token.blacklist()
+    now = timezone.now()
+    RevokedAccessToken.objects.filter(expires_at__lte=now).delete()
+    RevokedAccessToken.objects.get_or_create(
+        jti=access[jwt_settings.JTI_CLAIM],
+        defaults={"user": user, "expires_at": datetime.fromtimestamp(access["exp"], tz=UTC)},
+    )
 
 
 def tokens_revoke_all(*, user: User) -> int:

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from accounts.selectors import revoked_access_token_ids
 from exampulse.db import HopBatcher
 
 
@@ -55,7 +56,7 @@ class _BatchAuthentication(JWTAuthentication):
 
 
 def users_from_tokens(raw_tokens: list[str]) -> list[Any]:
-    """Validate each access token and load its active user (AnonymousUser when it fails)."""
+    """Validate each access token and load its active user (AnonymousUser when it fails or was revoked)."""
     validator = JWTAuthentication()
     validated: list[Any] = []
     for raw_token in raw_tokens:
@@ -63,6 +64,12 @@ def users_from_tokens(raw_tokens: list[str]) -> list[Any]:
             validated.append(validator.get_validated_token(raw_token.encode()))
         except (InvalidToken, TokenError):
             validated.append(None)
+    # Tokens revoked by logout: one query for the whole batch, like the users below.
+    jtis = {token.get(api_settings.JTI_CLAIM) for token in validated if token is not None}
+    revoked = revoked_access_token_ids({jti for jti in jtis if isinstance(jti, str)})
+    validated = [
+        None if token is None or token.get(api_settings.JTI_CLAIM) in revoked else token for token in validated
+    ]
     # Only well-formed ids reach the query: one odd claim must not fail the whole batch's lookup.
     ids = {str(token.get(api_settings.USER_ID_CLAIM)) for token in validated if token is not None}
     ids = {int(value) for value in ids if value.isdigit()}

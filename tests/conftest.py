@@ -26,7 +26,11 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters live in the cache; no test should inherit another's."""
+    """Throttle counters live in the cache; no test should inherit another's.
+
+    Login lockouts (axes) live in the database instead, so each test's rollback (or flush, for
+    transactional tests) resets them along with the users they locked.
+    """
     from django.core.cache import cache
 
     cache.clear()

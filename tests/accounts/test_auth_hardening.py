@@ -141,18 +141,45 @@ def test_an_expired_token_is_refused_even_though_correctly_signed(student, setti
     assert bearer(str(token)).get("/api/auth/me").status_code == 401
 
 
-# --- throttling -------------------------------------------------------------------------------
+# --- failed-login lockout (django-axes; accounts.throttling) -------------------------------------
+
+LOCKED = "Too many failed login attempts. Try again in 15 minutes."
 
 
-def test_failed_logins_on_one_account_are_throttled_across_addresses(anon_client, student, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_account": "3/hour"},
-    }
-    # A botnet: every attempt from a different address, so the per-address limit never triggers.
+@pytest.fixture
+def cheap_hashing(settings):
+    """Exam-day volumes in seconds: MD5 instead of Argon2 (the lockout logic does not depend on the hasher)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_300_good_logins_from_one_address_in_a_minute_all_succeed(anon_client, cheap_hashing):
+    """A lab behind one NAT at the exam's start: nothing counts good logins from one address."""
+    students = StudentFactory.create_batch(300)
+
+    statuses = [login(anon_client, s.email, address="10.50.0.1").status_code for s in students]
+
+    assert statuses == [200] * 300
+
+
+def test_guessing_one_accounts_password_is_locked_before_15_attempts(anon_client, student, other_student):
+    statuses = [login(anon_client, student.email, f"Guess-{i}", address="10.0.1.1").status_code for i in range(15)]
+
+    assert 429 in statuses[:14]
+    assert statuses[statuses.index(429) :] == [429] * (15 - statuses.index(429))
+    # Even the right password is refused while the account is locked.
+    locked = login(anon_client, student.email, address="10.0.1.1")
+    assert locked.status_code == 429
+    assert locked.json() == {"error": LOCKED, "details": {}}
+    # Another account logs in from the same address: the address has its own, larger budget.
+    assert login(anon_client, other_student.email, address="10.0.1.1").status_code == 200
+
+
+def test_failed_logins_on_one_account_are_locked_across_addresses(anon_client, student, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    # A botnet: every attempt from a different address, so no address budget is touched.
     statuses = [login(anon_client, student.email, "Wrong-1", address=f"10.0.1.{i}").status_code for i in range(4)]
 
-    assert statuses == [401, 401, 401, 429]
+    assert statuses == [401, 401, 429, 429]
     # Even the right password waits: the account is locked for the window, not the attacker's address.
     assert login(anon_client, student.email, address="10.0.2.1").status_code == 429
     # Another account is unaffected.
@@ -160,36 +187,141 @@ def test_failed_logins_on_one_account_are_throttled_across_addresses(anon_client
     assert login(anon_client, other.email, address="10.0.1.9").status_code == 200
 
 
-def test_the_account_throttle_treats_unknown_emails_alike_so_429_reveals_nothing(anon_client, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_account": "3/hour"},
-    }
-    statuses = [
-        login(anon_client, "nobody@example.org", "Wrong-1", address=f"10.0.3.{i}").status_code for i in range(4)
-    ]
+def test_the_account_lockout_treats_unknown_emails_alike_so_429_reveals_nothing(anon_client, student, settings):
+    settings.AXES_FAILURE_LIMIT = 3
 
-    assert statuses == [401, 401, 401, 429]
+    def attempts(email):
+        return [login(anon_client, email, "Wrong-1", address=f"10.0.3.{i}") for i in range(4)]
+
+    unknown, known = attempts("nobody@example.org"), attempts(student.email)
+
+    assert [r.status_code for r in unknown] == [r.status_code for r in known] == [401, 401, 429, 429]
+    assert [r.json() for r in unknown] == [r.json() for r in known]
 
 
 def test_successful_logins_never_count_against_the_account(anon_client, student, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_account": "2/hour"},
-    }
+    settings.AXES_FAILURE_LIMIT = 2
     statuses = [login(anon_client, student.email, address=f"10.0.4.{i}").status_code for i in range(5)]
 
     assert statuses == [200] * 5
 
 
-def test_one_address_trying_many_accounts_is_throttled(anon_client, db):
+def test_one_address_spraying_120_accounts_is_locked_before_the_end(anon_client, db, cheap_hashing):
+    """Password spraying over a class list: each account fails once, the address reaches its budget (100)."""
     statuses = [
-        login(anon_client, f"victim{i}@example.org", "Wrong-1", address="10.9.9.9").status_code for i in range(11)
+        login(anon_client, f"victim{i}@example.org", "Wrong-1", address="10.9.9.9").status_code for i in range(120)
     ]
 
-    assert statuses[:10] == [401] * 10
-    assert statuses[10] == 429
-    assert "throttled" in login(anon_client, "x@example.org", address="10.9.9.9").json()["error"].lower()
+    assert 429 in statuses
+    first = statuses.index(429)
+    assert first < 119
+    assert statuses[:first] == [401] * first
+    assert set(statuses[first:]) == {429}
+    # Other addresses, and the same accounts from them, are unaffected.
+    student = StudentFactory(email="victim7@example.org")
+    assert login(anon_client, student.email, address="10.9.9.10").status_code == 200
+
+
+def test_a_lockout_lifts_after_the_cool_off(anon_client, student, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for i in range(2):
+        login(anon_client, student.email, "Wrong-1", address=f"10.0.7.{i}")
+    assert login(anon_client, student.email, address="10.0.7.9").status_code == 429
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1))
+
+    assert login(anon_client, student.email, address="10.0.7.9").status_code == 200
+
+
+def test_a_forwarded_for_header_does_not_change_the_address_without_a_trusted_proxy(anon_client, db, settings):
+    """Without TRUSTED_PROXY_COUNT, X-Forwarded-For is the client's own claim: a sprayer cannot rotate it."""
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    statuses = [
+        anon_client.post(
+            "/api/auth/login",
+            {"email": f"v{i}@example.org", "password": "Wrong-1"},
+            format="json",
+            REMOTE_ADDR="10.9.8.1",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        ).status_code
+        for i in range(4)
+    ]
+
+    assert statuses == [401, 401, 429, 429]
+
+
+def test_the_admin_login_is_locked_out_too(client, proctor, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        client.post("/admin/login/", {"username": proctor.email, "password": "Wrong-1"}, REMOTE_ADDR="10.0.8.1")
+
+    response = client.post(
+        "/admin/login/", {"username": proctor.email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR="10.0.8.2"
+    )
+
+    assert response.status_code == 429
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_a_lockout_flagged_outside_the_api_views_still_answers_the_envelope_under_api(rf):
+    from accounts.throttling import lockout_response
+
+    api = lockout_response(rf.post("/api/auth/login"))
+    admin = lockout_response(rf.post("/admin/login/"))
+
+    assert api.status_code == admin.status_code == 429
+    assert json.loads(api.content) == {"error": LOCKED, "details": {}}
+    assert admin.content.decode() == LOCKED
+
+
+def test_lockout_limits_come_from_the_environment():
+    import subprocess
+    import sys
+
+    from tests.test_settings import ROOT
+
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, s.LOGIN_FAILURES_PER_ADDRESS, s.AXES_COOLOFF_TIME.seconds, "
+        "s.REST_FRAMEWORK['NUM_PROXIES'], s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['register'])"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "exampulse.settings"}
+    # Our own interpreter and a constant script.
+    defaults = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603
+    custom = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **env,
+            "LOGIN_FAILURES_PER_ACCOUNT": "5",
+            "LOGIN_FAILURES_PER_ADDRESS": "250",
+            "LOGIN_LOCKOUT_MINUTES": "30",
+            "TRUSTED_PROXY_COUNT": "1",
+            "REGISTER_THROTTLE_RATE": "1000/hour",
+        },
+        capture_output=True,
+        text=True,
+    )
+
+    assert defaults.stdout.split() == ["10", "100", "900", "0", "500/hour"], defaults.stderr
+    assert custom.stdout.split() == ["5", "250", "1800", "1", "1000/hour"], custom.stderr
+
+
+def test_a_class_of_300_can_register_from_one_lab(anon_client, db, cheap_hashing):
+    statuses = [
+        anon_client.post(
+            "/api/auth/register",
+            {"name": f"Student {i}", "email": f"class{i}@example.org", "password": "Tr1cky-Pulse-Exam"},
+            format="json",
+            REMOTE_ADDR="10.60.0.1",
+        ).status_code
+        for i in range(300)
+    ]
+
+    assert statuses == [201] * 300
 
 
 # --- revocation on logout and password change ----------------------------------------------------
@@ -216,6 +348,62 @@ def test_changing_the_password_revokes_every_refresh_and_access_token(anon_clien
     assert anon_client.post("/api/auth/refresh", {"refresh": body["refresh"]}, format="json").status_code == 200
     assert login(anon_client, student.email, NEW_PASSWORD, address="10.0.5.3").status_code == 200
     assert login(anon_client, student.email, DEFAULT_PASSWORD, address="10.0.5.4").status_code == 401
+
+
+def logout(tokens: dict):
+    return bearer(tokens["token"]).post("/api/auth/logout", {"refresh": tokens["refresh"]}, format="json")
+
+
+def test_logout_revokes_that_devices_access_token_and_no_other(anon_client, student):
+    laptop = login(anon_client, student.email, address="10.0.9.1").json()
+    phone = login(anon_client, student.email, address="10.0.9.2").json()
+
+    assert logout(laptop).status_code == 200
+
+    refused = bearer(laptop["token"]).get("/api/auth/me")
+    assert refused.status_code == 401
+    assert set(refused.json()) == {"error", "details"}
+    assert anon_client.post("/api/auth/refresh", {"refresh": laptop["refresh"]}, format="json").status_code == 401
+    # The other device stays logged in.
+    assert bearer(phone["token"]).get("/api/auth/me").status_code == 200
+    assert anon_client.post("/api/auth/refresh", {"refresh": phone["refresh"]}, format="json").status_code == 200
+
+
+def test_logout_purges_denylist_rows_whose_tokens_have_expired(anon_client, student):
+    from django.utils import timezone
+
+    from accounts.models import RevokedAccessToken
+
+    RevokedAccessToken.objects.create(jti="long-gone", user=student, expires_at=timezone.now() - timedelta(seconds=1))
+
+    logout(login(anon_client, student.email, address="10.0.9.3").json())
+
+    assert not RevokedAccessToken.objects.filter(jti="long-gone").exists()
+    assert RevokedAccessToken.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logout_closes_the_socket_door_for_that_access_token_only(student):
+    laptop, phone = tokens_issue(user=student), tokens_issue(user=student)
+    assert ws_status(laptop["token"]) == (True, None)
+
+    assert logout(laptop).status_code == 200
+
+    assert ws_status(laptop["token"]) == (False, 4401)
+    assert ws_status(phone["token"]) == (True, None)
+
+
+def test_the_socket_handshake_batch_checks_revocation_in_one_query(student, other_student, django_assert_num_queries):
+    from accounts.ws_auth import users_from_tokens
+
+    revoked, kept, other = tokens_issue(user=student), tokens_issue(user=student), tokens_issue(user=other_student)
+    logout(revoked)
+
+    # One denylist query and one user query for the whole batch, however many handshakes it holds.
+    with django_assert_num_queries(2):
+        users = users_from_tokens([revoked["token"], kept["token"], other["token"], "garbage"])
+
+    assert [getattr(user, "pk", None) for user in users] == [None, student.pk, other_student.pk, None]
 
 
 @pytest.mark.django_db(transaction=True)
