@@ -29,7 +29,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -71,6 +70,7 @@ from scoring.models import BASELINE_READY_SAMPLES, Baseline  # noqa: E402
 from scoring.population import train, vector_from  # noqa: E402
 from scoring.services import population_model_save  # noqa: E402
 from scoring.synthetic import event_stream, random_profile  # noqa: E402
+from tests.support.servers import Server, ServerError, start_all  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 LOG_DIR = ROOT / "var" / "loadtest"
@@ -93,12 +93,6 @@ class Population:
     exams: list[int]
     students: list[tuple[int, str, int]]  # (user id, token, exam id)
     proctors: list[tuple[int, str, int]]  # (user id, token, exam id)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 def http_json(url: str, *, token: str, body: dict | None = None, method: str = "POST") -> dict:
@@ -207,17 +201,11 @@ def delete_population(population: Population) -> None:
 # --- servers ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen
+class MeasuredServer(Server):
+    """A launcher Server whose CPU time and RSS this tool samples from /proc."""
+
     cpu_ticks_start: int = 0
     wall_start: float = 0.0
-    rss_max_kb: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
 
     def cpu_ticks(self) -> int:
         with open(f"/proc/{self.process.pid}/stat") as handle:
@@ -254,51 +242,36 @@ def machine_cpu_percent(start: tuple[int, int]) -> float:
     return round(100.0 * (busy - start[0]) / max(total - start[1], 1), 1)
 
 
-def start_servers(app: str, count: int, *, server: str) -> list[Server]:
-    env = {**os.environ, "LOG_LEVEL": "WARNING"}
-    servers = []
-    for _ in range(count):
-        port = free_port()
-        if server == "uvicorn":
-            argv = [sys.executable, "-m", "uvicorn", "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
-            argv += ["--ws-max-size", "65536", app]
-        else:
-            argv = [sys.executable, "-m", "daphne", "-b", LOOPBACK, "-p", str(port), app]
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(LOG_DIR / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        servers.append(Server(port=port, process=process))
+def start_servers(app: str, count: int, *, server: str) -> list[MeasuredServer]:
+    """`count` healthy servers (tests.support.servers) on this run's database, Redis and settings."""
+    args = ["--log-level", "warning", "--ws-max-size", "65536"] if server == "uvicorn" else []
+    items = [
+        MeasuredServer(
+            database_url=os.environ.get("DATABASE_URL"),
+            redis_url=os.environ.get("REDIS_URL"),
+            extra_env={"DEBUG": os.environ["DEBUG"]},
+            app=app,
+            kind=server,
+            args=args,
+            log_dir=LOG_DIR,
+            start_timeout=60,
+        )
+        for _ in range(count)
+    ]
     try:
-        for item in servers:
-            wait_healthy(item)
-    except BaseException:
-        stop_servers(servers)  # a server that never became healthy must not outlive the run
-        raise
-    (LOG_DIR / "pids").write_text("\n".join(str(item.process.pid) for item in servers))
-    return servers
+        start_all(items)  # a server that never became healthy must not outlive the run
+    except ServerError as exc:
+        raise SystemExit(f"{exc}\nfull logs in {LOG_DIR}") from exc
+    (LOG_DIR / "pids").write_text("\n".join(str(item.pid) for item in items))
+    return items
 
 
-def wait_healthy(item: Server, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if item.process.poll() is not None:
-            raise SystemExit(f"server on {item.port} exited; see {LOG_DIR / f'server-{item.port}.log'}")
-        try:
-            with urllib.request.urlopen(f"{item.url}/api/health", timeout=2):  # noqa: S310
-                return
-        except (OSError, urllib.error.HTTPError):
-            time.sleep(0.25)
-    raise SystemExit(f"server on {item.port} not healthy after {timeout} s")
-
-
-def stop_servers(servers: list[Server]) -> None:
+def stop_servers(servers: list[MeasuredServer]) -> None:
+    for item in servers:  # SIGTERM to all first: they shut down in parallel
+        if item.running:
+            item.process.send_signal(signal.SIGTERM)
     for item in servers:
-        item.process.send_signal(signal.SIGTERM)
-    for item in servers:
-        try:
-            item.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            item.process.kill()
+        item.close()
 
 
 # --- the load ---------------------------------------------------------------------------------
@@ -327,7 +300,7 @@ def pct(values: list[float], q: float) -> float | None:
 class Fleet:
     """All sockets of one run, and the readers that timestamp every frame they receive."""
 
-    def __init__(self, population: Population, servers: list[Server], *, bare: bool) -> None:
+    def __init__(self, population: Population, servers: list[MeasuredServer], *, bare: bool) -> None:
         self.population = population
         self.servers = servers
         self.bare = bare
@@ -478,7 +451,7 @@ def summarise(fleet: Fleet, keys: list[str], elapsed: float) -> dict:
     }
 
 
-def start_profilers(servers: list[Server], directory: str, stack: str) -> list[tuple[subprocess.Popen, Path]]:
+def start_profilers(servers: list[MeasuredServer], directory: str, stack: str) -> list[tuple[subprocess.Popen, Path]]:
     """py-spy on every server until it exits: stacks of the thread holding the GIL, i.e. where its CPU goes."""
     spy = Path(sys.executable).with_name("py-spy")
     if not spy.exists():

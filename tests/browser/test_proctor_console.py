@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import quote
 
 from playwright.sync_api import expect
 from websockets.sync.client import connect
-
-from tests.support.servers import ROOT, free_port, wait_healthy
 
 DEMO_EXAM = "Demo: General Science Quiz"
 PROCTOR = ("proctor@exampulse.ai", "password123")
@@ -72,7 +66,7 @@ def test_proctor_watches_resolves_and_reviews_a_live_alert(server, page, artifac
 
     token = api(server.url, "POST", "/api/auth/login", {"email": STUDENT[0], "password": STUDENT[1]})["token"]
     session_id = api(server.url, "POST", f"/api/exams/{exam_id}/start", token=token)["data"]["id"]
-    ws_url = server.url.replace("http://", "ws://") + f"/ws/exam/?token={quote(token)}"
+    ws_url = server.daphne.ws_url + f"?token={quote(token)}"
     with connect(ws_url, open_timeout=10) as student:
         receive_until(student, "connected")
         student.send(json.dumps({"event": "join_exam", "data": {"exam_id": exam_id}}))
@@ -136,44 +130,23 @@ def test_proctor_watches_resolves_and_reviews_a_live_alert(server, page, artifac
     page.screenshot(path=str(artifacts / "proctor-admin-session.png"), full_page=True)
 
 
-@contextmanager
-def own_daphne(env: dict[str, str], port: int) -> Iterator[str]:
-    """A daphne this test can stop and start again on the same port (the fixture's cannot restart)."""
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "exampulse.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_healthy(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # daphne can linger on an open socket; a crash is a restart too
-            process.kill()
-            process.wait(timeout=10)
-
-
 def test_live_page_reconnects_after_a_server_restart_and_resynchronises(server, page):
     [(exam_id,)] = server.query("SELECT id FROM exams WHERE name = ?", (DEMO_EXAM,))
-    port = free_port()
     status = page.locator("#conn-text")
-    with own_daphne(server.env, port) as url:
-        log_in_as_proctor(page, url)
-        page.goto(f"{url}/monitor/exam/{exam_id}/")
+    # A second server on the same database that this test stops and starts again on the same port.
+    with server.sibling() as restarted:
+        log_in_as_proctor(page, restarted.url)
+        page.goto(f"{restarted.url}/monitor/exam/{exam_id}/")
         expect(status).to_have_text("Live")
-    expect(status).to_contain_text("Connection lost. Retrying in")
+        restarted.stop()
+        expect(status).to_contain_text("Connection lost. Retrying in")
 
-    token = api(server.url, "POST", "/api/auth/login", {"email": STUDENT[0], "password": STUDENT[1]})["token"]
-    api(server.url, "POST", f"/api/exams/{exam_id}/start", token=token)
-    with own_daphne(server.env, port) as url:
+        token = api(server.url, "POST", "/api/auth/login", {"email": STUDENT[0], "password": STUDENT[1]})["token"]
+        api(server.url, "POST", f"/api/exams/{exam_id}/start", token=token)
+        restarted.start()
         expect(status).to_have_text("Live", timeout=45_000)
         expect(page.locator(".toast", has_text="Reconnected and resynchronised.")).to_have_count(1)
-        ws_url = url.replace("http://", "ws://") + f"/ws/exam/?token={quote(token)}"
+        ws_url = restarted.ws_url + f"?token={quote(token)}"
         with connect(ws_url, open_timeout=10) as student:
             receive_until(student, "connected")
             student.send(json.dumps({"event": "join_exam", "data": {"exam_id": exam_id}}))

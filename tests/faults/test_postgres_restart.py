@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from tests.faults.client import Socket, demo_exam_id, login, rest, stored_ids
-from tests.support.faults import daphnes
+from tests.support.faults import SERVER_ENV
+from tests.support.servers import servers
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]
 
@@ -69,7 +70,7 @@ def test_a_database_restart_gives_errors_then_each_retried_event_is_stored_once(
         await pupil.close()
         return {"session_id": started["data"]["id"], "during": during, "retried": retried, "again": again}
 
-    with daphnes(1, database_url=database_url, redis_url=private_redis.url) as (server,):
+    with servers(1, database_url=database_url, redis_url=private_redis.url, extra_env=SERVER_ENV) as (server,):
         try:
             seen = asyncio.run(scenario(server))
         except BaseException:

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from tests.faults.client import Socket, demo_exam_id, login, rest, stored_ids
-from tests.support.faults import daphnes
+from tests.support.faults import SERVER_ENV
+from tests.support.servers import servers
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
 
@@ -120,7 +121,8 @@ def test_a_redis_outage_costs_live_delivery_only_never_an_acknowledgement(databa
             "listed": listed,
         }
 
-    with daphnes(2, database_url=database_url, redis_url=private_redis.url) as (proctor_server, student_server):
+    with servers(2, database_url=database_url, redis_url=private_redis.url, extra_env=SERVER_ENV) as pair:
+        proctor_server, student_server = pair
         seen = asyncio.run(scenario(proctor_server, student_server))
         for server in (proctor_server, student_server):
             assert server.process.poll() is None, server.output()

@@ -12,7 +12,8 @@ import asyncio
 import pytest
 
 from tests.faults.client import Socket, demo_exam_id, login, rest, stored_ids
-from tests.support.faults import daphnes
+from tests.support.faults import SERVER_ENV
+from tests.support.servers import servers
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
 
@@ -70,7 +71,7 @@ def test_a_student_on_a_killed_process_continues_the_same_session_on_another(dat
             "submitted": submitted,
         }
 
-    with daphnes(2, database_url=database_url, redis_url=private_redis.url) as (doomed, survivor):
+    with servers(2, database_url=database_url, redis_url=private_redis.url, extra_env=SERVER_ENV) as (doomed, survivor):
         seen = asyncio.run(scenario(doomed, survivor))
         assert survivor.process.poll() is None, survivor.output()
 

@@ -12,7 +12,8 @@ from accounts.services import tokens_issue
 from exams.services import session_start
 from scoring.services import baseline_add_sample
 from tests.monitoring.conftest import make_exam
-from tests.support.servers import daphne_servers
+from tests.support.live import current_database_url
+from tests.support.servers import servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
@@ -65,8 +66,8 @@ def test_student_on_one_process_is_seen_live_by_a_proctor_on_another(
             listed = await expect(watcher, "active_students")
             return {"joined": joined, "announced": announced, "activity": activity, "alert": alert, "listed": listed}
 
-    with daphne_servers(2, redis_url=requires_redis) as (port_a, port_b):
-        seen = asyncio.run(scenario(port_a, port_b))
+    with servers(2, database_url=current_database_url(), redis_url=requires_redis) as (a, b):
+        seen = asyncio.run(scenario(a.port, b.port))
 
     assert seen["joined"]["session_id"] == session.pk
     assert seen["announced"]["user_id"] == student.pk

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.support.live import live_server
-from tests.support.servers import ROOT
+from tests.support.servers import manage
 
 PRODUCTION = {
     "DEBUG": "false",
@@ -31,13 +28,7 @@ def get(url: str) -> urllib.request.addinfourl:
 def test_daphne_in_production_mode_serves_collected_static_files(tmp_path):
     static_root = tmp_path / "static"
     env = {**PRODUCTION, "STATIC_ROOT": str(static_root)}
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-        timeout=120,
-    )
+    manage("collectstatic", "--noinput", "--verbosity", "0", database_url=None, extra_env=env)
     manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
 
     with live_server(tmp_path, extra_env=env) as server:

@@ -10,16 +10,13 @@ Channels' in-process communicator bypasses daphne, so only a real server shows t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import websockets
 
-from tests.support.servers import ROOT, free_port, wait_healthy
+from tests.support.servers import Server
 
 _MAKE_STUDENT = """
 from accounts.services import tokens_issue
@@ -32,33 +29,11 @@ print(tokens_issue(user=StudentFactory())["token"])
 def live_daphne(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     """A daphne process on its own SQLite file and in-memory layer; yields (port, a student's token)."""
     database = Path(tmp_path_factory.mktemp("daphne")) / "live.sqlite3"
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update({"DATABASE_URL": f"sqlite:///{database}", "DEBUG": "true", "LOG_LEVEL": "WARNING"})
-
-    def manage(*args: str) -> str:
-        return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        ).stdout
-
-    manage("migrate", "--noinput")
-    token = manage("shell", "-c", _MAKE_STUDENT).strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "exampulse.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_healthy(port, process)
-        yield port, token
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    daphne = Server(database_url=f"sqlite:///{database}")
+    daphne.manage("migrate", "--noinput")
+    token = daphne.manage("shell", "-c", _MAKE_STUDENT).strip().splitlines()[-1]
+    with daphne:
+        yield daphne.port, token
 
 
 def _frame_of_size(size: int) -> str:

@@ -21,7 +21,8 @@ from exams.services import session_start
 from monitoring.models import Event, Presence
 from tests.factories import StudentFactory
 from tests.monitoring.conftest import make_exam
-from tests.support.servers import daphne_servers, free_port
+from tests.support.live import current_database_url
+from tests.support.servers import free_port, servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
@@ -114,8 +115,8 @@ def test_nginx_spreads_students_over_processes_and_one_proctor_sees_them_all(
                 for pupil in pupils:
                     await pupil.close()
 
-    with daphne_servers(2, redis_url=requires_redis) as ports:
-        nginx, port = start_nginx(nginx_binary, ports, tmp_path, capsys)
+    with servers(2, database_url=current_database_url(), redis_url=requires_redis) as daphnes:
+        nginx, port = start_nginx(nginx_binary, [d.port for d in daphnes], tmp_path, capsys)
         try:
             seen = asyncio.run(scenario(port))
         finally:

@@ -1,5 +1,7 @@
 """Private PostgreSQL and Redis instances on free loopback ports, for fault tests that stop and restart them.
 
+Servers and manage.py commands come from the one launcher, tests.support.servers.
+
 The shared services on 5432/6379 are never touched: each instance here lives in a temp directory,
 listens on its own port and dies with the test. PostgreSQL refuses to run as root, so when the
 tests run as root its binaries run as the `postgres` OS user (`runuser`).
@@ -13,17 +15,18 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 
-from tests.support.servers import ROOT, free_port, wait_healthy
+from tests.support.servers import free_port
 
 START_TIMEOUT_S = 30
+# Extra environment for the servers of a fault test (tests.support.servers.servers(extra_env=...)):
+# the live path must not reuse a connection across a database restart without checking it.
+SERVER_ENV = {"DB_CONN_MAX_AGE": "60"}
 
 
 class FaultSetupError(RuntimeError):
@@ -187,87 +190,3 @@ class PrivateRedis:
         self.process.kill()
         self.process.wait(timeout=10)
         self.process = None
-
-
-def manage(*args: str, database_url: str, redis_url: str | None = None, timeout: float = 180) -> str:
-    """Run manage.py against the given services; return stdout or raise with stderr."""
-    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "true", "LOG_LEVEL": "WARNING"}
-    env.pop("REDIS_URL", None)
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    if result.returncode != 0:
-        raise FaultSetupError(f"manage.py {' '.join(args)} failed: {result.stderr[-3000:]}")
-    return result.stdout
-
-
-class Daphne:
-    """One daphne process on a free port; `kill()` is SIGKILL (no graceful shutdown)."""
-
-    def __init__(self, *, database_url: str, redis_url: str) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DEBUG": "true",
-            "LOG_LEVEL": "WARNING",
-            # The live path must not reuse a connection across a database restart without checking it.
-            "DB_CONN_MAX_AGE": "60",
-        }
-        self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="exampulse-daphne-", suffix=".log", delete=False)  # noqa: SIM115
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/exam/"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "exampulse.asgi:application"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_healthy(self.port, self.process)
-        except RuntimeError as exc:
-            raise FaultSetupError(f"{exc}\n{self.output()}") from exc
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-5000:]
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
-
-
-@contextlib.contextmanager
-def daphnes(count: int, *, database_url: str, redis_url: str) -> Iterator[list[Daphne]]:
-    servers = [Daphne(database_url=database_url, redis_url=redis_url) for _ in range(count)]
-    try:
-        for server in servers:
-            server.start()
-        yield servers
-    finally:
-        for server in servers:
-            server.close()

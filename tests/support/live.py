@@ -1,25 +1,48 @@
-"""A real ExamPulse server for browser tests: its own SQLite file, migrated and seeded, under daphne."""
+"""Test-side helpers on top of the launcher (tests.support.servers), which may use Django.
+
+`live_server`: a real ExamPulse for browser tests, on its own SQLite file, migrated and seeded,
+under daphne. `current_database_url`: the database this pytest run uses, for servers that must
+share it with the test.
+"""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import ROOT, free_port, wait_healthy
+from tests.support.servers import Server
+
+
+def current_database_url() -> str:
+    """A URL for the database this test run uses (pytest-django's test_ database)."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    user = settings.get("USER") or "postgres"
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    password = settings.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
 
 
 @dataclass
 class LiveServer:
-    url: str
-    port: int
+    """A running, seeded server (`daphne`) and the SQLite file behind it."""
+
+    daphne: Server
     db_path: Path
-    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.daphne.url
+
+    @property
+    def port(self) -> int:
+        return self.daphne.port
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read the server's database directly (what was really stored, not what the API says)."""
@@ -28,46 +51,23 @@ class LiveServer:
 
     def manage(self, *args: str) -> str:
         """Run a management command against the server's database."""
-        result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed: {result.stderr[-2000:]}")
-        return result.stdout
+        return self.daphne.manage(*args)
+
+    def sibling(self) -> Server:
+        """Another server on the same database and settings, not started (one a test may stop and restart)."""
+        return Server(database_url=self.daphne.database_url, extra_env=self.daphne.extra_env)
 
 
 @contextmanager
-def live_server(tmp_dir: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+def live_server(tmp_dir: Path, *, extra_env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
     """Migrate and seed a fresh database in tmp_dir, start daphne on a free loopback port, yield it."""
     db_path = tmp_dir / "live.sqlite3"
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TEST_DATABASE_NAME"}}
-    env.update(
-        {
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "DEBUG": "true",
-            "EXAMPULSE_DEMO": "true",
-            "LOG_LEVEL": "WARNING",
-            "MODEL_DIR": str(tmp_dir / "models"),
-            **(extra_env or {}),
-        }
-    )
-    port = free_port()
-    server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, db_path=db_path, env=env)
-    server.manage("migrate", "--noinput")
-    server.manage("seed_demo")
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "exampulse.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    env = {"EXAMPULSE_DEMO": "true", "MODEL_DIR": str(tmp_dir / "models"), **(extra_env or {})}
+    daphne = Server(database_url=f"sqlite:///{db_path}", extra_env=env)
     try:
-        wait_healthy(port, process)
-        yield server
+        daphne.manage("migrate", "--noinput")
+        daphne.manage("seed_demo")
+        with daphne:
+            yield LiveServer(daphne=daphne, db_path=db_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        daphne.close()
