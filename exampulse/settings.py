@@ -284,6 +284,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 # No row per successful login: hundreds a minute on exam day, and nothing reads them.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_HTTP_RESPONSE_CODE = 429
+# Axes prints a banner on every start (each manage.py command); its lockouts are logged anyway.
+AXES_VERBOSE = False
 
 SIMPLE_JWT = {
     # The spec's 7-day access token; shorten it in production with a refresh flow.
