@@ -24,8 +24,8 @@ from accounts.services import tokens_issue
 from exams.services import session_start
 from monitoring.frames import CLIENT_EVENTS
 from monitoring.models import Event
-from tests.factories import ProctorFactory, StudentFactory
 from scoring.catalogue import CATALOGUE, CLIENT_TYPES, NUMBER
+from tests.factories import ProctorFactory, StudentFactory
 from tests.monitoring.conftest import make_exam
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,10 +126,7 @@ bad_frames = st.one_of(
         # Every numeric field a client may send, from the catalogue.
         st.sampled_from(
             sorted(
-                (name, field.name)
-                for name in CLIENT_TYPES
-                for field in CATALOGUE[name].fields
-                if field.kind == NUMBER
+                (name, field.name) for name in CLIENT_TYPES for field in CATALOGUE[name].fields if field.kind == NUMBER
             )
         ),
         wrong_measurements,
