@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from monitoring.consumers import ExamConsumer
 from monitoring.frames import CLIENT_EVENTS, SERVER_EVENTS, error_frame, frame
 from tests.support.servers import ROOT
 
@@ -67,3 +68,8 @@ def test_the_browser_client_handles_and_sends_only_declared_frames():
     assert handled and handled <= SERVER_EVENTS, handled - SERVER_EVENTS
     sent = set(re.findall(r'event: "(\w+)"', source))
     assert sent and sent <= CLIENT_EVENTS, sent - CLIENT_EVENTS
+
+
+def test_the_consumer_handles_exactly_the_declared_client_frames():
+    handlers = {name.removeprefix("on_") for name in dir(ExamConsumer) if name.startswith("on_")}
+    assert handlers == CLIENT_EVENTS
