@@ -15,7 +15,7 @@ from typing import Any
 
 from exampulse.errors import DomainError
 from exampulse.json_limits import MAX_JSON_DEPTH, json_too_deep
-from scoring.aggregation import RANGES as AGGREGATION_RANGES
+from scoring import catalogue
 
 # Client -> server frame names.
 STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "submit_exam", "ping"})
@@ -24,33 +24,41 @@ PROCTOR_EVENTS = frozenset(
 )
 CLIENT_EVENTS = STUDENT_EVENTS | PROCTOR_EVENTS
 
-# Activity types that count towards integrity (scored or severity-bearing).
-INTEGRITY_TYPES = frozenset(
+# Server -> client frame names: every frame the server sends is one of these (frame() refuses others).
+SERVER_EVENTS = frozenset(
     {
-        "tab_switch",
-        "window_blur",
-        "window_focus",
-        "copy",
-        "paste",
-        "cut",
-        "right_click",
-        "fullscreen_exit",
-        "devtools_open",
-        "typing_sample",
-        "mouse_sample",
-        "question_answered",
+        # to the socket that asked
+        "connected",
+        "joined_exam",
+        "left_exam",
+        "activity_logged",
+        "exam_submitted",
+        "active_students",
+        "action_ok",
+        "pong",
+        "error",
+        # pushed to an exam's proctors
+        "student_joined",
+        "student_left",
+        "student_activity",
+        "high_risk_alert",
+        "alert_resolved",
+        "student_submitted",
+        # pushed to a student
+        "proctor_warning",
+        # pushed to both: the student's socket then closes
+        "session_terminated",
     }
 )
-# Technical events: recorded for the reviewer, never scored. Only this one comes from clients;
-# the server records `disconnected` and `reconnected` itself.
-CLIENT_TECHNICAL_TYPES = frozenset({"capability_unavailable"})
-SERVER_TECHNICAL_TYPES = frozenset({"disconnected", "reconnected", "proctor_warning"})
-TECHNICAL_TYPES = CLIENT_TECHNICAL_TYPES | SERVER_TECHNICAL_TYPES
-ACTIVITY_TYPES = INTEGRITY_TYPES | CLIENT_TECHNICAL_TYPES
+
+# Activity types, from the catalogue: clients may send only their own; the server records the rest.
+ACTIVITY_TYPES = catalogue.CLIENT_TYPES
+TECHNICAL_TYPES = catalogue.TECHNICAL_TYPES
 
 MAX_PAYLOAD_KEYS = 32
 MAX_STRING = 256
 MAX_LIST = 256
+MAX_ID = 64
 CLIENT_EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 # Fields every suspicious_activity frame may carry besides its type-specific payload.
 ENVELOPE_FIELDS = frozenset({"exam_id", "type", "client_event_id", "client_ts"})
@@ -179,31 +187,24 @@ def _number_list(payload: dict, key: str, *, high: float) -> list[float] | None:
     return value
 
 
-# Per type: the numeric fields it reads, each (low, high, required). Anything else in the payload
-# must be a short scalar and is kept for the reviewer but never scored.
-def _ranged(name: str, *, required: bool = False) -> tuple[float, float, bool]:
-    # The aggregation's own ranges: a value the scorer would ignore is refused at the door instead.
-    low, high = AGGREGATION_RANGES[name]
-    return (low, high, required)
-
-
+# Per type, from the catalogue: the numeric fields it reads, each (low, high, required), and its
+# number lists, each high. The scored fields' ranges are the aggregation's, so a value the scorer
+# would ignore is refused at the door instead. Anything else in the payload must be a short scalar
+# and is kept for the reviewer but never scored.
 NUMERIC_FIELDS: dict[str, dict[str, tuple[float, float, bool]]] = {
-    "window_focus": {"blur_duration_ms": _ranged("blur_duration_ms")},
-    "typing_sample": {
-        "wpm": _ranged("wpm", required=True),
-        "hold_ms_mean": _ranged("hold_ms_mean"),
-        "latency_ms_mean": _ranged("latency_ms_mean"),
-        "keystrokes": (0, 100_000, False),
-        "duration_ms": (0, 3_600_000, False),
-    },
-    "mouse_sample": {"speed_pxs": _ranged("speed_pxs", required=True), "duration_ms": (0, 3_600_000, False)},
-    "question_answered": {"time_spent_sec": _ranged("time_spent_sec", required=True)},
-    "copy": {"length": (0, 10_000_000, False)},
-    "paste": {"length": (0, 10_000_000, False)},
-    "cut": {"length": (0, 10_000_000, False)},
+    name: {f.name: (f.low, f.high, f.required) for f in kind.fields if f.kind == catalogue.NUMBER}
+    for name, kind in catalogue.CATALOGUE.items()
+    if any(f.kind == catalogue.NUMBER for f in kind.fields)
 }
 NUMBER_LIST_FIELDS: dict[str, dict[str, float]] = {
-    "typing_sample": {"hold_times_ms": 5_000, "latencies_ms": 10_000},
+    name: {f.name: f.high for f in kind.fields if f.kind == catalogue.NUMBERS}
+    for name, kind in catalogue.CATALOGUE.items()
+    if any(f.kind == catalogue.NUMBERS for f in kind.fields)
+}
+ID_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(f.name for f in kind.fields if f.kind == catalogue.ID)
+    for name, kind in catalogue.CATALOGUE.items()
+    if any(f.kind == catalogue.ID for f in kind.fields)
 }
 
 
@@ -274,13 +275,13 @@ def parse_activity(data: dict[str, Any], *, require_exam: bool = True) -> Activi
         elif isinstance(value, float) and not math.isfinite(value):
             raise FrameError("invalid_payload", f"{key} must be a finite number.")
         payload[key] = value
-    if event_type == "question_answered":
-        question_id = data.get("question_id")
-        if isinstance(question_id, bool) or not isinstance(question_id, str | int) or str(question_id) == "":
-            raise FrameError("invalid_payload", "question_id is required.", details={"question_id": "required"})
-        if len(str(question_id)) > 64:
-            raise FrameError("invalid_payload", "question_id is longer than 64 characters.")
-        payload["question_id"] = str(question_id)
+    for key in ID_FIELDS.get(event_type, ()):
+        ident = data.get(key)
+        if isinstance(ident, bool) or not isinstance(ident, str | int) or str(ident) == "":
+            raise FrameError("invalid_payload", f"{key} is required.", details={key: "required"})
+        if len(str(ident)) > MAX_ID:
+            raise FrameError("invalid_payload", f"{key} is longer than {MAX_ID} characters.")
+        payload[key] = str(ident)
     return Activity(
         exam_id=exam_id,
         event_type=event_type,
@@ -292,7 +293,9 @@ def parse_activity(data: dict[str, Any], *, require_exam: bool = True) -> Activi
 
 
 def frame(event: str, /, **data: Any) -> dict[str, Any]:
-    """Build one server -> client frame."""
+    """Build one server -> client frame; a name outside SERVER_EVENTS is a bug and raises ValueError."""
+    if event not in SERVER_EVENTS:
+        raise ValueError(f"{event!r} is not a server -> client frame name (monitoring.frames.SERVER_EVENTS)")
     return {"event": event, "data": data}
 
 

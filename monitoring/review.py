@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from string import Formatter
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -15,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 
 from exams.models import Exam, ExamSession
 from monitoring.models import Alert, Event
+from scoring import catalogue
 
 COMPONENT_ORDER = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
 COMPONENT_LABELS = {
@@ -38,56 +40,45 @@ class TimelineEntry:
     risk_after: float | None = None
 
 
-def _seconds(value: Any) -> str:
-    try:
-        return f"{float(value) / 1000:.1f} s"
-    except (TypeError, ValueError):
-        return "?"
+def _render(template: str, data: dict[str, Any], kind: catalogue.ActivityType, *, missing: str | None) -> str:
+    """Fill a catalogue template from the payload; a missing field reads `missing`, or blanks the text when None."""
+    values = {}
+    for _, name, _, _ in Formatter().parse(template):
+        if name is None:
+            continue
+        value = data.get(name)
+        if value is None:
+            if missing is None:
+                return ""
+            values[name] = missing
+            continue
+        field = kind.field(name)
+        if field is not None and field.unit == "ms":
+            try:
+                value = f"{float(value) / 1000:.1f} s"
+            except (TypeError, ValueError):
+                value = "?"
+        values[name] = value
+    return template.format_map(values)
 
 
 def event_label(event_type: str, data: dict[str, Any]) -> tuple[str, str]:
-    """A reviewer's wording for one stored event: (label, detail)."""
+    """A reviewer's wording for one stored event, from the catalogue: (label, detail)."""
     data = data if isinstance(data, dict) else {}
-    match event_type:
-        case "question_answered":
-            spent = data.get("time_spent_sec")
-            return f"Answered {data.get('question_id', '?')}", f"{spent} s on the question" if spent is not None else ""
-        case "tab_switch":
-            return "Switched tab", ""
-        case "window_blur":
-            return "Left the exam window", ""
-        case "window_focus":
-            return "Came back to the exam window", f"away {_seconds(data.get('blur_duration_ms'))}"
-        case "copy" | "paste" | "cut":
-            return f"{event_type.capitalize()} in the exam page", ""
-        case "right_click":
-            return "Right-clicked", ""
-        case "fullscreen_exit":
-            return "Left full screen", ""
-        case "devtools_open":
-            return "Opened developer tools", ""
-        case "typing_sample":
-            return "Typing sample", f"{data.get('wpm', '?')} wpm"
-        case "mouse_sample":
-            return "Mouse sample", f"{data.get('speed_pxs', '?')} px/s"
-        case "capability_unavailable":
-            return "Browser capability unavailable", str(data.get("capability", ""))
-        case "disconnected":
-            return "Connection lost", ""
-        case "reconnected":
-            return "Reconnected", ""
-        case "proctor_warning":
-            return "Proctor warning sent", str(data.get("message", ""))
-    return event_type.replace("_", " ").capitalize(), ""
+    kind = catalogue.get(event_type)
+    if kind is None:
+        return event_type.replace("_", " ").capitalize(), ""
+    return _render(kind.label, data, kind, missing="?"), _render(kind.detail, data, kind, missing=None)
 
 
 def _event_entry(event: Event) -> TimelineEntry:
     label, detail = event_label(event.event_type, event.event_data)
-    if event.event_type == "proctor_warning":
+    declared = catalogue.get(event.event_type)
+    if declared is not None and declared.source == catalogue.PROCTOR:
         kind = "action"
     elif event.is_technical:
         kind = "technical"
-    elif event.event_type == "question_answered":
+    elif declared is not None and declared.category == catalogue.MILESTONE:
         kind = "milestone"
     elif event.severity in ("medium", "high"):
         kind = "flag"

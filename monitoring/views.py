@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from exams.models import Exam
 from monitoring import review
+from scoring import catalogue
 from scoring.engine import alert_threshold
 
 
@@ -55,7 +56,13 @@ def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
         "sessionUrl": reverse("admin:exams_examsession_change", args=[0]),
         "alerts": review.exam_open_alerts(exam_id=exam.pk),
     }
-    context = {"exam": exam, "config": config, "threshold": alert_threshold(exam.monitoring_sensitivity)}
+    context = {
+        "exam": exam,
+        "config": config,
+        "threshold": alert_threshold(exam.monitoring_sensitivity),
+        # The page is served the catalogue so that dashboard.js keeps no copy of the event types.
+        "catalogue": catalogue.as_json(),
+    }
     return render(request, "monitoring/exam_live.html", context)
 
 

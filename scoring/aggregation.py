@@ -4,18 +4,17 @@ The state is a flat JSON object stored in `ExamSession.behaviour`. Every sum is 
 count of thousandths (milli-units), so sums are exact, independent of event order and of JSON or
 jsonb round trips: the live path and the rescore path reach the same state and the same score.
 
-Event payloads read (everything else in the payload, and every other event type, is ignored):
+Which types are folded, and each payload field's meaning and range, are declared once in
+`scoring.catalogue`. What the fold does with them:
 
-- `typing_sample`: `wpm` (words per minute, 0-1000); `hold_ms_mean` (mean key hold time, keydown to
-  keyup, over the sample window, 0-5000 ms); `latency_ms_mean` (mean inter-key latency, keydown to
-  next keydown, 0-10000 ms). Each field is optional and counted on its own.
-- `mouse_sample`: `speed_pxs` (mean pointer speed in pixels per second, 0-100000).
-- `question_answered`: `question_id` (string or integer, at most 64 chars) and `time_spent_sec`
-  (0-86400); the latest value per question counts, so re-answering replaces, never double-counts.
-- `tab_switch`: counted.
-- `window_focus`: `blur_duration_ms` (0-86400000): how long the window was away; summed.
-- `window_blur`, `copy`, `paste`, `cut`, `right_click`, `fullscreen_exit`, `devtools_open`: counted
-  in `counts` for review and the population model; never in the rule formula.
+- `typing_sample`: `wpm`, `hold_ms_mean` and `latency_ms_mean` are averaged, each optional and
+  counted on its own.
+- `mouse_sample`: `speed_pxs` is averaged.
+- `question_answered`: `time_spent_sec` per `question_id` (at most 64 chars); the latest value per
+  question counts, so re-answering replaces, never double-counts.
+- `window_focus`: `blur_duration_ms` (how long the window was away) is summed.
+- `tab_switch` and every other scored type are counted in `counts` for review and the population
+  model; only tab switches enter the rule formula.
 
 A value that is missing, not a number (booleans and numeric strings included), not finite or out of
 range is ignored. Technical events (disconnects, reconnects) must not be folded: callers skip them.
@@ -27,25 +26,19 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from scoring import catalogue
 from scoring.types import Signals
 
 STATE_VERSION = 1
 MAX_QUESTIONS = 1000
 MAX_QUESTION_ID_LENGTH = 64
-COUNTED_TYPES = frozenset(
-    {"window_blur", "copy", "paste", "cut", "right_click", "fullscreen_exit", "devtools_open", "tab_switch"}
-)
-SCORED_TYPES = frozenset({"typing_sample", "mouse_sample", "question_answered", "window_focus"}) | COUNTED_TYPES
+# The types _apply reads fields of; every other scored type is counted in `counts`.
+SAMPLED_TYPES = frozenset({"typing_sample", "mouse_sample", "question_answered", "window_focus"})
+SCORED_TYPES = catalogue.SCORED_TYPES
+COUNTED_TYPES = SCORED_TYPES - SAMPLED_TYPES
 
 # Inclusive sane ranges; a value outside is a client bug or a forgery and is ignored.
-RANGES = {
-    "wpm": (0.0, 1000.0),
-    "hold_ms_mean": (0.0, 5000.0),
-    "latency_ms_mean": (0.0, 10000.0),
-    "speed_pxs": (0.0, 100000.0),
-    "time_spent_sec": (0.0, 86400.0),
-    "blur_duration_ms": (0.0, 86400000.0),
-}
+RANGES = catalogue.scored_ranges()
 
 
 def empty_state() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.aggregation import empty_state, fold, fold_all, signals_from
+from scoring.catalogue import CATALOGUE
 
 numbers = st.one_of(
     st.floats(min_value=-10, max_value=200_000),
@@ -31,24 +32,8 @@ payloads = st.fixed_dictionaries(
         "unknown_key": numbers,
     },
 )
-event_types = st.sampled_from(
-    [
-        "typing_sample",
-        "mouse_sample",
-        "question_answered",
-        "tab_switch",
-        "window_blur",
-        "window_focus",
-        "copy",
-        "paste",
-        "cut",
-        "right_click",
-        "fullscreen_exit",
-        "devtools_open",
-        "disconnect",
-        "made_up_type",
-    ]
-)
+# Every declared type (technical ones must be ignored by the fold) and two it must ignore as unknown.
+event_types = st.sampled_from([*sorted(CATALOGUE), "disconnect", "made_up_type"])
 streams = st.lists(st.tuples(event_types, st.one_of(payloads, st.none(), st.just([1, 2]))), max_size=60)
 
 

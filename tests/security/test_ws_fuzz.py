@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from accounts.services import tokens_issue
 from exams.services import session_start
-from monitoring.frames import ACTIVITY_TYPES, CLIENT_EVENTS
+from monitoring.frames import CLIENT_EVENTS
 from monitoring.models import Event
+from scoring.catalogue import CATALOGUE, CLIENT_TYPES, NUMBER
 from tests.factories import ProctorFactory, StudentFactory
 from tests.monitoring.conftest import make_exam
 
@@ -111,24 +112,22 @@ bad_frames = st.one_of(
             _text({"event": "suspicious_activity", "data": {"exam_id": exam_id, "type": type_}}),
         ),
         not_an_id,
-        st.sampled_from(sorted(ACTIVITY_TYPES)),
+        st.sampled_from(sorted(CLIENT_TYPES)),
     ),
     st.builds(
         lambda type_: ("text", _text({"event": "suspicious_activity", "data": {"exam_id": "EXAM", "type": type_}})),
-        json_values.filter(lambda t: not (isinstance(t, str) and t in ACTIVITY_TYPES)),
+        json_values.filter(lambda t: not (isinstance(t, str) and t in CLIENT_TYPES)),
     ),
     st.builds(
         lambda pair, value: (
             "text",
             _text({"event": "suspicious_activity", "data": {"exam_id": "EXAM", "type": pair[0], pair[1]: value}}),
         ),
+        # Every numeric field a client may send, from the catalogue.
         st.sampled_from(
-            [
-                ("typing_sample", "wpm"),
-                ("mouse_sample", "speed_pxs"),
-                ("question_answered", "time_spent_sec"),
-                ("window_focus", "blur_duration_ms"),
-            ]
+            sorted(
+                (name, field.name) for name in CLIENT_TYPES for field in CATALOGUE[name].fields if field.kind == NUMBER
+            )
         ),
         wrong_measurements,
     ),

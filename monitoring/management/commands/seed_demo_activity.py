@@ -19,6 +19,7 @@ from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, SessionStatus
 from monitoring.models import Event
 from monitoring.risk import session_rescore
+from monitoring.severity import severity_for
 from scoring.anomaly import SESSION_FEATURES
 from scoring.models import BASELINE_READY_SAMPLES
 from scoring.services import baseline_add_sample, baseline_get
@@ -93,7 +94,9 @@ def _seed_session(*, exam: Exam, student: User, index: int, profile: dict[str, f
             event_data=data,
             timestamp=started + step * (i + 1),
             client_event_id=f"seed-{exam.pk}-{student.pk}-{index}-{i}",
-            severity="medium" if event_type in {"tab_switch", "paste", "copy"} else "low",
+            severity=severity_for(
+                event_type, data, allow_tab_switch=exam.allow_tab_switch, allow_copy_paste=exam.allow_copy_paste
+            ),
         )
         for i, (event_type, data) in enumerate(events)
     )

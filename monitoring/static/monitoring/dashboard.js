@@ -10,14 +10,8 @@
 
   var config = JSON.parse(document.getElementById("dashboard-config").textContent);
   var LEVELS = { low: "Low", medium: "Medium", high: "High" };
-  var EVENT_TEXT = {
-    tab_switch: "switched tab", window_blur: "left the window", window_focus: "came back",
-    copy: "copied", paste: "pasted", cut: "cut", right_click: "right-clicked",
-    fullscreen_exit: "left full screen", devtools_open: "opened dev tools",
-    typing_sample: "typing", mouse_sample: "mouse", question_answered: "answered a question",
-    capability_unavailable: "capability unavailable", disconnected: "connection lost",
-    reconnected: "reconnected", proctor_warning: "was warned"
-  };
+  // Every activity type, served by the page from scoring.catalogue: type -> {category, short, label, ...}.
+  var CATALOGUE = JSON.parse(document.getElementById("activity-catalogue").textContent);
   var STATUS_TEXT = { in_progress: "In progress", submitted: "Submitted", flagged: "Flagged", null: "Not started" };
   var MAX_BACKOFF_MS = 30000;
   var PING_MS = 25000;
@@ -179,7 +173,8 @@
       if (!data.is_technical && (data.severity === "medium" || data.severity === "high")) {
         s.flagged_incidents_count = (s.flagged_incidents_count || 0) + 1;
       }
-      s.last_activity = (EVENT_TEXT[data.event_type] || data.event_type) + " · " + timeText(data.timestamp);
+      var kind = Object.prototype.hasOwnProperty.call(CATALOGUE, data.event_type) ? CATALOGUE[data.event_type] : null;
+      s.last_activity = (kind ? kind.short : data.event_type) + " · " + timeText(data.timestamp);
       s.last_severity = data.is_technical ? "technical" : data.severity;
       s.flash = true;
       renderStudents();
