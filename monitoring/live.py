@@ -133,6 +133,11 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
     return outcomes
 
 
+def student_may_join(*, exam_id: int, user) -> None:
+    """Raise ExamNotFound unless the student may join this exam (checked before leaving another)."""
+    exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
+
+
 def proctor_join(*, exam_id: int, user, channel_name: str) -> ProctorJoin:
     """A proctor starts watching an exam; returns who is connected now."""
     exam = Exam.objects.filter(pk=exam_id).first()

@@ -228,6 +228,29 @@ class TestPresence:
         await socket.send("join_exam", exam_id=draft.pk)
         assert (await socket.expect("error"))["code"] == "exam_not_found"
 
+    @pytest.mark.parametrize("target", ["missing", "not_theirs"])
+    async def test_a_bad_join_for_another_exam_keeps_the_student_in_their_exam(
+        self, ws_connect, student, proctor, exam, session, target
+    ):
+        watcher = await ws_connect(proctor)
+        await watcher.send("join_exam", exam_id=exam.pk)
+        await watcher.expect("active_students")
+        socket = await ws_connect(student)
+        await socket.send("join_exam", exam_id=exam.pk)
+        await socket.expect("joined_exam")
+        await watcher.expect("student_joined")
+        if target == "missing":
+            other_id = exam.pk + 1000
+        else:
+            other_id = (await database_sync_to_async(make_exam)(proctor, status="scheduled")).pk
+        await socket.send("join_exam", exam_id=other_id)
+        assert (await socket.expect("error"))["code"] == "exam_not_found"
+        # Still in the first exam: presence kept, proctors told nothing, activity still accepted.
+        assert await database_sync_to_async(Presence.objects.filter(exam=exam, role="student").exists)()
+        assert await watcher.nothing()
+        await socket.send("suspicious_activity", **activity(exam.pk, "copy"))
+        assert (await socket.expect("activity_logged"))["event_type"] == "copy"
+
 
 class TestProctorActions:
     async def _joined(self, ws_connect, student, proctor, exam):
