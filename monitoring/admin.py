@@ -259,6 +259,11 @@ class ExamSessionAdmin(admin.ModelAdmin):
     def rescore_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
         session = self._session_for_change(request, session_id)
         outcome = self._rescore(request, session)
+        if outcome.kept_because:
+            self.message_user(
+                request, f"Not rescored: {outcome.kept_because}; the stored risk is kept.", messages.WARNING
+            )
+            return self._back(session_id)
         self.message_user(
             request,
             f"Rescored from {outcome.events} events: {outcome.old_risk:.2f} ({outcome.old_level}) → "
@@ -285,7 +290,12 @@ class ExamSessionAdmin(admin.ModelAdmin):
             actor=request.user,
             action="session_rescore",
             target=session,
-            details={"from": outcome.old_risk, "to": outcome.new_risk, "events": outcome.events},
+            details={
+                "from": outcome.old_risk,
+                "to": outcome.new_risk,
+                "events": outcome.events,
+                "kept_because": outcome.kept_because,
+            },
         )
         return outcome
 

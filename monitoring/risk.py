@@ -85,6 +85,8 @@ class RescoreOutcome:
     old_level: str
     new_level: str
     written: bool
+    # Why the stored risk was kept instead of rescored ("" when it was rescored).
+    kept_because: str = ""
 
     @property
     def score_changed(self) -> bool:
@@ -187,22 +189,53 @@ def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: S
     )
 
 
-def session_events(session: ExamSession) -> list[tuple[str, Any]]:
-    """The session's scored events in the order of record (technical events left out)."""
-    rows = Event.objects.filter(session=session, is_technical=False).order_by("timestamp", "id")
-    return list(rows.values_list("event_type", "event_data"))
+def _purged_reason(session: ExamSession, behaviour: dict[str, Any]) -> str:
+    """Why the stored events cannot reproduce the stored risk ("" when they can).
+
+    The stored aggregate counts every scored event ever folded; fewer events on record means
+    retention (`purge_events`) or an erasure took some, and a score rebuilt from the rest would be
+    wrong (a fully purged session would silently drop to risk 0).
+    """
+    had = int((session.behaviour or {}).get("events") or 0)
+    has = behaviour["events"]
+    if has < had:
+        return f"its events were purged ({has} of {had} remain)"
+    if has == 0 and session.risk_score > 0:
+        return "its events were purged (none remain)"
+    return ""
 
 
 def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOutcome:
-    """Recompute a session's risk from its stored events; writes it back unless dry_run."""
-    events = session_events(session)
-    behaviour = fold_all(events)
-    result = session_score(context=scoring_context_for(session), behaviour=behaviour)
+    """Recompute a session's risk from its stored events.
+
+    Writes them back unless dry_run. A session whose events were purged keeps its stored risk
+    (nothing written): the outcome's `kept_because` says why.
+    """
+    rows = list(
+        Event.objects.filter(session=session, is_technical=False)
+        .order_by("timestamp", "id")
+        .only("id", "event_type", "event_data", "risk_score_after")
+    )
+    behaviour = fold_all((row.event_type, row.event_data) for row in rows)
+    kept = _purged_reason(session, behaviour)
+    if kept:
+        return RescoreOutcome(
+            session_id=session.pk,
+            events=len(rows),
+            old_risk=session.risk_score,
+            new_risk=session.risk_score,
+            old_level=session.risk_level,
+            new_level=session.risk_level,
+            written=False,
+            kept_because=kept,
+        )
+    context = scoring_context_for(session)
+    result = session_score(context=context, behaviour=behaviour)
     if not dry_run:
         session_apply_score(session_id=session.pk, behaviour=behaviour, result=result)
     return RescoreOutcome(
         session_id=session.pk,
-        events=len(events),
+        events=len(rows),
         old_risk=session.risk_score,
         new_risk=result.risk.risk_score,
         old_level=session.risk_level,

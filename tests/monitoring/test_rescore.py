@@ -116,3 +116,20 @@ def test_a_bad_since_date_is_a_clear_error():
         _rescore("--since", "last tuesday")
     with pytest.raises(CommandError, match="not a valid date"):
         _rescore("--since", "2024-13-45")
+
+
+def test_a_session_whose_events_were_purged_keeps_its_stored_risk(student, exam):
+    session = _session(student, exam, days_ago=400)
+    _events(session, [("tab_switch", {})] * 11)
+    _rescore()
+    call_command("purge_events", "--older-than", "365", "--yes", "--no-progress", stdout=StringIO())
+    assert not Event.objects.filter(session=session).exists()
+
+    output = _rescore()
+    session.refresh_from_db()
+    assert session.risk_score == 0.3
+    assert session.risk_level == "medium"
+    assert session.behaviour["tab_switches"] == 11
+    assert "Rescored 0 session(s)" in output
+    assert f"session {session.pk}: kept 0.3000 (medium): its events were purged (0 of 11 remain)" in output
+    assert "1 session(s) skipped" in output

@@ -46,9 +46,17 @@ class Command(BaseCommand):
             return
         scores_changed = levels_changed = 0
         listed: list[str] = []
+        kept: list[str] = []
         # disable=None: a bar on a terminal, silence in logs and tests.
         for item in tqdm(sessions.iterator(chunk_size=200), total=total, unit="session", disable=None):
             outcome = session_rescore(session=item, dry_run=dry_run)
+            if outcome.kept_because:
+                # Refused, never zeroed: a score rebuilt from what retention left would be wrong.
+                kept.append(
+                    f"  session {outcome.session_id}: kept {outcome.old_risk:.4f} ({outcome.old_level}):"
+                    f" {outcome.kept_because}"
+                )
+                continue
             scores_changed += outcome.score_changed
             levels_changed += outcome.level_changed
             if outcome.score_changed and len(listed) < MAX_LISTED:
@@ -58,10 +66,18 @@ class Command(BaseCommand):
                 )
         for line in listed:
             self.stdout.write(line)
+        for line in kept[:MAX_LISTED]:
+            self.stdout.write(line)
         verb = "would change" if dry_run else "changed"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Rescored {total} session(s): {scores_changed} score(s) and {levels_changed} level(s) {verb}."
-                + (" Dry run: nothing written." if dry_run else "")
+                f"Rescored {total - len(kept)} session(s): {scores_changed} score(s)"
+                f" and {levels_changed} level(s) {verb}." + (" Dry run: nothing written." if dry_run else "")
             )
         )
+        if kept:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(kept)} session(s) skipped: their events were purged, so their stored risk is kept."
+                )
+            )
