@@ -21,7 +21,7 @@ from typing import Any
 from exams.models import ExamSession
 from monitoring.models import Event
 from scoring import engine
-from scoring.aggregation import fold_all, signals_from
+from scoring.aggregation import fold, fold_all, signals_from
 from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES, BaselineDetector, session_vector
 from scoring.population import PopulationModel, vector_from
 from scoring.services import baseline_get, baseline_stats, detector_for, population_model
@@ -206,7 +206,7 @@ def _purged_reason(session: ExamSession, behaviour: dict[str, Any]) -> str:
 
 
 def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOutcome:
-    """Recompute a session's risk from its stored events.
+    """Recompute a session's risk, and each scored event's `risk_score_after`, from its stored events.
 
     Writes them back unless dry_run. A session whose events were purged keeps its stored risk
     (nothing written): the outcome's `kept_because` says why.
@@ -233,6 +233,7 @@ def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOu
     result = session_score(context=context, behaviour=behaviour)
     if not dry_run:
         session_apply_score(session_id=session.pk, behaviour=behaviour, result=result)
+        _events_rescore(rows, context=context)
     return RescoreOutcome(
         session_id=session.pk,
         events=len(rows),
@@ -242,6 +243,21 @@ def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOu
         new_level=result.risk.risk_level,
         written=not dry_run,
     )
+
+
+def _events_rescore(rows: list[Event], *, context: ScoringContext) -> None:
+    """Rebuild each event's risk after it, as live ingestion would have scored it with today's rules,
+    so the session's risk chart ends where its header does. Only the spec's risk: the ML opinions
+    are not per event."""
+    state = None
+    changed = []
+    for row in rows:
+        state = fold(state, row.event_type, row.event_data)
+        risk = engine.score(signals=signals_from(state), baseline=context.baseline, policy=context.policy).risk_score
+        if row.risk_score_after != risk:
+            row.risk_score_after = risk
+            changed.append(row)
+    Event.objects.bulk_update(changed, ["risk_score_after"], batch_size=500)
 
 
 def sessions_to_rescore(*, exam_id: int | None = None, session_id: int | None = None, since: datetime | None = None):

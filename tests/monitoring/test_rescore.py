@@ -133,3 +133,17 @@ def test_a_session_whose_events_were_purged_keeps_its_stored_risk(student, exam)
     assert "Rescored 0 session(s)" in output
     assert f"session {session.pk}: kept 0.3000 (medium): its events were purged (0 of 11 remain)" in output
     assert "1 session(s) skipped" in output
+
+
+def test_rescore_rebuilds_each_events_risk_after_for_the_chart(student, exam):
+    from monitoring.review import risk_series
+
+    session = _session(student, exam)
+    _events(session, [("tab_switch", {})] * 11)
+    Event.objects.filter(session=session).update(risk_score_after=0.0)
+    _rescore()
+    risks = [risk for _at, risk in risk_series(session)]
+    # (start, 0), then 1 switch: 0, 2-4: 0.5*0.3, 5-10: 0.8*0.3, 11: 1.0*0.3
+    assert risks == [0.0, 0.0, 0.15, 0.15, 0.15, 0.24, 0.24, 0.24, 0.24, 0.24, 0.24, 0.3]
+    session.refresh_from_db()
+    assert risks[-1] == session.risk_score
