@@ -20,13 +20,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.services import audit_record
+from accounts.services import audit_record_export
 from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.models import ExamSession, ReviewStatus
 from monitoring import charts, review
 from monitoring.models import Alert, Event
-from monitoring.risk import session_rescore
+from monitoring.risk import session_rescore_recorded
 from monitoring.services import alert_resolve
 from scoring.engine import alert_threshold
 
@@ -285,19 +285,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
         return self._back(session_id, "#alerts")
 
     def _rescore(self, request, session: ExamSession):
-        outcome = session_rescore(session=session)
-        audit_record(
-            actor=request.user,
-            action="session_rescore",
-            target=session,
-            details={
-                "from": outcome.old_risk,
-                "to": outcome.new_risk,
-                "events": outcome.events,
-                "kept_because": outcome.kept_because,
-            },
-        )
-        return outcome
+        return session_rescore_recorded(session=session, by=request.user, via="admin")
 
     # -- acting on the selection ------------------------------------------------------------------
 
@@ -327,8 +315,11 @@ class ExamSessionAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="exampulse-sessions-{stamp}.csv"'
         writer = csv.writer(response)
         writer.writerow(review.CSV_HEADER)
+        ids = []
         for session in review.sessions_for_export(queryset):
             writer.writerow(review.session_csv_row(session))
+            ids.append(session.pk)
+        audit_record_export(actor=request.user, model=ExamSession, ids=ids)
         return response
 
 

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
+from accounts.services import audit_record
 from exams.models import ExamSession
 from monitoring.models import Event
 from scoring import engine
@@ -243,6 +246,28 @@ def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOu
         new_level=result.risk.risk_level,
         written=not dry_run,
     )
+
+
+@transaction.atomic
+def session_rescore_recorded(*, session: ExamSession, by: Any = None, via: str) -> RescoreOutcome:
+    """Rescore a session and record it in the audit trail (who, from what to what, and through which door).
+
+    The admin and `manage.py rescore` both call this; `by` is None for a command (no person signed in).
+    """
+    outcome = session_rescore(session=session)
+    audit_record(
+        actor=by,
+        action="session_rescore",
+        target=session,
+        details={
+            "from": outcome.old_risk,
+            "to": outcome.new_risk,
+            "events": outcome.events,
+            "kept_because": outcome.kept_because,
+            "via": via,
+        },
+    )
+    return outcome
 
 
 def _events_rescore(rows: list[Event], *, context: ScoringContext) -> None:

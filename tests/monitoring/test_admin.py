@@ -279,6 +279,15 @@ def test_csv_export_has_one_row_per_session_with_risk_components(console, sessio
     assert alerts >= 1 and row["alerts"] == row["unresolved_alerts"] == str(alerts)
 
 
+def test_csv_export_of_sessions_is_audited(console, proctor, session):
+    console.post(
+        reverse("admin:exams_examsession_changelist"), {"action": "export_csv", "_selected_action": [session.pk]}
+    )
+    [entry] = AuditEntry.objects.filter(action="export_csv", actor=proctor)
+    assert entry.target_type == "examsession"
+    assert entry.details == {"count": 1, "ids": [session.pk]}
+
+
 def test_review_action_asks_for_a_note_then_reviews_every_selected_session(console, proctor, ranked_sessions):
     _, rows = ranked_sessions
     url = reverse("admin:exams_examsession_changelist")

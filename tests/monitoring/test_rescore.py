@@ -147,3 +147,19 @@ def test_rescore_rebuilds_each_events_risk_after_for_the_chart(student, exam):
     assert risks == [0.0, 0.0, 0.15, 0.15, 0.15, 0.24, 0.24, 0.24, 0.24, 0.24, 0.24, 0.3]
     session.refresh_from_db()
     assert risks[-1] == session.risk_score
+
+
+def test_rescore_writes_an_audit_entry_for_each_session_it_rescored(student, exam):
+    from accounts.models import AuditEntry
+
+    session = _session(student, exam)
+    _events(session, [("tab_switch", {})] * 3)
+    _rescore("--dry-run")
+    assert not AuditEntry.objects.exists()
+    _rescore()
+    [entry] = AuditEntry.objects.filter(action="session_rescore")
+    assert entry.actor is None
+    assert entry.target_id == str(session.pk)
+    assert entry.details == {
+        "from": 0.0, "to": 0.15, "events": 3, "kept_because": "", "via": "manage.py rescore"
+    }  # fmt: skip

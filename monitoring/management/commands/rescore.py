@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
-from monitoring.risk import session_rescore, sessions_to_rescore
+from monitoring.risk import session_rescore, session_rescore_recorded, sessions_to_rescore
 
 MAX_LISTED = 20
 
@@ -49,7 +49,10 @@ class Command(BaseCommand):
         kept: list[str] = []
         # disable=None: a bar on a terminal, silence in logs and tests.
         for item in tqdm(sessions.iterator(chunk_size=200), total=total, unit="session", disable=None):
-            outcome = session_rescore(session=item, dry_run=dry_run)
+            if dry_run:
+                outcome = session_rescore(session=item, dry_run=True)
+            else:
+                outcome = session_rescore_recorded(session=item, via="manage.py rescore")
             if outcome.kept_because:
                 # Refused, never zeroed: a score rebuilt from what retention left would be wrong.
                 kept.append(
