@@ -23,6 +23,7 @@ from exams.exceptions import (
     ExamHasSessions,
     ExamNotAllowed,
     ExamNotOpen,
+    ExamNotYours,
     InvalidAnswers,
     SessionAlreadySubmitted,
     SessionNotActive,
@@ -95,7 +96,16 @@ def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
 
 @transaction.atomic
 def exam_delete(*, exam: Exam, by: User) -> None:
-    """Delete an exam nobody has taken; taken exams keep their evidence (set them completed instead)."""
+    """Delete an exam nobody has taken, for its creator or a superuser; taken exams keep their evidence.
+
+    Not "any staff": every proctor is staff (admin access), so that would let any proctor delete
+    another's exam. A taken exam is never deleted, by anyone: set it completed instead.
+    """
+    if not (by.is_superuser or (exam.created_by_id is not None and exam.created_by_id == by.pk)):
+        raise ExamNotYours()
+    # FOR UPDATE conflicts with the key-share lock a new session's foreign key takes (PostgreSQL),
+    # so a student starting the exam right now is either seen below or refused after the delete.
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
     if exam.sessions.exists():
         raise ExamHasSessions("Students have taken this exam; set its status to completed instead of deleting it.")
     audit_record(actor=by, action="exam_delete", target=exam, details={"name": exam.name})
