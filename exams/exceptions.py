@@ -56,6 +56,12 @@ class ExamHasSessions(Conflict):
     default_message = "Students have already taken this exam."
 
 
+class ReviewNoteRequired(DomainError):
+    status_code = 400
+    code = "note_required"
+    default_message = "Say why: a note is required for a suspicious or violation outcome."
+
+
 class InvalidAnswers(DomainError):
     status_code = 400
     code = "invalid_answers"

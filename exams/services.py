@@ -25,6 +25,7 @@ from exams.exceptions import (
     ExamNotOpen,
     ExamNotYours,
     InvalidAnswers,
+    ReviewNoteRequired,
     SessionAlreadySubmitted,
     SessionNotActive,
 )
@@ -305,6 +306,22 @@ def session_terminate(*, session: ExamSession, by: User, reason: str, at: dateti
     return locked
 
 
+# A verdict against the student must say why (DESIGN: "set by a proctor with a note").
+NOTE_REQUIRED_FOR = frozenset({ReviewStatus.SUSPICIOUS, ReviewStatus.VIOLATION})
+
+
+def review_validate(*, review_status: str, note: str) -> None:
+    """The one rule for a review outcome (REST, admin form and admin action): a known status, and a
+    non-blank note for suspicious and violation. Raises a DomainError saying what is wrong."""
+    if review_status not in ReviewStatus.values:
+        raise DomainError(
+            f"review_status must be one of {', '.join(ReviewStatus.values)}.",
+            details={"review_status": ["invalid choice"]},
+        )
+    if review_status in NOTE_REQUIRED_FOR and not (note or "").strip():
+        raise ReviewNoteRequired(details={"note": ["required for suspicious and violation"]})
+
+
 def session_review(
     *, session: ExamSession, by: User, review_status: str, note: str = "", at: datetime | None = None
 ) -> ExamSession:
@@ -312,11 +329,7 @@ def session_review(
     at = _now(at)
     if not getattr(by, "is_proctor", False):
         raise Forbidden("Only proctors can review sessions.")
-    if review_status not in ReviewStatus.values:
-        raise DomainError(
-            f"review_status must be one of {', '.join(ReviewStatus.values)}.",
-            details={"review_status": ["invalid choice"]},
-        )
+    review_validate(review_status=review_status, note=note)
     with transaction.atomic():
         locked = _lock(session)
         previous = locked.review_status

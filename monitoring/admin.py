@@ -53,11 +53,12 @@ class ReviewForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if (
-            data.get("review_status") in (ReviewStatus.SUSPICIOUS, ReviewStatus.VIOLATION)
-            and not (data.get("note") or "").strip()
-        ):
-            self.add_error("note", "Say why: a note is required for this outcome.")
+        if "review_status" in data:
+            # The service's rule, checked here too so the form shows it next to the field.
+            try:
+                exam_services.review_validate(review_status=data["review_status"], note=data.get("note") or "")
+            except DomainError as exc:
+                self.add_error("note" if "note" in exc.details else None, exc.message)
         return data
 
 

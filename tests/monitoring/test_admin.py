@@ -224,7 +224,7 @@ def test_a_violation_without_a_note_is_refused(console, session):
         {"review_status": "violation", "note": " "},
         follow=True,
     )
-    assert "a note is required" in response.content.decode()
+    assert "Say why: a note is required for a suspicious or violation outcome." in response.content.decode()
     session.refresh_from_db()
     assert session.review_status == "pending"
 
