@@ -248,6 +248,11 @@ def session_submit(
     return locked
 
 
+def session_is_overdue(*, session: ExamSession, at: datetime | None = None) -> bool:
+    """True when an open session is past deadline + grace: the next `session_expire_if_due` closes it."""
+    return _is_due(session, _now(at))
+
+
 def session_expire_if_due(*, session: ExamSession, at: datetime | None = None) -> ExamSession:
     """Close the session with its saved answers if it is past deadline + grace; return the current row."""
     at = _now(at)

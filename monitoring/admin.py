@@ -105,7 +105,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
         "exam",
         "risk",
         "flagged_incidents_count",
-        "status",
+        "state",
         "review_status",
         "is_late",
         "started_at",
@@ -165,12 +165,15 @@ class ExamSessionAdmin(admin.ModelAdmin):
     def risk(self, session: ExamSession) -> str:
         return risk_badge(session.risk_level, session.risk_score)
 
-    # -- reading ----------------------------------------------------------------------------
+    @admin.display(description="Status", ordering="status")
+    def state(self, session: ExamSession) -> str:
+        # The list only reads: an overdue session is shown as such and closed by the next read of
+        # that session (its page, the API) or by `close_expired_sessions`, never by listing it.
+        if exam_services.session_is_overdue(session=session):
+            return format_html('<span class="session-overdue">{}</span>', "Overdue (in progress past its deadline)")
+        return session.get_status_display()
 
-    def changelist_view(self, request, extra_context=None):
-        # Reads are current: overdue sessions are closed before they are listed (DESIGN: lazy expiry).
-        exam_services.sessions_close_expired()
-        return super().changelist_view(request, extra_context)
+    # -- reading ----------------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":

@@ -163,6 +163,27 @@ def test_sessions_list_filters_by_risk_level_and_searches_by_roll_number(console
     assert [s.user.name for s in by_roll] == ["High Hana"]
 
 
+def test_rendering_the_sessions_list_writes_nothing_and_shows_an_overdue_session(console, session):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    ExamSession.objects.filter(pk=session.pk).update(deadline_at=timezone.now() - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as queries:
+        response = console.get(reverse("admin:exams_examsession_changelist"))
+    assert response.status_code == 200
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+        and "django_session" not in q["sql"]
+    ]  # fmt: skip
+    assert writes == []
+    session.refresh_from_db()
+    assert session.status == "in_progress"
+    assert "Overdue" in response.content.decode()
+
+
 def test_sessions_cannot_be_added_or_deleted_in_the_admin(console, ranked_sessions):
     _, rows = ranked_sessions
     assert console.get(reverse("admin:exams_examsession_add")).status_code == 403
