@@ -136,7 +136,8 @@ def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float
     if context.detector is None:
         if context.baseline is None:
             return None, "no baseline yet", False
-        return None, "baseline not ready for the anomaly detector", False
+        baseline = context.baseline
+        return None, f"anomaly detector: needs {baseline.ready_after} samples, has {baseline.sample_count}", False
     value = context.detector.score_one(vector)
     if value is None:
         return None, "nothing measured yet that the baseline also has", False
