@@ -14,7 +14,7 @@ aggregate state, and `session_apply_score` is one UPDATE.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -130,6 +130,17 @@ def scoring_context_for(session: ExamSession, *, baseline: Any = _LOAD) -> Scori
         detector=detector_for(baseline),
         population=population_model(),
     )
+
+
+def with_fresh_policy(context: ScoringContext, session: ExamSession) -> ScoringContext:
+    """The context with the policy read from `session` as loaded now.
+
+    A socket keeps its context from join (baseline, fitted detector, population model: costly to
+    load per event). The policy is not kept: ingestion's row-lock query already joins the exam and
+    the student, so building it from them is free and an exam edited mid-exam (allow_tab_switch,
+    sensitivity) or a changed accommodation scores the socket's events exactly as REST's.
+    """
+    return replace(context, policy=policy_for(session))
 
 
 def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float | None, str, bool]:
