@@ -207,7 +207,8 @@ def student_session(*, exam_id: int, user, channel_name: str) -> int:
 
 
 def scoring_context(*, session_id: int) -> ScoringContext:
-    """Exam policy, accommodations, baseline and models for one session, loaded once per socket."""
+    """Baseline and models for one session, loaded once per socket (ingestion re-reads the exam's policy
+    and the accommodations with the locked session row, so an edit mid-exam takes effect at once)."""
     session = ExamSession.objects.select_related("exam", "user").get(pk=session_id)
     return scoring_context_for(session)
 

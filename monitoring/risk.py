@@ -1,8 +1,9 @@
 """The bridge between stored sessions/events and the pure scoring engine: live ingestion and rescore both use it.
 
 The live path is cheap by design: `scoring_context_for` does the queries and model lookups once (the
-consumer caches the context per connection); `session_score` is then pure arithmetic on the folded
-aggregate state, and `session_apply_score` is one UPDATE.
+consumer caches the context per connection; ingestion swaps in the policy read with the locked
+session row); `session_score` is then pure arithmetic on the folded aggregate state, and
+`session_apply_score` is one UPDATE.
 
 `ExamSession.risk_components` holds:
     {"components": {typing|tab_switch|mouse|answer_speed|focus: {value, weight, weighted, reason,
