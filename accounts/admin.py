@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import AuditEntry, User
+from accounts.services import audit_record_export
 
 
 class ExamPulseUserCreationForm(UserCreationForm):
@@ -67,7 +68,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
         writer.writerow(
             ["id", "created_at", "actor_id", "actor_email", "action", "target_type", "target_id", "details"]
         )
-        for entry in queryset.select_related("actor").order_by("created_at", "id"):
+        entries = list(queryset.select_related("actor").order_by("created_at", "id"))
+        for entry in entries:
             writer.writerow(
                 [
                     entry.pk,
@@ -80,6 +82,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
                     _csv_safe(json.dumps(entry.details, ensure_ascii=False, sort_keys=True)),
                 ]
             )
+        # Recorded after the rows are read, so the export never lists its own entry.
+        audit_record_export(actor=request.user, model=AuditEntry, ids=[entry.pk for entry in entries])
         return response
 
     def has_add_permission(self, request):

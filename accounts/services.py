@@ -176,6 +176,21 @@ def audit_record(*, actor: User | None, action: str, target: Any, details: dict[
     )
 
 
+# An export's entry lists at most this many ids (the count is always exact): a trail row stays small.
+EXPORT_IDS_LISTED = 1000
+
+
+def audit_record_export(*, actor: User | None, model: type, ids: list[Any]) -> AuditEntry:
+    """Record that staff exported these rows (personal data leaving the system); returns the AuditEntry."""
+    return AuditEntry.objects.create(
+        actor=actor,
+        action="export_csv",
+        target_type=model._meta.model_name,
+        target_id="",
+        details={"count": len(ids), "ids": list(ids[:EXPORT_IDS_LISTED])},
+    )
+
+
 @transaction.atomic
 def user_update_accommodations(*, student: User, by: User, accommodations: Any, partial: bool = False) -> User:
     """A proctor sets (PUT) or merges into (PATCH) a student's accommodations; the change is audited."""

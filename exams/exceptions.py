@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exampulse.errors import Conflict, DomainError, NotFound
+from exampulse.errors import Conflict, DomainError, Forbidden, NotFound
 
 
 class ExamNotFound(NotFound):
@@ -23,6 +23,11 @@ class UserNotFound(NotFound):
 class ExamNotOpen(Conflict):
     code = "exam_not_open"
     default_message = "This exam is not open for taking."
+
+
+class ExamNotYours(Forbidden):
+    code = "exam_not_yours"
+    default_message = "Only the exam's creator or a superuser can delete it."
 
 
 class ExamNotAllowed(DomainError):
@@ -49,6 +54,12 @@ class SessionAlreadySubmitted(Conflict):
 class ExamHasSessions(Conflict):
     code = "exam_has_sessions"
     default_message = "Students have already taken this exam."
+
+
+class ReviewNoteRequired(DomainError):
+    status_code = 400
+    code = "note_required"
+    default_message = "Say why: a note is required for a suspicious or violation outcome."
 
 
 class InvalidAnswers(DomainError):

@@ -23,7 +23,9 @@ from exams.exceptions import (
     ExamHasSessions,
     ExamNotAllowed,
     ExamNotOpen,
+    ExamNotYours,
     InvalidAnswers,
+    ReviewNoteRequired,
     SessionAlreadySubmitted,
     SessionNotActive,
 )
@@ -95,7 +97,16 @@ def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
 
 @transaction.atomic
 def exam_delete(*, exam: Exam, by: User) -> None:
-    """Delete an exam nobody has taken; taken exams keep their evidence (set them completed instead)."""
+    """Delete an exam nobody has taken, for its creator or a superuser; taken exams keep their evidence.
+
+    Not "any staff": every proctor is staff (admin access), so that would let any proctor delete
+    another's exam. A taken exam is never deleted, by anyone: set it completed instead.
+    """
+    if not (by.is_superuser or (exam.created_by_id is not None and exam.created_by_id == by.pk)):
+        raise ExamNotYours()
+    # FOR UPDATE conflicts with the key-share lock a new session's foreign key takes (PostgreSQL),
+    # so a student starting the exam right now is either seen below or refused after the delete.
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
     if exam.sessions.exists():
         raise ExamHasSessions("Students have taken this exam; set its status to completed instead of deleting it.")
     audit_record(actor=by, action="exam_delete", target=exam, details={"name": exam.name})
@@ -237,6 +248,11 @@ def session_submit(
     return locked
 
 
+def session_is_overdue(*, session: ExamSession, at: datetime | None = None) -> bool:
+    """True when an open session is past deadline + grace: the next `session_expire_if_due` closes it."""
+    return _is_due(session, _now(at))
+
+
 def session_expire_if_due(*, session: ExamSession, at: datetime | None = None) -> ExamSession:
     """Close the session with its saved answers if it is past deadline + grace; return the current row."""
     at = _now(at)
@@ -295,6 +311,22 @@ def session_terminate(*, session: ExamSession, by: User, reason: str, at: dateti
     return locked
 
 
+# A verdict against the student must say why (DESIGN: "set by a proctor with a note").
+NOTE_REQUIRED_FOR = frozenset({ReviewStatus.SUSPICIOUS, ReviewStatus.VIOLATION})
+
+
+def review_validate(*, review_status: str, note: str) -> None:
+    """The one rule for a review outcome (REST, admin form and admin action): a known status, and a
+    non-blank note for suspicious and violation. Raises a DomainError saying what is wrong."""
+    if review_status not in ReviewStatus.values:
+        raise DomainError(
+            f"review_status must be one of {', '.join(ReviewStatus.values)}.",
+            details={"review_status": ["invalid choice"]},
+        )
+    if review_status in NOTE_REQUIRED_FOR and not (note or "").strip():
+        raise ReviewNoteRequired(details={"note": ["required for suspicious and violation"]})
+
+
 def session_review(
     *, session: ExamSession, by: User, review_status: str, note: str = "", at: datetime | None = None
 ) -> ExamSession:
@@ -302,11 +334,7 @@ def session_review(
     at = _now(at)
     if not getattr(by, "is_proctor", False):
         raise Forbidden("Only proctors can review sessions.")
-    if review_status not in ReviewStatus.values:
-        raise DomainError(
-            f"review_status must be one of {', '.join(ReviewStatus.values)}.",
-            details={"review_status": ["invalid choice"]},
-        )
+    review_validate(review_status=review_status, note=note)
     with transaction.atomic():
         locked = _lock(session)
         previous = locked.review_status

@@ -20,13 +20,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.services import audit_record
+from accounts.services import audit_record_export
 from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.models import ExamSession, ReviewStatus
 from monitoring import charts, review
 from monitoring.models import Alert, Event
-from monitoring.risk import session_rescore
+from monitoring.risk import session_rescore_recorded
 from monitoring.services import alert_resolve
 from scoring.engine import alert_threshold
 
@@ -53,11 +53,12 @@ class ReviewForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if (
-            data.get("review_status") in (ReviewStatus.SUSPICIOUS, ReviewStatus.VIOLATION)
-            and not (data.get("note") or "").strip()
-        ):
-            self.add_error("note", "Say why: a note is required for this outcome.")
+        if "review_status" in data:
+            # The service's rule, checked here too so the form shows it next to the field.
+            try:
+                exam_services.review_validate(review_status=data["review_status"], note=data.get("note") or "")
+            except DomainError as exc:
+                self.add_error("note" if "note" in exc.details else None, exc.message)
         return data
 
 
@@ -104,7 +105,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
         "exam",
         "risk",
         "flagged_incidents_count",
-        "status",
+        "state",
         "review_status",
         "is_late",
         "started_at",
@@ -164,12 +165,15 @@ class ExamSessionAdmin(admin.ModelAdmin):
     def risk(self, session: ExamSession) -> str:
         return risk_badge(session.risk_level, session.risk_score)
 
-    # -- reading ----------------------------------------------------------------------------
+    @admin.display(description="Status", ordering="status")
+    def state(self, session: ExamSession) -> str:
+        # The list only reads: an overdue session is shown as such and closed by the next read of
+        # that session (its page, the API) or by `close_expired_sessions`, never by listing it.
+        if exam_services.session_is_overdue(session=session):
+            return format_html('<span class="session-overdue">{}</span>', "Overdue (in progress past its deadline)")
+        return session.get_status_display()
 
-    def changelist_view(self, request, extra_context=None):
-        # Reads are current: overdue sessions are closed before they are listed (DESIGN: lazy expiry).
-        exam_services.sessions_close_expired()
-        return super().changelist_view(request, extra_context)
+    # -- reading ----------------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":
@@ -259,6 +263,11 @@ class ExamSessionAdmin(admin.ModelAdmin):
     def rescore_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
         session = self._session_for_change(request, session_id)
         outcome = self._rescore(request, session)
+        if outcome.kept_because:
+            self.message_user(
+                request, f"Not rescored: {outcome.kept_because}; the stored risk is kept.", messages.WARNING
+            )
+            return self._back(session_id)
         self.message_user(
             request,
             f"Rescored from {outcome.events} events: {outcome.old_risk:.2f} ({outcome.old_level}) → "
@@ -280,14 +289,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
         return self._back(session_id, "#alerts")
 
     def _rescore(self, request, session: ExamSession):
-        outcome = session_rescore(session=session)
-        audit_record(
-            actor=request.user,
-            action="session_rescore",
-            target=session,
-            details={"from": outcome.old_risk, "to": outcome.new_risk, "events": outcome.events},
-        )
-        return outcome
+        return session_rescore_recorded(session=session, by=request.user, via="admin")
 
     # -- acting on the selection ------------------------------------------------------------------
 
@@ -317,8 +319,11 @@ class ExamSessionAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="exampulse-sessions-{stamp}.csv"'
         writer = csv.writer(response)
         writer.writerow(review.CSV_HEADER)
+        ids = []
         for session in review.sessions_for_export(queryset):
             writer.writerow(review.session_csv_row(session))
+            ids.append(session.pk)
+        audit_record_export(actor=request.user, model=ExamSession, ids=ids)
         return response
 
 

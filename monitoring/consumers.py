@@ -213,6 +213,9 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         if self.exam_id is not None and self.exam_id != exam_id:
+            # Switching exams: refuse a target the student may not join before leaving, so one bad
+            # frame never drops them out of the exam they are taking. (One extra hop, only on a switch.)
+            await db_hop(live.student_may_join)(exam_id=exam_id, user=self.user)
             await self.on_leave_exam({"exam_id": self.exam_id})
         joined = await batches.join.submit(live.JoinRequest(exam_id, self.user, self.channel_name))
         self.exam_id = exam_id

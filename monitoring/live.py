@@ -133,6 +133,11 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
     return outcomes
 
 
+def student_may_join(*, exam_id: int, user) -> None:
+    """Raise ExamNotFound unless the student may join this exam (checked before leaving another)."""
+    exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
+
+
 def proctor_join(*, exam_id: int, user, channel_name: str) -> ProctorJoin:
     """A proctor starts watching an exam; returns who is connected now."""
     exam = Exam.objects.filter(pk=exam_id).first()
@@ -202,7 +207,8 @@ def student_session(*, exam_id: int, user, channel_name: str) -> int:
 
 
 def scoring_context(*, session_id: int) -> ScoringContext:
-    """Exam policy, accommodations, baseline and models for one session, loaded once per socket."""
+    """Baseline and models for one session, loaded once per socket (ingestion re-reads the exam's policy
+    and the accommodations with the locked session row, so an edit mid-exam takes effect at once)."""
     session = ExamSession.objects.select_related("exam", "user").get(pk=session_id)
     return scoring_context_for(session)
 

@@ -1,8 +1,9 @@
 """The bridge between stored sessions/events and the pure scoring engine: live ingestion and rescore both use it.
 
 The live path is cheap by design: `scoring_context_for` does the queries and model lookups once (the
-consumer caches the context per connection); `session_score` is then pure arithmetic on the folded
-aggregate state, and `session_apply_score` is one UPDATE.
+consumer caches the context per connection; ingestion swaps in the policy read with the locked
+session row); `session_score` is then pure arithmetic on the folded aggregate state, and
+`session_apply_score` is one UPDATE.
 
 `ExamSession.risk_components` holds:
     {"components": {typing|tab_switch|mouse|answer_speed|focus: {value, weight, weighted, reason,
@@ -14,14 +15,17 @@ aggregate state, and `session_apply_score` is one UPDATE.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
+from accounts.services import audit_record
 from exams.models import ExamSession
 from monitoring.models import Event
 from scoring import engine
-from scoring.aggregation import fold_all, signals_from
+from scoring.aggregation import fold, fold_all, signals_from
 from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES, BaselineDetector, session_vector
 from scoring.population import PopulationModel, vector_from
 from scoring.services import baseline_get, baseline_stats, detector_for, population_model
@@ -85,6 +89,8 @@ class RescoreOutcome:
     old_level: str
     new_level: str
     written: bool
+    # Why the stored risk was kept instead of rescored ("" when it was rescored).
+    kept_because: str = ""
 
     @property
     def score_changed(self) -> bool:
@@ -127,11 +133,23 @@ def scoring_context_for(session: ExamSession, *, baseline: Any = _LOAD) -> Scori
     )
 
 
+def with_fresh_policy(context: ScoringContext, session: ExamSession) -> ScoringContext:
+    """The context with the policy read from `session` as loaded now.
+
+    A socket keeps its context from join (baseline, fitted detector, population model: costly to
+    load per event). The policy is not kept: ingestion's row-lock query already joins the exam and
+    the student, so building it from them is free and an exam edited mid-exam (allow_tab_switch,
+    sensitivity) or a changed accommodation scores the socket's events exactly as REST's.
+    """
+    return replace(context, policy=policy_for(session))
+
+
 def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float | None, str, bool]:
     if context.detector is None:
         if context.baseline is None:
             return None, "no baseline yet", False
-        return None, "baseline not ready for the anomaly detector", False
+        baseline = context.baseline
+        return None, f"anomaly detector: needs {baseline.ready_after} samples, has {baseline.sample_count}", False
     value = context.detector.score_one(vector)
     if value is None:
         return None, "nothing measured yet that the baseline also has", False
@@ -187,28 +205,97 @@ def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: S
     )
 
 
-def session_events(session: ExamSession) -> list[tuple[str, Any]]:
-    """The session's scored events in the order of record (technical events left out)."""
-    rows = Event.objects.filter(session=session, is_technical=False).order_by("timestamp", "id")
-    return list(rows.values_list("event_type", "event_data"))
+def _purged_reason(session: ExamSession, behaviour: dict[str, Any]) -> str:
+    """Why the stored events cannot reproduce the stored risk ("" when they can).
+
+    The stored aggregate counts every scored event ever folded; fewer events on record means
+    retention (`purge_events`) or an erasure took some, and a score rebuilt from the rest would be
+    wrong (a fully purged session would silently drop to risk 0).
+    """
+    had = int((session.behaviour or {}).get("events") or 0)
+    has = behaviour["events"]
+    if has < had:
+        return f"its events were purged ({has} of {had} remain)"
+    if has == 0 and session.risk_score > 0:
+        return "its events were purged (none remain)"
+    return ""
 
 
 def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOutcome:
-    """Recompute a session's risk from its stored events; writes it back unless dry_run."""
-    events = session_events(session)
-    behaviour = fold_all(events)
-    result = session_score(context=scoring_context_for(session), behaviour=behaviour)
+    """Recompute a session's risk, and each scored event's `risk_score_after`, from its stored events.
+
+    Writes them back unless dry_run. A session whose events were purged keeps its stored risk
+    (nothing written): the outcome's `kept_because` says why.
+    """
+    rows = list(
+        Event.objects.filter(session=session, is_technical=False)
+        .order_by("timestamp", "id")
+        .only("id", "event_type", "event_data", "risk_score_after")
+    )
+    behaviour = fold_all((row.event_type, row.event_data) for row in rows)
+    kept = _purged_reason(session, behaviour)
+    if kept:
+        return RescoreOutcome(
+            session_id=session.pk,
+            events=len(rows),
+            old_risk=session.risk_score,
+            new_risk=session.risk_score,
+            old_level=session.risk_level,
+            new_level=session.risk_level,
+            written=False,
+            kept_because=kept,
+        )
+    context = scoring_context_for(session)
+    result = session_score(context=context, behaviour=behaviour)
     if not dry_run:
         session_apply_score(session_id=session.pk, behaviour=behaviour, result=result)
+        _events_rescore(rows, context=context)
     return RescoreOutcome(
         session_id=session.pk,
-        events=len(events),
+        events=len(rows),
         old_risk=session.risk_score,
         new_risk=result.risk.risk_score,
         old_level=session.risk_level,
         new_level=result.risk.risk_level,
         written=not dry_run,
     )
+
+
+@transaction.atomic
+def session_rescore_recorded(*, session: ExamSession, by: Any = None, via: str) -> RescoreOutcome:
+    """Rescore a session and record it in the audit trail (who, from what to what, and through which door).
+
+    The admin and `manage.py rescore` both call this; `by` is None for a command (no person signed in).
+    """
+    outcome = session_rescore(session=session)
+    audit_record(
+        actor=by,
+        action="session_rescore",
+        target=session,
+        details={
+            "from": outcome.old_risk,
+            "to": outcome.new_risk,
+            "events": outcome.events,
+            "kept_because": outcome.kept_because,
+            "via": via,
+        },
+    )
+    return outcome
+
+
+def _events_rescore(rows: list[Event], *, context: ScoringContext) -> None:
+    """Rebuild each event's risk after it, as live ingestion would have scored it with today's rules,
+    so the session's risk chart ends where its header does. Only the spec's risk: the ML opinions
+    are not per event."""
+    state = None
+    changed = []
+    for row in rows:
+        state = fold(state, row.event_type, row.event_data)
+        risk = engine.score(signals=signals_from(state), baseline=context.baseline, policy=context.policy).risk_score
+        if row.risk_score_after != risk:
+            row.risk_score_after = risk
+            changed.append(row)
+    Event.objects.bulk_update(changed, ["risk_score_after"], batch_size=500)
 
 
 def sessions_to_rescore(*, exam_id: int | None = None, session_id: int | None = None, since: datetime | None = None):

@@ -24,7 +24,13 @@ from exams.models import ExamSession
 from monitoring import broadcast
 from monitoring.frames import Activity, FrameError
 from monitoring.models import Alert, Event
-from monitoring.risk import ScoringContext, scoring_context_for, session_apply_score, session_score
+from monitoring.risk import (
+    ScoringContext,
+    scoring_context_for,
+    session_apply_score,
+    session_score,
+    with_fresh_policy,
+)
 from monitoring.severity import severity_for
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
@@ -90,6 +96,7 @@ class _SessionTally:
     session: ExamSession
     context: ScoringContext | None
     was_anomalous: bool
+    policy_fresh: bool = False
     scored: object = None
     incidents: int = 0
     last_event_at: datetime | None = None
@@ -221,6 +228,8 @@ def _ingest_one(
         tally = _SessionTally(
             session=session,
             context=request.context,
+            # A context from the caller (the socket's, built at join) may predate an edit of the exam.
+            policy_fresh=request.context is None,
             was_anomalous=bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous")),
             risk_score=session.risk_score,
             risk_level=session.risk_level,
@@ -254,6 +263,9 @@ def _ingest_one(
 
     if tally.context is None:
         tally.context = request.context or scoring_context_for(session)
+    elif not tally.policy_fresh:
+        tally.context = with_fresh_policy(tally.context, session)
+    tally.policy_fresh = True
     behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
     scored = session_score(context=tally.context, behaviour=behaviour)
     risk = scored.risk

@@ -53,8 +53,8 @@ def _baseline_missing(baseline: BaselineStats | None, base: float | None) -> str
     """Why a baseline-relative rule cannot run, or None when it can."""
     if baseline is None:
         return REASON_NO_BASELINE
-    if not baseline.ready:
-        return f"baseline still collecting ({baseline.sample_count} of {baseline.ready_after} samples)"
+    # No readiness check: the rules compare against the baseline's means from its first sample (the
+    # spec's flow: one calibration, then the exam). Only the anomaly detector waits for more samples.
     if base is None or base <= 0:
         return "no baseline for this signal"
     return None

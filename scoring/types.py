@@ -32,7 +32,8 @@ class Signals:
 
 @dataclass(frozen=True, slots=True)
 class BaselineStats:
-    """The student's baseline means the rules compare against; `ready` once enough samples exist."""
+    """The student's baseline means the rules compare against (from the first sample); `ready` once the
+    anomaly detector has enough samples to fit."""
 
     typing_speed_wpm: float | None = None
     mouse_speed_pxs: float | None = None

@@ -155,6 +155,25 @@ class TestUpdateAndDelete:
         assert response.status_code == 409
         assert Exam.objects.filter(pk=exam.pk).exists()
 
+    def test_only_the_creator_or_a_superuser_deletes_an_untaken_exam(self, api_client, proctor, exam):
+        from tests.factories import ProctorFactory
+
+        response = api_client(ProctorFactory()).delete(f"/api/exams/{exam.pk}")
+        assert response.status_code == 403
+        assert response.json()["error"] == "Only the exam's creator or a superuser can delete it."
+        assert Exam.objects.filter(pk=exam.pk).exists()
+        assert api_client(ProctorFactory(is_superuser=True)).delete(f"/api/exams/{exam.pk}").status_code == 200
+        assert not Exam.objects.filter(pk=exam.pk).exists()
+
+    def test_a_taken_exam_is_never_deleted_not_even_by_a_superuser(self, api_client, exam, student):
+        from tests.factories import ProctorFactory
+
+        session_start(exam=exam, user=student)
+        response = api_client(ProctorFactory(is_superuser=True)).delete(f"/api/exams/{exam.pk}")
+        assert response.status_code == 409
+        assert "set its status to completed" in response.json()["error"]
+        assert Exam.objects.filter(pk=exam.pk).exists()
+
     def test_unknown_and_huge_ids_are_404(self, api_client, proctor):
         client = api_client(proctor)
         assert client.get("/api/exams/999999").status_code == 404

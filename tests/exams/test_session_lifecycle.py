@@ -300,6 +300,19 @@ class TestProctorActions:
         assert response.status_code == 400
         assert not AuditEntry.objects.exists()
 
+    @pytest.mark.parametrize("status", ["suspicious", "violation"])
+    @pytest.mark.parametrize("note", [None, "", "   "])
+    def test_a_suspicious_or_violation_review_needs_a_note(self, api_client, exam, student, proctor, status, note):
+        session = services.session_start(exam=exam, user=student)
+        body = {"review_status": status} if note is None else {"review_status": status, "note": note}
+        response = api_client(proctor).post(f"/api/exams/sessions/{session.pk}/review", body, format="json")
+        assert response.status_code == 400
+        assert response.json()["error"] == "Say why: a note is required for a suspicious or violation outcome."
+        assert response.json()["details"] == {"note": ["required for suspicious and violation"]}
+        session.refresh_from_db()
+        assert session.review_status == "pending"
+        assert not AuditEntry.objects.exists()
+
     def test_terminate_ends_the_session_flagged_with_the_reason(
         self, api_client, exam, student, proctor, django_capture_on_commit_callbacks
     ):

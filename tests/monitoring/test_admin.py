@@ -163,6 +163,27 @@ def test_sessions_list_filters_by_risk_level_and_searches_by_roll_number(console
     assert [s.user.name for s in by_roll] == ["High Hana"]
 
 
+def test_rendering_the_sessions_list_writes_nothing_and_shows_an_overdue_session(console, session):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    ExamSession.objects.filter(pk=session.pk).update(deadline_at=timezone.now() - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as queries:
+        response = console.get(reverse("admin:exams_examsession_changelist"))
+    assert response.status_code == 200
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+        and "django_session" not in q["sql"]
+    ]  # fmt: skip
+    assert writes == []
+    session.refresh_from_db()
+    assert session.status == "in_progress"
+    assert "Overdue" in response.content.decode()
+
+
 def test_sessions_cannot_be_added_or_deleted_in_the_admin(console, ranked_sessions):
     _, rows = ranked_sessions
     assert console.get(reverse("admin:exams_examsession_add")).status_code == 403
@@ -224,7 +245,7 @@ def test_a_violation_without_a_note_is_refused(console, session):
         {"review_status": "violation", "note": " "},
         follow=True,
     )
-    assert "a note is required" in response.content.decode()
+    assert "Say why: a note is required for a suspicious or violation outcome." in response.content.decode()
     session.refresh_from_db()
     assert session.review_status == "pending"
 
@@ -277,6 +298,15 @@ def test_csv_export_has_one_row_per_session_with_risk_components(console, sessio
     assert float(row["risk_score"]) == pytest.approx(0.615)
     alerts = Alert.objects.filter(session=session).count()
     assert alerts >= 1 and row["alerts"] == row["unresolved_alerts"] == str(alerts)
+
+
+def test_csv_export_of_sessions_is_audited(console, proctor, session):
+    console.post(
+        reverse("admin:exams_examsession_changelist"), {"action": "export_csv", "_selected_action": [session.pk]}
+    )
+    [entry] = AuditEntry.objects.filter(action="export_csv", actor=proctor)
+    assert entry.target_type == "examsession"
+    assert entry.details == {"count": 1, "ids": [session.pk]}
 
 
 def test_review_action_asks_for_a_note_then_reviews_every_selected_session(console, proctor, ranked_sessions):

@@ -84,3 +84,23 @@ def test_events_after_submit_are_refused_per_event(api_client, student, session)
     assert response.status_code == 200
     assert response.json()["data"]["results"][0]["code"] == "session_not_active"
     assert not Event.objects.exists()
+
+
+def test_one_baseline_sample_is_enough_for_the_rules_the_detector_waits(api_client, student, exam):
+    client = api_client(student)
+    sample = {"typing_speed_wpm": 40, "mouse_speed_pxs": 400, "avg_question_time_sec": 60}
+    assert client.post("/api/baselines/", sample, format="json").status_code == 201
+    session_id = client.post(f"/api/exams/{exam.pk}/start").json()["data"]["id"]
+    response = client.post(
+        f"/api/exams/sessions/{session_id}/events", {"events": [{"type": "typing_sample", "wpm": 120}]}, format="json"
+    )
+    assert response.json()["data"]["results"][0]["risk_score"] == pytest.approx(0.18)
+    detail = client.get(f"/api/exams/sessions/{session_id}")
+    from exams.models import ExamSession
+
+    components = ExamSession.objects.get(pk=session_id).risk_components
+    typing = components["components"]["typing"]
+    assert typing["value"] == 0.9
+    assert typing["reason"].startswith("typing 120 wpm vs baseline 40 wpm")
+    assert components["anomaly"]["explanation"] == "anomaly detector: needs 3 samples, has 1"
+    assert detail.status_code == 200

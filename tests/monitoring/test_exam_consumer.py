@@ -132,6 +132,35 @@ class TestStudentFlow:
         await socket.send("suspicious_activity", **activity(exam.pk + 100, "tab_switch"))
         assert (await socket.expect("error"))["code"] == "not_joined"
 
+    async def test_an_exam_edited_mid_exam_scores_the_same_over_the_socket_and_rest(
+        self, ws_connect, student, proctor, exam, session
+    ):
+        from rest_framework.test import APIClient
+
+        from accounts.services import tokens_issue
+        from exams.services import exam_update
+
+        socket = await ws_connect(student)
+        await socket.send("join_exam", exam_id=exam.pk)
+        await socket.expect("joined_exam")  # the socket's scoring context is loaded here
+        await database_sync_to_async(exam_update)(exam=exam, by=proctor, data={"allow_tab_switch": True})
+
+        for _ in range(2):
+            await socket.send("suspicious_activity", **activity(exam.pk, "tab_switch"))
+            socket_ack = await socket.expect("activity_logged")
+        after_socket = (await reload(session)).risk_components["components"]["tab_switch"]
+
+        def rest_batch() -> dict:
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=student)['token']}")
+            body = {"events": [{"type": "tab_switch"}, {"type": "tab_switch"}]}
+            return client.post(f"/api/exams/sessions/{session.pk}/events", body, format="json").json()["data"]
+
+        rest = await database_sync_to_async(rest_batch)()
+        after_rest = (await reload(session)).risk_components["components"]["tab_switch"]
+        assert socket_ack["risk_score"] == rest["results"][-1]["risk_score"] == 0.0
+        assert after_socket["reason"] == after_rest["reason"] == "allowed by exam policy"
+
     async def test_rising_risk_raises_one_alert_per_level_with_components(
         self, ws_connect, student, proctor, exam, session, baseline
     ):
@@ -227,6 +256,29 @@ class TestPresence:
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=draft.pk)
         assert (await socket.expect("error"))["code"] == "exam_not_found"
+
+    @pytest.mark.parametrize("target", ["missing", "not_theirs"])
+    async def test_a_bad_join_for_another_exam_keeps_the_student_in_their_exam(
+        self, ws_connect, student, proctor, exam, session, target
+    ):
+        watcher = await ws_connect(proctor)
+        await watcher.send("join_exam", exam_id=exam.pk)
+        await watcher.expect("active_students")
+        socket = await ws_connect(student)
+        await socket.send("join_exam", exam_id=exam.pk)
+        await socket.expect("joined_exam")
+        await watcher.expect("student_joined")
+        if target == "missing":
+            other_id = exam.pk + 1000
+        else:
+            other_id = (await database_sync_to_async(make_exam)(proctor, status="scheduled")).pk
+        await socket.send("join_exam", exam_id=other_id)
+        assert (await socket.expect("error"))["code"] == "exam_not_found"
+        # Still in the first exam: presence kept, proctors told nothing, activity still accepted.
+        assert await database_sync_to_async(Presence.objects.filter(exam=exam, role="student").exists)()
+        assert await watcher.nothing()
+        await socket.send("suspicious_activity", **activity(exam.pk, "copy"))
+        assert (await socket.expect("activity_logged"))["event_type"] == "copy"
 
 
 class TestProctorActions:

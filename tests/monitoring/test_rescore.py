@@ -116,3 +116,50 @@ def test_a_bad_since_date_is_a_clear_error():
         _rescore("--since", "last tuesday")
     with pytest.raises(CommandError, match="not a valid date"):
         _rescore("--since", "2024-13-45")
+
+
+def test_a_session_whose_events_were_purged_keeps_its_stored_risk(student, exam):
+    session = _session(student, exam, days_ago=400)
+    _events(session, [("tab_switch", {})] * 11)
+    _rescore()
+    call_command("purge_events", "--older-than", "365", "--yes", "--no-progress", stdout=StringIO())
+    assert not Event.objects.filter(session=session).exists()
+
+    output = _rescore()
+    session.refresh_from_db()
+    assert session.risk_score == 0.3
+    assert session.risk_level == "medium"
+    assert session.behaviour["tab_switches"] == 11
+    assert "Rescored 0 session(s)" in output
+    assert f"session {session.pk}: kept 0.3000 (medium): its events were purged (0 of 11 remain)" in output
+    assert "1 session(s) skipped" in output
+
+
+def test_rescore_rebuilds_each_events_risk_after_for_the_chart(student, exam):
+    from monitoring.review import risk_series
+
+    session = _session(student, exam)
+    _events(session, [("tab_switch", {})] * 11)
+    Event.objects.filter(session=session).update(risk_score_after=0.0)
+    _rescore()
+    risks = [risk for _at, risk in risk_series(session)]
+    # (start, 0), then 1 switch: 0, 2-4: 0.5*0.3, 5-10: 0.8*0.3, 11: 1.0*0.3
+    assert risks == [0.0, 0.0, 0.15, 0.15, 0.15, 0.24, 0.24, 0.24, 0.24, 0.24, 0.24, 0.3]
+    session.refresh_from_db()
+    assert risks[-1] == session.risk_score
+
+
+def test_rescore_writes_an_audit_entry_for_each_session_it_rescored(student, exam):
+    from accounts.models import AuditEntry
+
+    session = _session(student, exam)
+    _events(session, [("tab_switch", {})] * 3)
+    _rescore("--dry-run")
+    assert not AuditEntry.objects.exists()
+    _rescore()
+    [entry] = AuditEntry.objects.filter(action="session_rescore")
+    assert entry.actor is None
+    assert entry.target_id == str(session.pk)
+    assert entry.details == {
+        "from": 0.0, "to": 0.15, "events": 3, "kept_because": "", "via": "manage.py rescore"
+    }  # fmt: skip

@@ -99,7 +99,7 @@ def test_collecting_baseline_does_not_fit_a_detector(student, proctor, model_dir
     session = _session(student, proctor)
     result = session_score(context=scoring_context_for(session), behaviour=fold_all(UNLIKE_BASELINE))
     assert result.anomaly_score is None
-    assert result.anomaly_explanation == "baseline not ready for the anomaly detector"
+    assert result.anomaly_explanation == "anomaly detector: needs 3 samples, has 1"
 
 
 def test_behaviour_like_the_baseline_is_not_anomalous(student, proctor, model_dir):

@@ -164,11 +164,11 @@ def test_no_baseline_zeroes_the_baseline_relative_signals_but_not_tab_switches()
     assert result.component("focus").value == 0.6
 
 
-def test_a_collecting_baseline_is_not_used_yet():
+def test_the_rules_use_a_baseline_from_its_first_sample():
     collecting = BaselineStats(typing_speed_wpm=40.0, sample_count=1, ready=False, ready_after=3)
     component = _component(Signals(wpm=200.0), baseline=collecting, name="typing")
-    assert component.value == 0.0
-    assert component.reason == "baseline still collecting (1 of 3 samples)"
+    assert component.value == 0.9
+    assert component.reason == "typing 200 wpm vs baseline 40 wpm: deviation 400% > 100%"
 
 
 def test_a_baseline_missing_one_field_zeroes_only_that_signal():

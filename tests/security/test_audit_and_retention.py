@@ -160,6 +160,14 @@ class TestAuditAdmin:
         assert '"to": "clean"' in rows[0]["details"]
         assert rows[0]["details"].startswith("{")  # JSON, and no cell starts with a formula
 
+    def test_exporting_the_trail_is_itself_audited(self, admin_client, live):
+        ids = sorted(AuditEntry.objects.values_list("id", flat=True))
+        admin_client.post("/admin/accounts/auditentry/", {"action": "export_csv", "_selected_action": ids})
+        [entry] = audit("export_csv")
+        assert entry.actor.is_superuser
+        assert entry.target_type == "auditentry"
+        assert entry.details == {"count": 2, "ids": ids}
+
     def test_nobody_can_edit_or_delete_an_entry(self, admin_client):
         entry = AuditEntry.objects.first()
 

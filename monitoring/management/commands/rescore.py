@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
-from monitoring.risk import session_rescore, sessions_to_rescore
+from monitoring.risk import session_rescore, session_rescore_recorded, sessions_to_rescore
 
 MAX_LISTED = 20
 
@@ -46,9 +46,20 @@ class Command(BaseCommand):
             return
         scores_changed = levels_changed = 0
         listed: list[str] = []
+        kept: list[str] = []
         # disable=None: a bar on a terminal, silence in logs and tests.
         for item in tqdm(sessions.iterator(chunk_size=200), total=total, unit="session", disable=None):
-            outcome = session_rescore(session=item, dry_run=dry_run)
+            if dry_run:
+                outcome = session_rescore(session=item, dry_run=True)
+            else:
+                outcome = session_rescore_recorded(session=item, via="manage.py rescore")
+            if outcome.kept_because:
+                # Refused, never zeroed: a score rebuilt from what retention left would be wrong.
+                kept.append(
+                    f"  session {outcome.session_id}: kept {outcome.old_risk:.4f} ({outcome.old_level}):"
+                    f" {outcome.kept_because}"
+                )
+                continue
             scores_changed += outcome.score_changed
             levels_changed += outcome.level_changed
             if outcome.score_changed and len(listed) < MAX_LISTED:
@@ -58,10 +69,18 @@ class Command(BaseCommand):
                 )
         for line in listed:
             self.stdout.write(line)
+        for line in kept[:MAX_LISTED]:
+            self.stdout.write(line)
         verb = "would change" if dry_run else "changed"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Rescored {total} session(s): {scores_changed} score(s) and {levels_changed} level(s) {verb}."
-                + (" Dry run: nothing written." if dry_run else "")
+                f"Rescored {total - len(kept)} session(s): {scores_changed} score(s)"
+                f" and {levels_changed} level(s) {verb}." + (" Dry run: nothing written." if dry_run else "")
             )
         )
+        if kept:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(kept)} session(s) skipped: their events were purged, so their stored risk is kept."
+                )
+            )
