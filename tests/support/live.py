@@ -1,17 +1,38 @@
-"""A real ExamPulse server for browser tests: its own SQLite file, migrated and seeded, under daphne."""
+"""A real ExamPulse server for browser and end-to-end tests: its own SQLite file, migrated and seeded, under daphne."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.servers import ROOT, free_port, wait_healthy
+
+# Only seed_demo: the demo users and the two open exams, the quickest server to start.
+DEMO_ONLY = (("migrate", "--noinput"), ("seed_demo",))
+
+
+def make_seed_steps(makefile: Path = ROOT / "Makefile") -> tuple[tuple[str, ...], ...]:
+    """The `manage.py` commands `make seed` runs (its `migrate` prerequisite first), read from the
+    Makefile itself so a test of "what a fresh `make run` serves" cannot drift from it."""
+    text = makefile.read_text()
+    steps: list[tuple[str, ...]] = []
+    for target in ("migrate", "seed"):
+        recipe = re.search(rf"^{target}:.*\n((?:\t.*\n?)+)", text, re.MULTILINE)
+        if recipe is None:
+            raise RuntimeError(f"no `{target}` target in {makefile}")
+        for line in recipe.group(1).splitlines():
+            command = re.search(r"manage\.py\s+(.+)$", line)
+            if command:
+                steps.append(tuple(command.group(1).split()))
+    return tuple(steps)
 
 
 @dataclass
@@ -37,8 +58,19 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp_dir: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
-    """Migrate and seed a fresh database in tmp_dir, start daphne on a free loopback port, yield it."""
+def live_server(
+    tmp_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    seed: tuple[tuple[str, ...], ...] = DEMO_ONLY,
+    from_server: LiveServer | None = None,
+) -> Iterator[LiveServer]:
+    """Migrate and seed a fresh database in tmp_dir (the `seed` manage.py steps; `make_seed_steps()`
+    for what `make run` serves), start daphne on a free loopback port, yield it.
+
+    With `from_server`, start instead on a copy of that server's database and models: seeding is the
+    slow part, and tests that change the data each want the freshly seeded state.
+    """
     db_path = tmp_dir / "live.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TEST_DATABASE_NAME"}}
     env.update(
@@ -53,8 +85,16 @@ def live_server(tmp_dir: Path, *, extra_env: dict[str, str] | None = None) -> It
     )
     port = free_port()
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, db_path=db_path, env=env)
-    server.manage("migrate", "--noinput")
-    server.manage("seed_demo")
+    if from_server is not None:
+        # The source server may be running: sqlite3's backup API copies a consistent snapshot.
+        with closing(sqlite3.connect(from_server.db_path)) as source, closing(sqlite3.connect(db_path)) as target:
+            source.backup(target)
+        models = Path(from_server.env["MODEL_DIR"])
+        if models.exists():
+            shutil.copytree(models, env["MODEL_DIR"], dirs_exist_ok=True)
+    else:
+        for step in seed:
+            server.manage(*step)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "exampulse.asgi:application"],
         cwd=ROOT,
