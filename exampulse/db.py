@@ -9,6 +9,8 @@ one thread. A socket still makes one hop at a time, so its own frames stay in or
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,17 +18,48 @@ from typing import Any
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
+from django.db import connections
 
 _executor: ThreadPoolExecutor | None = None
+_executor_workers = 0
 
 
 def _pool() -> ThreadPoolExecutor:
-    global _executor
+    global _executor, _executor_workers
     if _executor is None:
-        _executor = ThreadPoolExecutor(
-            max_workers=settings.EXAMPULSE["WS_DB_THREADS"], thread_name_prefix="exampulse-db"
-        )
+        _executor_workers = settings.EXAMPULSE["WS_DB_THREADS"]
+        _executor = ThreadPoolExecutor(max_workers=_executor_workers, thread_name_prefix="exampulse-db")
     return _executor
+
+
+def close_hop_threads(timeout: float = 10) -> None:
+    """Close the database connections the hop threads hold, then stop the threads.
+
+    A hop closes its connection afterwards only through Channels' `close_old_connections`, which
+    Channels' test communicators replace with a no-op while they run the application: under test
+    each worker thread keeps one connection checked out of the pool. Closing the psycopg pool does
+    not close checked-out connections, so they would outlive the pool and keep the test database
+    from being dropped. Call this before closing the pool (end of a test session, or a shutdown).
+    A later hop starts a new executor.
+    """
+    global _executor
+    executor, _executor = _executor, None
+    if executor is None:
+        return
+    workers = _executor_workers
+    # One task per worker, each waiting for the others: every thread (started now if need be)
+    # runs exactly one of them, so every thread closes its own connections.
+    barrier = threading.Barrier(workers)
+
+    def close_own() -> None:
+        # A thread stuck in a hop breaks the barrier: the others close what they hold anyway.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=timeout)
+        connections.close_all()
+
+    for future in [executor.submit(close_own) for _ in range(workers)]:
+        future.result(timeout=timeout * 2)
+    executor.shutdown(wait=True)
 
 
 def db_hop(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,6 +9,7 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.services import tokens_issue
+from exampulse.db import close_hop_threads
 from tests.factories import ProctorFactory, StudentFactory
 
 REQUIRE_SERVICES = os.environ.get("EXAMPULSE_REQUIRE_SERVICES") == "1"
@@ -16,9 +17,16 @@ REQUIRE_SERVICES = os.environ.get("EXAMPULSE_REQUIRE_SERVICES") == "1"
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_connection_pools(django_db_setup, django_db_blocker):
-    """Close psycopg pools before the test database is dropped (pooled connections would block it)."""
+    """Close every connection before the test database is dropped: PostgreSQL refuses to drop a
+    database someone is connected to ("database ... is being accessed by other users").
+
+    First the socket hops' worker threads (exampulse.db): Channels' test communicators turn the
+    close after each hop into a no-op, so each thread still holds a connection checked out of the
+    pool, and closing the pool does not close those. Then the pools themselves.
+    """
     yield
     with django_db_blocker.unblock():
+        close_hop_threads()
         for connection_ in connections.all():
             if getattr(connection_, "pool", None) is not None:
                 connection_.close_pool()

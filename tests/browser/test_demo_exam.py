@@ -16,15 +16,16 @@ from contextlib import contextmanager
 import pytest
 from websockets.sync.client import connect
 
-from tests.support.live import live_server
+from tests.support.live import live_server, make_seed_steps
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """One seeded server for this module: each test takes its exam as a different demo student."""
-    with live_server(tmp_path_factory.mktemp("demo")) as running:
+    """One server seeded as `make run` seeds it (past sessions included): each test takes its exam as a
+    different demo student, which works only because the seeded history leaves the open exams untaken."""
+    with live_server(tmp_path_factory.mktemp("demo"), seed=make_seed_steps()) as running:
         yield running
 
 
@@ -109,7 +110,10 @@ def proctor_socket(server, exam_id: int) -> Iterator[ProctorSocket]:
 
 
 def exam_id_of(server, *, calibration: bool) -> int:
-    return server.query("SELECT id FROM exams WHERE is_calibration = ?", (int(calibration),))[0][0]
+    # Only the open exams: the seeded past exams are closed and not on the demo page.
+    return server.query("SELECT id FROM exams WHERE is_calibration = ? AND status = 'active'", (int(calibration),))[0][
+        0
+    ]
 
 
 def session_of(server, email: str, exam_id: int) -> int:

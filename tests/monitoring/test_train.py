@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
-from exams.models import Exam, ExamSession
-from monitoring.models import Event
+from exams.models import Exam, ExamSession, ExamStatus
+from exams.services import exam_is_open
+from monitoring.management.commands.seed_demo_activity import past_exam_names
+from monitoring.models import Alert, Event
 from monitoring.risk import scoring_context_for
 from scoring.models import Baseline
 from scoring.population import FEATURES
@@ -29,7 +33,9 @@ def model_dir(settings, tmp_path):
 @pytest.fixture
 def demo(db):
     proctor = ProctorFactory(email=DEMO_PROCTOR_EMAIL)
-    exam = Exam.objects.create(name="Demo exam", duration_minutes=45, total_questions=8, created_by=proctor)
+    exam = Exam.objects.create(
+        name="Demo exam", duration_minutes=45, total_questions=8, created_by=proctor, status=ExamStatus.ACTIVE
+    )
     Exam.objects.create(name="Calibration", duration_minutes=10, created_by=proctor, is_calibration=True)
     students = [StudentFactory(email=f"student{i}@exampulse.ai") for i in range(4)]
     return exam, students
@@ -46,39 +52,79 @@ def test_seed_demo_activity_without_demo_data_says_so_and_succeeds(model_dir):
     assert not ExamSession.objects.exists()
 
 
-def test_seed_demo_activity_creates_scored_sessions_once(demo, model_dir):
-    exam, students = demo
-    first = _call("seed_demo_activity", "--sessions", "6")
-    assert "Seeded 24 past session(s)" in first
-    sessions = ExamSession.objects.filter(exam=exam)
+def test_seed_demo_activity_seeds_past_exams_once_and_leaves_the_open_exams_untaken(demo, model_dir):
+    _exam, students = demo
+    first = _call("seed_demo_activity")
+    assert "Seeded 24 past session(s) (4 cheating-like" in first
+    # The live exam and the calibration exam stay takeable: the product allows one attempt each.
+    assert not ExamSession.objects.filter(exam__status=ExamStatus.ACTIVE).exists()
+    past = Exam.objects.filter(name__in=past_exam_names())
+    assert past.count() == 6
+    assert all(e.status == ExamStatus.COMPLETED and not exam_is_open(exam=e) for e in past)
+    sessions = ExamSession.objects.filter(exam__in=past)
     assert sessions.count() == 24
-    assert all(s.status == "submitted" and s.behaviour.get("events") for s in sessions)
-    # Risk comes from the scorer: the cheating-like sixth (one per student) stands out, the rest stay low.
+    # One attempt per student and exam, as the product itself allows.
+    assert sessions.values("exam", "user").distinct().count() == 24
+    assert all(s.status in {"submitted", "flagged"} and s.behaviour.get("events") for s in sessions)
+    assert all(s.started_at < timezone.now() - timedelta(days=1) for s in sessions)
+    # Risk comes from the scorer: the cheating-like attempt (one per student) stands out, the rest stay low.
     cheating = [s for s in sessions if s.behaviour["tab_switches"] >= 2]
     assert len(cheating) == 4
     assert {s.user_id for s in cheating} == {s.pk for s in students}
+    assert len({s.exam_id for s in cheating}) == 4, "spread over the past exams"
     assert all(s.risk_level != "low" for s in cheating)
     honest = [s for s in sessions if s not in cheating]
-    assert all(s.risk_level == "low" for s in honest)
+    assert all(s.risk_level == "low" and s.status == "submitted" for s in honest)
     # Each student's detector finds the cheating-like session further from the baseline than any honest one.
     for student in students:
         mine = [s.anomaly_score for s in honest if s.user_id == student.pk]
         (odd,) = [s.anomaly_score for s in cheating if s.user_id == student.pk]
         assert odd > max(mine)
-    assert not ExamSession.objects.filter(exam__is_calibration=True).exists()
+    # The alerts the live path would have raised; an unresolved high-risk one leaves the session flagged.
+    alerts = Alert.objects.filter(session__in=sessions)
+    assert alerts.exists()
+    assert {a.session_id for a in alerts} <= {s.pk for s in cheating}
+    for session in cheating:
+        threshold_alerts = session.alerts.filter(alert_type="risk_threshold").count()
+        assert session.open_high_alerts == threshold_alerts
+        assert session.status == ("flagged" if threshold_alerts else "submitted")
     for student in students:
         assert Baseline.objects.get(user=student).sample_count >= 5
-    events = Event.objects.count()
+    counts = (Exam.objects.count(), Event.objects.count(), Alert.objects.count())
 
-    second = _call("seed_demo_activity", "--sessions", "6")
+    second = _call("seed_demo_activity")
     assert "Seeded 0 past session(s)" in second
     assert "24 already present" in second
     assert ExamSession.objects.count() == 24
-    assert Event.objects.count() == events
+    assert (Exam.objects.count(), Event.objects.count(), Alert.objects.count()) == counts
+
+
+def test_seed_demo_activity_frees_the_open_exam_from_an_older_seed(demo, model_dir):
+    exam, students = demo
+    # What the older command left behind: submitted attempts with seed-marked events on the live exam.
+    stale = ExamSession.objects.create(
+        exam=exam,
+        user=students[0],
+        started_at=timezone.now() - timedelta(days=3),
+        deadline_at=timezone.now() - timedelta(days=3) + timedelta(minutes=45),
+        status="submitted",
+    )
+    Event.objects.create(
+        session=stale, event_type="tab_switch", timestamp=stale.started_at, client_event_id=f"seed-{exam.pk}-1-0-0"
+    )
+    # A real attempt (no seed marker) is never touched.
+    real = ExamSession.objects.create(
+        exam=exam, user=students[1], started_at=timezone.now(), deadline_at=timezone.now() + timedelta(minutes=45)
+    )
+    Event.objects.create(session=real, event_type="tab_switch", timestamp=real.started_at, client_event_id="client-1")
+
+    output = _call("seed_demo_activity")
+    assert "Removed 1 session(s)" in output
+    assert list(ExamSession.objects.filter(exam=exam)) == [real]
 
 
 def test_training_refuses_too_few_sessions_and_writes_nothing(demo, model_dir):
-    _call("seed_demo_activity", "--sessions", "2")
+    _call("seed_demo_activity", "--exams", "2")
     with pytest.raises(CommandError, match=r"Too few completed sessions .*: 8, need at least 20"):
         _call("train_risk_model")
     assert not model_dir.exists() or not any(model_dir.iterdir())
@@ -86,8 +132,7 @@ def test_training_refuses_too_few_sessions_and_writes_nothing(demo, model_dir):
 
 
 def test_trained_model_is_saved_versioned_with_metadata_and_used_by_the_scorer(demo, model_dir):
-    exam, _ = demo
-    _call("seed_demo_activity", "--sessions", "6")
+    _call("seed_demo_activity")
     output = _call("train_risk_model")
     assert "Trained population model" in output
     models = sorted(model_dir.glob("population-*.joblib"))
@@ -98,13 +143,13 @@ def test_trained_model_is_saved_versioned_with_metadata_and_used_by_the_scorer(d
     assert meta["sklearn_version"]
     assert meta["trained_at"]
 
-    session = ExamSession.objects.filter(exam=exam).first()
+    session = ExamSession.objects.first()
     context = scoring_context_for(session)
     assert context.population is not None
     assert context.population.metadata["version"] == meta["version"]
 
     # Rescore now fills in the population view for every demo session; the rule scores do not move.
-    rescored = _call("rescore", "--exam", str(exam.pk))
+    rescored = _call("rescore")
     assert "Rescored 24 session(s): 0 score(s) and 0 level(s) changed." in rescored
     session.refresh_from_db()
     assert session.risk_components["population"]["version"] == meta["version"]

@@ -1,19 +1,24 @@
 """Test-side helpers on top of the launcher (tests.support.servers), which may use Django.
 
-`live_server`: a real ExamPulse for browser tests, on its own SQLite file, migrated and seeded,
-under daphne. `current_database_url`: the database this pytest run uses, for servers that must
-share it with the test.
+`live_server`: a real ExamPulse for browser and end-to-end tests, on its own SQLite file, migrated
+and seeded, under daphne. `make_seed_steps`: what `make seed` runs, read from the Makefile.
+`current_database_url`: the database this pytest run uses, for servers that must share it with the test.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import Server
+from tests.support.servers import ROOT, Server
+
+# Only seed_demo: the demo users and the two open exams, the quickest server to start.
+DEMO_ONLY = (("migrate", "--noinput"), ("seed_demo",))
 
 
 def current_database_url() -> str:
@@ -27,6 +32,22 @@ def current_database_url() -> str:
     password = settings.get("PASSWORD") or ""
     auth = f"{user}:{password}@" if password else f"{user}@"
     return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
+
+
+def make_seed_steps(makefile: Path = ROOT / "Makefile") -> tuple[tuple[str, ...], ...]:
+    """The `manage.py` commands `make seed` runs (its `migrate` prerequisite first), read from the
+    Makefile itself so a test of "what a fresh `make run` serves" cannot drift from it."""
+    text = makefile.read_text()
+    steps: list[tuple[str, ...]] = []
+    for target in ("migrate", "seed"):
+        recipe = re.search(rf"^{target}:.*\n((?:\t.*\n?)+)", text, re.MULTILINE)
+        if recipe is None:
+            raise RuntimeError(f"no `{target}` target in {makefile}")
+        for line in recipe.group(1).splitlines():
+            command = re.search(r"manage\.py\s+(.+)$", line)
+            if command:
+                steps.append(tuple(command.group(1).split()))
+    return tuple(steps)
 
 
 @dataclass
@@ -44,6 +65,11 @@ class LiveServer:
     def port(self) -> int:
         return self.daphne.port
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment the server runs with (MODEL_DIR, DATABASE_URL, ...)."""
+        return self.daphne.env
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read the server's database directly (what was really stored, not what the API says)."""
         with sqlite3.connect(self.db_path) as connection:
@@ -59,14 +85,33 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp_dir: Path, *, extra_env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
-    """Migrate and seed a fresh database in tmp_dir, start daphne on a free loopback port, yield it."""
+def live_server(
+    tmp_dir: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    seed: tuple[tuple[str, ...], ...] = DEMO_ONLY,
+    from_server: LiveServer | None = None,
+) -> Iterator[LiveServer]:
+    """Migrate and seed a fresh database in tmp_dir (the `seed` manage.py steps; `make_seed_steps()`
+    for what `make run` serves), start daphne on a free loopback port, yield it.
+
+    With `from_server`, start instead on a copy of that server's database and models: seeding is the
+    slow part, and tests that change the data each want the freshly seeded state.
+    """
     db_path = tmp_dir / "live.sqlite3"
     env = {"EXAMPULSE_DEMO": "true", "MODEL_DIR": str(tmp_dir / "models"), **(extra_env or {})}
     daphne = Server(database_url=f"sqlite:///{db_path}", extra_env=env)
     try:
-        daphne.manage("migrate", "--noinput")
-        daphne.manage("seed_demo")
+        if from_server is not None:
+            # The source server may be running: sqlite3's backup API copies a consistent snapshot.
+            with closing(sqlite3.connect(from_server.db_path)) as source, closing(sqlite3.connect(db_path)) as target:
+                source.backup(target)
+            models = Path(from_server.env["MODEL_DIR"])
+            if models.exists():
+                shutil.copytree(models, env["MODEL_DIR"], dirs_exist_ok=True)
+        else:
+            for step in seed:
+                daphne.manage(*step)
         with daphne:
             yield LiveServer(daphne=daphne, db_path=db_path)
     finally:

@@ -1,8 +1,16 @@
-"""`manage.py seed_demo_activity`: past, submitted sessions with synthetic events for the demo exams and students.
+"""`manage.py seed_demo_activity`: past exams of their own, each taken once by every demo student.
 
-Idempotent: every seeded event carries a `seed-...` client_event_id, and a session whose first
-event already exists is skipped. Risk is computed by the same `session_rescore` the live data gets,
-so `train_risk_model` and `rescore` have something real to work on.
+The history lives on closed exams (status completed, scheduled days ago) so the exams a newcomer
+can still take — the live demo quiz and the calibration exam — stay untaken: the product allows
+one attempt per student and exam, and a seeded attempt on the live quiz would turn every demo
+student away from it with a 409.
+
+Each past session gets synthetic events, risk from the same `session_rescore` the live data gets,
+and, where the risk reaches the exam's threshold, the alert the live path would have raised, so
+the admin, the dashboard and `train_risk_model` have something real to work on.
+
+Idempotent: a past exam is created only when missing (by name) and a student's session only when
+they have none on that exam, so a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -16,29 +24,80 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
-from exams.models import Exam, ExamSession, SessionStatus
-from monitoring.models import Event
+from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
+from exams.services import exam_create
+from monitoring.models import Alert, Event
 from monitoring.risk import session_rescore
+from monitoring.services import ANOMALY_ALERT, THRESHOLD_ALERT, alert_raise
 from monitoring.severity import severity_for
-from scoring.anomaly import SESSION_FEATURES
+from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES
+from scoring.engine import alert_threshold
 from scoring.models import BASELINE_READY_SAMPLES
+from scoring.population import MIN_TRAINING_SESSIONS
 from scoring.services import baseline_add_sample, baseline_get
 from scoring.synthetic import event_stream, random_profile
 
 DEMO_DOMAIN = DEMO_PROCTOR_EMAIL.split("@", 1)[1]
 CALIBRATION_SAMPLES = 5
-# Every sixth seeded session behaves like cheating: a few, spread over students, the same on every run.
-CHEATING_EVERY = 6
+# Seeded events carry this prefix in client_event_id; nothing else writes it, so it marks seeded data.
+SEED_EVENT_PREFIX = "seed-"
+
+# name, days ago, sensitivity. Six exams times the four demo students = 24 sessions, above the
+# population model's minimum (MIN_TRAINING_SESSIONS, checked below) so `make seed` can train.
+PAST_EXAMS: list[tuple[str, int, str]] = [
+    ("Past: Algebra Basics", 30, "medium"),
+    ("Past: World Geography", 25, "medium"),
+    ("Past: Intro to Chemistry", 20, "high"),
+    ("Past: English Comprehension", 15, "medium"),
+    ("Past: Physics Fundamentals", 10, "medium"),
+    ("Past: Computer Science Quiz", 5, "high"),
+]
+PAST_EXAM_QUESTIONS = 8
+PAST_EXAM_MINUTES = 30
 
 
-def demo_exams():
-    """The exams seed_demo created: the demo proctor's, calibration exams left out."""
-    return Exam.objects.filter(created_by__email__iexact=DEMO_PROCTOR_EMAIL, is_calibration=False).order_by("id")
+def past_exam_names() -> list[str]:
+    return [name for name, _days, _sensitivity in PAST_EXAMS]
 
 
 def demo_students():
     """The students seed_demo created: those on the demo proctor's email domain."""
     return User.objects.filter(role=Role.STUDENT, email__iendswith=f"@{DEMO_DOMAIN}").order_by("id")
+
+
+def _questions(name: str) -> list[dict]:
+    """Placeholder mcq questions: nobody takes a closed exam again, but grading and the admin need some."""
+    return [
+        {
+            "id": f"q{n}",
+            "text": f"{name.removeprefix('Past: ')}, question {n}",
+            "type": "mcq",
+            "options": ["A", "B"],
+            "answer": "A",
+        }
+        for n in range(1, PAST_EXAM_QUESTIONS + 1)
+    ]
+
+
+def _past_exam(*, proctor: User, name: str, days_ago: int, sensitivity: str) -> tuple[Exam, bool]:
+    """The closed exam of that name, created (completed, scheduled days ago) when missing."""
+    existing = Exam.objects.filter(name=name, created_by=proctor).first()
+    if existing is not None:
+        return existing, False
+    day = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
+    exam = exam_create(
+        by=proctor,
+        data={
+            "name": name,
+            "description": "A past exam with seeded sessions: closed, kept for review and model training.",
+            "duration_minutes": PAST_EXAM_MINUTES,
+            "monitoring_sensitivity": sensitivity,
+            "scheduled_date": day,
+            "status": ExamStatus.COMPLETED,
+            "questions": _questions(name),
+        },
+    )
+    return exam, True
 
 
 def _profile(student: User) -> dict[str, float]:
@@ -70,11 +129,46 @@ def _calibrate(student: User, profile: dict[str, float]) -> int:
     return max(missing, 0)
 
 
+def _raise_alerts(session: ExamSession, at) -> int:
+    """The alerts the live path would have raised on this session's final risk, dated when it ended."""
+    raised: list[Alert] = []
+    if session.risk_score >= alert_threshold(session.exam.monitoring_sensitivity):
+        raised.append(
+            alert_raise(
+                session=session,
+                alert_type=THRESHOLD_ALERT,
+                risk_score=session.risk_score,
+                risk_level=session.risk_level,
+                severity="high" if session.risk_level == "high" else "medium",
+                message=f"Risk {session.risk_score:.2f} ({session.risk_level}) in a seeded past session",
+                components=session.risk_components.get("components", {}),
+                push=False,
+            )
+        )
+    if session.anomaly_score is not None and session.anomaly_score > ANOMALY_THRESHOLD:
+        raised.append(
+            alert_raise(
+                session=session,
+                alert_type=ANOMALY_ALERT,
+                risk_score=session.risk_score,
+                risk_level=session.risk_level,
+                severity="medium",
+                message=session.risk_components.get("anomaly", {}).get("explanation")
+                or f"Behaviour unlike the student's baseline (anomaly score {session.anomaly_score:.1f})",
+                components={"anomaly_score": session.anomaly_score},
+                push=False,
+            )
+        )
+    if raised:
+        Alert.objects.filter(pk__in=[a.pk for a in raised]).update(created_at=at)
+    return len(raised)
+
+
 @transaction.atomic
-def _seed_session(*, exam: Exam, student: User, index: int, profile: dict[str, float], cheating: bool) -> ExamSession:
-    rng = np.random.default_rng([exam.pk, student.pk, index])
-    started = timezone.now() - timedelta(days=2 + index, hours=int(rng.integers(0, 8)))
-    events = list(event_stream(rng, profile=profile, cheating=cheating, questions=max(exam.total_questions, 8)))
+def _seed_session(*, exam: Exam, student: User, profile: dict[str, float], cheating: bool) -> tuple[ExamSession, int]:
+    rng = np.random.default_rng([exam.pk, student.pk])
+    started = exam.scheduled_date + timedelta(minutes=int(rng.integers(0, 20)))
+    events = list(event_stream(rng, profile=profile, cheating=cheating, questions=exam.total_questions))
     step = timedelta(seconds=max(1.0, exam.duration_minutes * 60 * 0.8 / max(len(events), 1)))
     submitted = started + step * (len(events) + 1)
     session = ExamSession.objects.create(
@@ -93,7 +187,7 @@ def _seed_session(*, exam: Exam, student: User, index: int, profile: dict[str, f
             event_type=event_type,
             event_data=data,
             timestamp=started + step * (i + 1),
-            client_event_id=f"seed-{exam.pk}-{student.pk}-{index}-{i}",
+            client_event_id=f"{SEED_EVENT_PREFIX}{exam.pk}-{student.pk}-{i}",
             severity=severity_for(
                 event_type, data, allow_tab_switch=exam.allow_tab_switch, allow_copy_paste=exam.allow_copy_paste
             ),
@@ -101,40 +195,84 @@ def _seed_session(*, exam: Exam, student: User, index: int, profile: dict[str, f
         for i, (event_type, data) in enumerate(events)
     )
     session_rescore(session=session)
-    return session
+    session.refresh_from_db()
+    alerts = _raise_alerts(session, session.last_event_at)
+    # As on the live path: a session that ends with an unresolved high-risk alert ends flagged.
+    if session.open_high_alerts > 0:
+        ExamSession.objects.filter(pk=session.pk).update(status=SessionStatus.FLAGGED)
+    return session, alerts
+
+
+def _release_open_exams(proctor: User) -> int:
+    """Delete sessions an older version of this command seeded on exams that are still open.
+
+    Older seeds put six attempts per student on the live demo quiz, which left no student able
+    to take it. Only sessions whose events carry the seed marker go: nothing a person did.
+    """
+    stale = (
+        ExamSession.objects.filter(exam__created_by=proctor, exam__status=ExamStatus.ACTIVE)
+        .filter(events__client_event_id__startswith=SEED_EVENT_PREFIX)
+        .distinct()
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    if ids:
+        ExamSession.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 class Command(BaseCommand):
-    help = "Seed past, submitted demo sessions with synthetic events (normal and a few cheating-like) and score them."
+    help = (
+        "Seed past (closed) demo exams, each taken once by every demo student, with synthetic events "
+        "(normal and a few cheating-like), risk and alerts. Safe to rerun."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--sessions", type=int, default=6, help="Past sessions per student and exam (default 6).")
+        parser.add_argument(
+            "--exams",
+            type=int,
+            default=len(PAST_EXAMS),
+            help=f"How many past exams to seed, at most {len(PAST_EXAMS)} (default all).",
+        )
 
-    def handle(self, *args, sessions: int, **options):
-        exams = list(demo_exams())
+    def handle(self, *args, exams: int, **options):
+        proctor = User.objects.filter(email__iexact=DEMO_PROCTOR_EMAIL).first()
         students = list(demo_students())
-        if not exams or not students:
+        if proctor is None or not students:
             self.stdout.write(
-                f"No demo data found ({len(exams)} demo exam(s) by {DEMO_PROCTOR_EMAIL}, {len(students)} student(s) "
-                f"@{DEMO_DOMAIN}). Run `manage.py seed_demo` first; nothing to do."
+                f"No demo data found (proctor {DEMO_PROCTOR_EMAIL}: {'yes' if proctor else 'missing'}, "
+                f"{len(students)} student(s) @{DEMO_DOMAIN}). Run `manage.py seed_demo` first; nothing to do."
             )
             return
-        created = skipped = calibrated = cheating_count = 0
+        chosen = PAST_EXAMS[: max(0, min(exams, len(PAST_EXAMS)))]
+        released = _release_open_exams(proctor)
+        created_exams = created = skipped = calibrated = cheating_count = alerts = 0
+        past = []
+        for name, days_ago, sensitivity in chosen:
+            exam, new = _past_exam(proctor=proctor, name=name, days_ago=days_ago, sensitivity=sensitivity)
+            past.append(exam)
+            created_exams += new
         for position, student in enumerate(students):
             profile = _profile(student)
             calibrated += _calibrate(student, profile)
-            for exam in exams:
-                for index in range(max(sessions, 0)):
-                    if Event.objects.filter(client_event_id=f"seed-{exam.pk}-{student.pk}-{index}-0").exists():
-                        skipped += 1
-                        continue
-                    cheating = (position * sessions + index) % CHEATING_EVERY == CHEATING_EVERY - 1
-                    _seed_session(exam=exam, student=student, index=index, profile=profile, cheating=cheating)
-                    created += 1
-                    cheating_count += cheating
+            for index, exam in enumerate(past):
+                if ExamSession.objects.filter(exam=exam, user=student).exists():
+                    skipped += 1
+                    continue
+                # One cheating-like attempt per student, on a different past exam for each.
+                cheating = index == (len(past) - 1 - position) % len(past)
+                _session, raised = _seed_session(exam=exam, student=student, profile=profile, cheating=cheating)
+                created += 1
+                cheating_count += cheating
+                alerts += raised
+        total = created + skipped
         self.stdout.write(
             self.style.SUCCESS(
-                f"Seeded {created} past session(s) ({cheating_count} cheating-like) for {len(students)} student(s) "
-                f"and {len(exams)} exam(s); {skipped} already present; {calibrated} calibration sample(s) added."
+                f"Seeded {created} past session(s) ({cheating_count} cheating-like, {alerts} alert(s)) for "
+                f"{len(students)} student(s) on {len(past)} past exam(s) ({created_exams} new); "
+                f"{skipped} already present; {calibrated} calibration sample(s) added."
             )
         )
+        if released:
+            self.stdout.write(f"Removed {released} session(s) an older seed had put on exams that are still open.")
+        if total < MIN_TRAINING_SESSIONS:
+            self.stdout.write(f"{total} past session(s): `train_risk_model` needs at least {MIN_TRAINING_SESSIONS}.")
