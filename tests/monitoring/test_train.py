@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 
 from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession
+from monitoring.ingest.risk import scoring_context_for
 from monitoring.models import Event
-from monitoring.risk import scoring_context_for
 from scoring.models import Baseline
 from scoring.population import FEATURES
 from scoring.services import population_model

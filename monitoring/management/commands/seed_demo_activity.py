@@ -17,9 +17,9 @@ from django.utils import timezone
 from accounts.models import Role, User
 from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, SessionStatus
+from monitoring.ingest.risk import session_rescore
+from monitoring.ingest.severity import severity_for
 from monitoring.models import Event
-from monitoring.risk import session_rescore
-from monitoring.severity import severity_for
 from scoring.anomaly import SESSION_FEATURES
 from scoring.models import BASELINE_READY_SAMPLES
 from scoring.services import baseline_add_sample, baseline_get
