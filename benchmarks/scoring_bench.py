@@ -22,7 +22,7 @@ import django
 
 django.setup()
 
-from monitoring.risk import ScoringContext, session_score  # noqa: E402
+from monitoring.ingest.risk import ScoringContext, session_score  # noqa: E402
 from scoring import engine  # noqa: E402
 from scoring.aggregation import fold, fold_all, signals_from  # noqa: E402
 from scoring.anomaly import SESSION_FEATURES, BaselineDetector  # noqa: E402

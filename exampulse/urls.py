@@ -6,8 +6,8 @@ from exampulse.health import HealthApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("demo/", include("monitoring.demo_urls")),
-    path("monitor/", include("monitoring.dashboard_urls")),
+    path("demo/", include("monitoring.demo.urls")),
+    path("monitor/", include("monitoring.review.urls")),
     re_path(r"^api/health/?$", HealthApi.as_view(), name="health"),
     path("api/auth/", include("accounts.urls")),
     # Users, exams and baselines route files carry their own first segment, so /api/users and /api/exams

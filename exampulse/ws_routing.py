@@ -1,5 +1,5 @@
 """WebSocket URL wiring. The consumer lives in monitoring; only this project module imports it."""
 
-from monitoring.routing import websocket_urlpatterns
+from monitoring.live.routing import websocket_urlpatterns
 
 __all__ = ["websocket_urlpatterns"]

@@ -1,6 +1,6 @@
 """Exams in the admin. Saves and deletes go through exams.services, like the REST API.
 
-The ExamSession admin lives in monitoring/admin.py: the review page shows events and alerts,
+The ExamSession admin lives in monitoring/review/console.py: the review page shows events and alerts,
 and exams must not import monitoring.
 """
 

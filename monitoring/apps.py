@@ -7,4 +7,4 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the receivers for exams' signals (the one back-channel from exams).
-        from monitoring import handlers  # noqa: F401
+        from monitoring.live import handlers  # noqa: F401

@@ -6,7 +6,7 @@ monitoring's endpoint: exams must not import monitoring, so the route is declare
 
 from django.urls import re_path
 
-from monitoring.apis import EventBatchApi
+from monitoring.ingest.apis import EventBatchApi
 
 urlpatterns = [
     re_path(r"^exams/sessions/(?P<session_id>\d+)/events/?$", EventBatchApi.as_view(), name="session-events"),

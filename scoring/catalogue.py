@@ -1,8 +1,8 @@
 """Every activity (behavioural event) type, declared once: its category, severity, payload and wording.
 
-The frame parser (monitoring.frames), the aggregation (scoring.aggregation), severity
-(monitoring.severity), the review timeline (monitoring.review) and the live dashboard (served as
-JSON by monitoring.views) all read this table; none keeps a list of its own. It lives in `scoring`
+The frame parser (monitoring.live.frames), the aggregation (scoring.aggregation), severity
+(monitoring.ingest.severity), the review timeline (monitoring.review.selectors) and the live dashboard (served as
+JSON by monitoring.review.views) all read this table; none keeps a list of its own. It lives in `scoring`
 because the aggregation must read it and `scoring` never imports `monitoring`; it is pure (no
 Django), like the engine.
 
@@ -121,7 +121,7 @@ _TYPES = (
         label="Left the exam window",
         short="left the window",
     ),
-    # Severity rises with blur_duration_ms (monitoring.severity); "low" is for a short absence.
+    # Severity rises with blur_duration_ms (monitoring.ingest.severity); "low" is for a short absence.
     ActivityType(
         name="window_focus",
         category=INTEGRITY,

@@ -1,4 +1,4 @@
-"""Events stored in batches (monitoring.services.events_ingest, monitoring.batches).
+"""Events stored in batches (monitoring.ingest.services.events_ingest, monitoring.live.batches).
 
 A batch must be indistinguishable from the same events stored one by one: same rows, same risk,
 same alerts, each client_event_id once, and a refused event costs the others nothing.
@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from exams.services import session_start, session_submit
-from monitoring import services
-from monitoring.frames import parse_activity
+from monitoring.ingest import services
+from monitoring.live.frames import parse_activity
 from monitoring.models import Alert, Event
 from scoring.services import baseline_add_sample
 from tests.factories import StudentFactory

@@ -8,10 +8,10 @@ import re
 import pytest
 from django.test import Client
 
-from monitoring import frames
-from monitoring.frames import FrameError, parse_activity
-from monitoring.review import event_label
-from monitoring.severity import severity_for
+from monitoring.ingest.severity import severity_for
+from monitoring.live import frames
+from monitoring.live.frames import FrameError, parse_activity
+from monitoring.review.selectors import event_label
 from scoring import aggregation, catalogue
 from scoring.catalogue import CATALOGUE, ID, NUMBER, NUMBERS, TECHNICAL
 from tests.support.servers import ROOT

@@ -10,9 +10,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from monitoring.frames import parse_activity
+from monitoring.ingest.services import alert_resolve, event_ingest
+from monitoring.live.frames import parse_activity
 from monitoring.models import Alert
-from monitoring.services import alert_resolve, event_ingest
 from tests.monitoring.conftest import make_exam
 
 

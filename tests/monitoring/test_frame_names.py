@@ -1,4 +1,4 @@
-"""Every frame name is declared once in monitoring.frames: CLIENT_EVENTS one way, SERVER_EVENTS the other.
+"""Every frame name is declared once in monitoring.live.frames: CLIENT_EVENTS one way, SERVER_EVENTS the other.
 
 The server builds every outgoing frame through frame() (directly, or via broadcast.push_message /
 close_message); these tests read the source so that a new name cannot be sent without being declared,
@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from monitoring.consumers import ExamConsumer
-from monitoring.frames import CLIENT_EVENTS, SERVER_EVENTS, error_frame, frame
+from monitoring.live.consumers import ExamConsumer
+from monitoring.live.frames import CLIENT_EVENTS, SERVER_EVENTS, error_frame, frame
 from tests.support.servers import ROOT
 
 BUILDERS = {"frame", "push_message", "close_message"}
@@ -39,7 +39,7 @@ def _frame_names_in_python() -> dict[str, list[str]]:
 def test_every_frame_the_server_builds_is_declared_and_every_declared_name_is_built():
     built = _frame_names_in_python()
     undeclared = {name: where for name, where in built.items() if name not in SERVER_EVENTS}
-    assert not undeclared, f"add these to monitoring.frames.SERVER_EVENTS: {undeclared}"
+    assert not undeclared, f"add these to monitoring.live.frames.SERVER_EVENTS: {undeclared}"
     assert set(built) == SERVER_EVENTS, f"declared but never sent: {SERVER_EVENTS - set(built)}"
 
 

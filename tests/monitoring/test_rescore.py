@@ -136,7 +136,7 @@ def test_a_session_whose_events_were_purged_keeps_its_stored_risk(student, exam)
 
 
 def test_rescore_rebuilds_each_events_risk_after_for_the_chart(student, exam):
-    from monitoring.review import risk_series
+    from monitoring.review.selectors import risk_series
 
     session = _session(student, exam)
     _events(session, [("tab_switch", {})] * 11)

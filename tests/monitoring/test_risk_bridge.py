@@ -1,4 +1,4 @@
-"""monitoring.risk: context, scoring and the one-UPDATE write that live ingestion and rescore share."""
+"""monitoring.ingest.risk: context, scoring and the one-UPDATE write that live ingestion and rescore share."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from exams.models import Exam, ExamSession
-from monitoring.risk import scoring_context_for, session_apply_score, session_score
+from monitoring.ingest.risk import scoring_context_for, session_apply_score, session_score
 from scoring.aggregation import fold_all
 from scoring.population import FEATURES, train
 from scoring.services import baseline_add_sample, population_model_save

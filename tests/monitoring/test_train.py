@@ -13,9 +13,9 @@ from django.utils import timezone
 from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, ExamStatus
 from exams.services import exam_is_open
+from monitoring.ingest.risk import scoring_context_for
 from monitoring.management.commands.seed_demo_activity import past_exam_names
 from monitoring.models import Alert, Event
-from monitoring.risk import scoring_context_for
 from scoring.models import Baseline
 from scoring.population import FEATURES
 from scoring.services import population_model

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from accounts.services import tokens_issue
 from exams.services import session_start
-from monitoring.frames import CLIENT_EVENTS
+from monitoring.live.frames import CLIENT_EVENTS
 from monitoring.models import Event
 from scoring.catalogue import CATALOGUE, CLIENT_TYPES, NUMBER
 from tests.factories import ProctorFactory, StudentFactory

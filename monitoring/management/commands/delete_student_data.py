@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role, User
 from exampulse.errors import DomainError
-from monitoring.retention import student_data_delete, student_data_summary
+from monitoring.privacy import student_data_delete, student_data_summary
 
 
 class Command(BaseCommand):

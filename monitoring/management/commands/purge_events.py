@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from monitoring.retention import DEFAULT_BATCH_SIZE, events_older_than, events_purge
+from monitoring.privacy import DEFAULT_BATCH_SIZE, events_older_than, events_purge
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
-from monitoring.risk import session_rescore, session_rescore_recorded, sessions_to_rescore
+from monitoring.ingest.risk import session_rescore, session_rescore_recorded, sessions_to_rescore
 
 MAX_LISTED = 20
 

@@ -26,10 +26,10 @@ from accounts.models import Role, User
 from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
 from exams.services import exam_create
+from monitoring.ingest.risk import session_rescore
+from monitoring.ingest.services import ANOMALY_ALERT, THRESHOLD_ALERT, alert_raise
+from monitoring.ingest.severity import severity_for
 from monitoring.models import Alert, Event
-from monitoring.risk import session_rescore
-from monitoring.services import ANOMALY_ALERT, THRESHOLD_ALERT, alert_raise
-from monitoring.severity import severity_for
 from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES
 from scoring.engine import alert_threshold
 from scoring.models import BASELINE_READY_SAMPLES

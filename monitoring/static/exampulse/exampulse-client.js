@@ -20,7 +20,7 @@
 })(typeof self !== "undefined" ? self : this, function () {
   "use strict";
 
-  // The server refuses values outside these ranges (monitoring/frames.py), so clamp or drop here.
+  // The server refuses values outside these ranges (monitoring/live/frames.py), so clamp or drop here.
   var LIMITS = {
     wpm: 1000,
     holdMs: 5000,

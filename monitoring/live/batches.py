@@ -8,7 +8,8 @@ has one batcher per process; a socket awaits its own outcome, so its frames stay
 from __future__ import annotations
 
 from exampulse.db import HopBatcher
-from monitoring import live, services
+from monitoring.ingest import services
+from monitoring.live import usecases as live
 
 
 def _events_ingest(requests: list[services.IngestRequest]) -> list[services.IngestOutcome]:

@@ -295,7 +295,7 @@ def parse_activity(data: dict[str, Any], *, require_exam: bool = True) -> Activi
 def frame(event: str, /, **data: Any) -> dict[str, Any]:
     """Build one server -> client frame; a name outside SERVER_EVENTS is a bug and raises ValueError."""
     if event not in SERVER_EVENTS:
-        raise ValueError(f"{event!r} is not a server -> client frame name (monitoring.frames.SERVER_EVENTS)")
+        raise ValueError(f"{event!r} is not a server -> client frame name (monitoring.live.frames.SERVER_EVENTS)")
     return {"event": event, "data": data}
 
 

@@ -21,17 +21,17 @@ from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
-from monitoring import broadcast
-from monitoring.frames import Activity, FrameError
-from monitoring.models import Alert, Event
-from monitoring.risk import (
+from monitoring.ingest.risk import (
     ScoringContext,
     scoring_context_for,
     session_apply_score,
     session_score,
     with_fresh_policy,
 )
-from monitoring.severity import severity_for
+from monitoring.ingest.severity import severity_for
+from monitoring.live import broadcast
+from monitoring.live.frames import Activity, FrameError
+from monitoring.models import Alert, Event
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
 

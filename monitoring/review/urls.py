@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from monitoring import views
+from monitoring.review import views
 
 app_name = "monitoring"
 

@@ -17,10 +17,11 @@ from exams import selectors as exam_selectors
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import Exam, ExamSession
-from monitoring import broadcast, presence, services
-from monitoring.frames import Activity, FrameError
+from monitoring.ingest import services
+from monitoring.ingest.risk import ScoringContext, scoring_context_for
+from monitoring.live import broadcast, presence
+from monitoring.live.frames import Activity, FrameError
 from monitoring.models import Alert, Event, Presence
-from monitoring.risk import ScoringContext, scoring_context_for
 from scoring import services as scoring_services
 
 Broadcasts = list[tuple[str, dict[str, Any]]]

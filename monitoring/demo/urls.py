@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from monitoring import demo_views
+from monitoring.demo import views as demo_views
 
 app_name = "demo"
 

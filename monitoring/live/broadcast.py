@@ -22,7 +22,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from monitoring.frames import frame
+from monitoring.live.frames import frame
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ async def _bounded(what: str, call: Awaitable[Any], *, timeout_s: float | None =
 async def agroup_send(group: str, message: dict[str, Any], *, from_outbox: bool = False) -> None:
     """Send to a group within a bounded time; a layer outage is logged, never raised into the caller.
 
-    A socket's outbox (monitoring.consumers) holds up nobody while it waits, so its sends get the
+    A socket's outbox (monitoring.live.consumers) holds up nobody while it waits, so its sends get the
     longer OUTBOX_SEND_TIMEOUT_S and stay outside the breaker: under load a busy event loop makes a
     healthy Redis look slow, and a short timeout would then drop live pushes that were on their way.
     """

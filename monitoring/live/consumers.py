@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from exampulse.db import db_hop
 from exampulse.errors import DomainError
-from monitoring import batches, broadcast, live
-from monitoring.frames import (
+from monitoring.ingest.services import IngestRequest
+from monitoring.live import batches, broadcast
+from monitoring.live import usecases as live
+from monitoring.live.frames import (
     PROCTOR_EVENTS,
     STUDENT_EVENTS,
     FrameError,
@@ -30,8 +32,7 @@ from monitoring.frames import (
     require_int,
     require_text,
 )
-from monitoring.presence import HEARTBEAT_SECONDS, presence_heartbeat, presence_purge_stale
-from monitoring.services import IngestRequest
+from monitoring.live.presence import HEARTBEAT_SECONDS, presence_heartbeat, presence_purge_stale
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from exams.signals import session_submitted, session_terminated
-from monitoring import broadcast
-from monitoring.consumers import CLOSE_TERMINATED
+from monitoring.live import broadcast
+from monitoring.live.consumers import CLOSE_TERMINATED
 
 
 @receiver(session_submitted, dispatch_uid="monitoring.session_submitted")

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from exams.models import Exam
-from monitoring import review
+from monitoring.review import selectors as review
 from scoring import catalogue
 from scoring.engine import alert_threshold
 

@@ -11,9 +11,9 @@ from accounts.permissions import IsStudent
 from exampulse.api import respond
 from exampulse.errors import DomainError
 from exams import selectors as exam_selectors
-from monitoring import services
-from monitoring.frames import FrameError, parse_activity
-from monitoring.risk import scoring_context_for
+from monitoring.ingest import services
+from monitoring.ingest.risk import scoring_context_for
+from monitoring.live.frames import FrameError, parse_activity
 
 
 class EventBatchInputSerializer(serializers.Serializer):

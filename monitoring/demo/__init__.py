@@ -1,0 +1,1 @@
+"""The demo: /demo/ student pages served when EXAMPULSE_DEMO is on, and the seeded demo history."""

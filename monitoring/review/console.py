@@ -1,0 +1,409 @@
+"""The proctor's review console in the Django admin: sessions by risk, their timeline, alerts and chart.
+
+Every change made here goes through the same services as REST and the socket: reviews through
+`exams.services.session_review`, alert resolution through `monitoring.ingest.services.alert_resolve`,
+rescoring through `monitoring.ingest.risk.session_rescore`. Forms never save model rows directly.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts.services import audit_record_export
+from exampulse.errors import DomainError
+from exams import services as exam_services
+from exams.models import ExamSession, ReviewStatus
+from monitoring.ingest.risk import session_rescore_recorded
+from monitoring.ingest.services import alert_resolve
+from monitoring.models import Alert, Event
+from monitoring.review import charts
+from monitoring.review import selectors as review
+from scoring.engine import alert_threshold
+
+LEVEL_TEXT = {"low": "Low", "medium": "Medium", "high": "High"}
+CSS = {"all": ("monitoring/admin.css",)}
+
+
+def risk_badge(level: str, score: float | None = None) -> str:
+    """A colour-coded risk level that also says its level in words (never colour alone)."""
+    text = LEVEL_TEXT.get(level, level or "-")
+    if score is None:
+        return format_html('<span class="risk-badge risk-{}">{}</span>', level, text)
+    return format_html('<span class="risk-badge risk-{}">{} · {}</span>', level, text, f"{score:.2f}")
+
+
+class ReviewForm(forms.Form):
+    review_status = forms.ChoiceField(choices=ReviewStatus.choices, label="Review outcome")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        max_length=2000,
+        help_text="Why: required for suspicious and violation.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "review_status" in data:
+            # The service's rule, checked here too so the form shows it next to the field.
+            try:
+                exam_services.review_validate(review_status=data["review_status"], note=data.get("note") or "")
+            except DomainError as exc:
+                self.add_error("note" if "note" in exc.details else None, exc.message)
+        return data
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=False, max_length=2000, label="Resolution note"
+    )
+
+
+def _action_form(modeladmin, request, queryset, *, form_class, title: str, action: str, apply):
+    """The admin's two-step action: show a form for the selected rows, then apply it to each."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        done, failed = 0, []
+        for obj in queryset:
+            try:
+                apply(obj, form.cleaned_data)
+                done += 1
+            except DomainError as exc:
+                failed.append(f"#{obj.pk}: {exc.message}")
+        modeladmin.message_user(request, f"{title}: {done} done.", messages.SUCCESS)
+        for failure in failed:
+            modeladmin.message_user(request, failure, messages.ERROR)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "action": action,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/monitoring/action_form.html", context)
+
+
+# Registered here, not in exams/admin.py: the review page reads events and alerts, and exams
+# must not import monitoring.
+@admin.register(ExamSession)
+class ExamSessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "student",
+        "exam",
+        "risk",
+        "flagged_incidents_count",
+        "state",
+        "review_status",
+        "is_late",
+        "started_at",
+    )
+    list_display_links = ("id", "student")
+    list_select_related = ("exam", "user")
+    list_filter = (
+        "exam",
+        "status",
+        "risk_level",
+        "review_status",
+        ("started_at", admin.DateFieldListFilter),
+        "is_late",
+    )
+    search_fields = ("user__name", "user__email", "user__roll_number")
+    ordering = ("-risk_score", "-started_at", "-id")
+    list_per_page = 50
+    actions = ("set_review_status", "rescore_sessions", "export_csv")
+    change_form_template = "admin/monitoring/session_review.html"
+    fieldsets = (
+        ("Student and exam", {"fields": ("user", "exam", "status", "review_status")}),
+        (
+            "Timing",
+            {
+                "fields": (
+                    "started_at",
+                    "deadline_at",
+                    "submitted_at",
+                    "time_taken_seconds",
+                    "is_late",
+                    "auto_submitted",
+                )
+            },
+        ),
+        ("Result", {"fields": ("score", "max_score", "termination_reason", "terminated_by")}),
+        ("Review", {"fields": ("review_note", "reviewed_by", "reviewed_at")}),
+    )
+
+    class Media:
+        css = CSS
+
+    # Everything on this page is evidence: read-only fields, actions through services only.
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in ExamSession._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Student", ordering="user__name")
+    def student(self, session: ExamSession) -> str:
+        return format_html("{}<br><small>{}</small>", session.user.name, session.user.roll_number or session.user.email)
+
+    @admin.display(description="Risk", ordering="-risk_score")
+    def risk(self, session: ExamSession) -> str:
+        return risk_badge(session.risk_level, session.risk_score)
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, session: ExamSession) -> str:
+        # The list only reads: an overdue session is shown as such and closed by the next read of
+        # that session (its page, the API) or by `close_expired_sessions`, never by listing it.
+        if exam_services.session_is_overdue(session=session):
+            return format_html('<span class="session-overdue">{}</span>', "Overdue (in progress past its deadline)")
+        return session.get_status_display()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            # No form saves here: outcomes are set with the review form below, through the service.
+            return HttpResponseNotAllowed(["GET"])
+        session = self.get_object(request, object_id)
+        if session is not None:
+            session = exam_services.session_expire_if_due(session=session)
+            extra_context = {**(extra_context or {}), **self._review_context(request, session)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _review_context(self, request, session: ExamSession) -> dict:
+        alerts = list(session.alerts.select_related("resolved_by").order_by("-created_at", "-id"))
+        series = review.risk_series(session)
+        end = session.submitted_at or (timezone.now() if session.is_open else None)
+        chart = charts.risk_chart_svg(
+            series,
+            threshold=alert_threshold(session.exam.monitoring_sensitivity),
+            alerts=[(alert.created_at, alert.risk_score) for alert in alerts],
+            end=end,
+        )
+        can_change = self.has_change_permission(request, session)
+        return {
+            "title": f"Review session #{session.pk}",
+            "session": session,
+            "risk_badge": risk_badge(session.risk_level, session.risk_score),
+            "timeline": review.session_timeline(session, page=request.GET.get("page", 1)),
+            "chart": chart,
+            "components": review.component_rows(session),
+            "opinions": review.model_opinions(session),
+            "alerts": alerts,
+            "review_form": ReviewForm(initial={"review_status": session.review_status, "note": session.review_note}),
+            "can_change": can_change,
+            "can_resolve": request.user.has_perm("monitoring.change_alert"),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+
+    # -- acting on one session ------------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:session_id>/review/", wrap(self.review_view), name="exams_examsession_review"),
+            path("<int:session_id>/rescore/", wrap(self.rescore_view), name="exams_examsession_rescore"),
+            path(
+                "<int:session_id>/alerts/<int:alert_id>/resolve/",
+                wrap(self.resolve_view),
+                name="exams_examsession_resolve_alert",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _session_for_change(self, request: HttpRequest, session_id: int) -> ExamSession:
+        if request.method != "POST":
+            raise PermissionDenied("Use the buttons on the session page.")
+        session = get_object_or_404(ExamSession.objects.select_related("exam", "user"), pk=session_id)
+        if not self.has_change_permission(request, session):
+            raise PermissionDenied
+        return session
+
+    def _back(self, session_id: int, anchor: str = "") -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:exams_examsession_change", args=[session_id]) + anchor)
+
+    def review_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        session = self._session_for_change(request, session_id)
+        form = ReviewForm(request.POST)
+        if not form.is_valid():
+            errors = "; ".join(message for field in form.errors.values() for message in field)
+            self.message_user(request, f"Review not saved: {errors}", messages.ERROR)
+            return self._back(session_id, "#review")
+        try:
+            exam_services.session_review(
+                session=session,
+                by=request.user,
+                review_status=form.cleaned_data["review_status"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Review status set to {form.cleaned_data['review_status']}.", messages.SUCCESS)
+        return self._back(session_id, "#review")
+
+    def rescore_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        session = self._session_for_change(request, session_id)
+        outcome = self._rescore(request, session)
+        if outcome.kept_because:
+            self.message_user(
+                request, f"Not rescored: {outcome.kept_because}; the stored risk is kept.", messages.WARNING
+            )
+            return self._back(session_id)
+        self.message_user(
+            request,
+            f"Rescored from {outcome.events} events: {outcome.old_risk:.2f} ({outcome.old_level}) → "
+            f"{outcome.new_risk:.2f} ({outcome.new_level}).",
+            messages.SUCCESS,
+        )
+        return self._back(session_id)
+
+    def resolve_view(self, request: HttpRequest, session_id: int, alert_id: int) -> HttpResponse:
+        if request.method != "POST":
+            raise PermissionDenied("Use the buttons on the session page.")
+        if not request.user.has_perm("monitoring.change_alert"):
+            raise PermissionDenied
+        get_object_or_404(Alert, pk=alert_id, session_id=session_id)
+        form = ResolveForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        alert_resolve(alert_id=alert_id, by=request.user, note=note)
+        self.message_user(request, f"Alert #{alert_id} resolved.", messages.SUCCESS)
+        return self._back(session_id, "#alerts")
+
+    def _rescore(self, request, session: ExamSession):
+        return session_rescore_recorded(session=session, by=request.user, via="admin")
+
+    # -- acting on the selection ------------------------------------------------------------------
+
+    @admin.action(description="Set review status of the selected sessions…", permissions=["change"])
+    def set_review_status(self, request, queryset):
+        def apply(session, data):
+            exam_services.session_review(
+                session=session, by=request.user, review_status=data["review_status"], note=data["note"]
+            )
+
+        return _action_form(
+            self, request, queryset, form_class=ReviewForm, title="Set review status", action="set_review_status",
+            apply=apply,
+        )  # fmt: skip
+
+    @admin.action(description="Rescore the selected sessions from their events", permissions=["change"])
+    def rescore_sessions(self, request, queryset):
+        changed = 0
+        for session in queryset.select_related("exam", "user"):
+            changed += self._rescore(request, session).score_changed
+        self.message_user(request, f"Rescored {queryset.count()} sessions; {changed} changed.", messages.SUCCESS)
+
+    @admin.action(description="Export the selected sessions to CSV (with risk components)", permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="exampulse-sessions-{stamp}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(review.CSV_HEADER)
+        ids = []
+        for session in review.sessions_for_export(queryset):
+            writer.writerow(review.session_csv_row(session))
+            ids.append(session.pk)
+        audit_record_export(actor=request.user, model=ExamSession, ids=ids)
+        return response
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "session_link",
+        "student",
+        "alert_type",
+        "level",
+        "risk_score",
+        "resolved",
+        "resolved_by",
+        "created_at",
+    )
+    list_select_related = ("session", "session__user", "session__exam", "resolved_by")
+    list_filter = ("resolved", "severity", "risk_level", "alert_type", "session__exam", "created_at")
+    search_fields = ("session__user__name", "session__user__email", "session__user__roll_number", "message")
+    ordering = ("resolved", "-created_at", "-id")
+    actions = ("resolve_alerts",)
+
+    class Media:
+        css = CSS
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Alert._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            return HttpResponseNotAllowed(["GET"])
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    @admin.display(description="Session", ordering="session_id")
+    def session_link(self, alert: Alert) -> str:
+        url = reverse("admin:exams_examsession_change", args=[alert.session_id])
+        return format_html('<a href="{}">#{} · {}</a>', url, alert.session_id, alert.session.exam.name)
+
+    @admin.display(description="Student", ordering="session__user__name")
+    def student(self, alert: Alert) -> str:
+        return alert.session.user.name
+
+    @admin.display(description="Level", ordering="risk_level")
+    def level(self, alert: Alert) -> str:
+        return risk_badge(alert.risk_level)
+
+    @admin.action(description="Resolve the selected alerts…", permissions=["change"])
+    def resolve_alerts(self, request, queryset):
+        def apply(alert, data):
+            alert_resolve(alert_id=alert.pk, by=request.user, note=data["note"])
+
+        return _action_form(
+            self, request, queryset.filter(resolved=False), form_class=ResolveForm, title="Resolve alerts",
+            action="resolve_alerts", apply=apply,
+        )  # fmt: skip
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Stored events are evidence: listed and read, never edited or deleted here."""
+
+    list_display = ("id", "session", "event_type", "severity", "is_technical", "risk_score_after", "timestamp")
+    list_select_related = ("session",)
+    list_filter = ("event_type", "severity", "is_technical", "session__exam")
+    search_fields = ("session__user__email", "session__user__name", "client_event_id")
+    ordering = ("-timestamp", "-id")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
