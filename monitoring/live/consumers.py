@@ -107,7 +107,6 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         self.allowed = PROCTOR_EVENTS if self.is_proctor else STUDENT_EVENTS
         self.exam_id: int | None = None
         self.session_id: int | None = None
-        self.scoring_context = None
         self.watching: set[int] = set()
         limits = settings.EXAMPULSE
         self.max_frame_bytes = limits["WS_MAX_FRAME_BYTES"]
@@ -221,7 +220,6 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         joined = await batches.join.submit(live.JoinRequest(exam_id, self.user, self.channel_name))
         self.exam_id = exam_id
         await self._attach_session(joined.session_id)
-        self.scoring_context = joined.scoring_context
         await self.send_json(frame("joined_exam", **joined.reply))
         # Through the outbox: a busy channel layer delays the proctors' news, never drops it.
         self._post(joined.broadcasts)
@@ -234,7 +232,6 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
                 self.channel_layer, broadcast.student_group(self.session_id), self.channel_name
             )
         self.session_id = session_id
-        self.scoring_context = None
         if session_id is not None:
             await broadcast.agroup_add(self.channel_layer, broadcast.student_group(session_id), self.channel_name)
 
@@ -260,10 +257,8 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
                 exam_id=self.exam_id, user=self.user, channel_name=self.channel_name
             )
             await self._attach_session(session_id)
-        if self.scoring_context is None:
-            self.scoring_context = await db_hop(live.scoring_context)(session_id=self.session_id)
         try:
-            result = await batches.ingest.submit(IngestRequest(self.session_id, activity, self.scoring_context))
+            result = await batches.ingest.submit(IngestRequest(self.session_id, activity))
         except DomainError as exc:
             if getattr(exc, "code", "") == "session_not_active":
                 await self._attach_session(None)

@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from exams.models import Exam, ExamSession
-from monitoring.ingest.risk import scoring_context_for, session_apply_score, session_score
+from monitoring.ingest.risk import scoring_context_for, session_apply_score
 from scoring.aggregation import fold_all
 from scoring.population import FEATURES, train
 from scoring.services import baseline_add_sample, population_model_save
+from scoring.session import session_score
 
 pytestmark = pytest.mark.django_db
 
