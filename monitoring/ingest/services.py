@@ -97,23 +97,6 @@ class _SessionTally:
     risk_level: str = ""
 
 
-def event_ingest(
-    *,
-    session_id: int,
-    activity: Activity,
-    at: datetime | None = None,
-    push: bool = True,
-) -> IngestResult:
-    """Store one event exactly once, rescore the session, raise any alert; returns the ack data.
-
-    A batch of one: see `events_ingest`. Raises the reason when the event was not stored.
-    """
-    (outcome,) = events_ingest([IngestRequest(session_id, activity)], at=at, push=push)
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
-
-
 @transaction.atomic
 def events_ingest(
     requests: Sequence[IngestRequest], *, at: datetime | None = None, push: bool = True

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from accounts.services import PROCTORS_GROUP, proctor_add_to_group, proctor_create
 from exams.models import ExamSession
-from monitoring.ingest.services import event_ingest
+from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.live.frames import parse_activity
 from monitoring.models import Alert, Event
 from tests.factories import DEFAULT_PASSWORD, StudentFactory
@@ -59,7 +59,7 @@ def console(proctor) -> Client:
 
 def ingest(session, activities) -> None:
     for activity in activities:
-        event_ingest(session_id=session.pk, activity=parse_activity({"exam_id": session.exam_id, **activity}))
+        events_ingest([IngestRequest(session.pk, parse_activity({"exam_id": session.exam_id, **activity}))])
 
 
 def change_url(session) -> str:

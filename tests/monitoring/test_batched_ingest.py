@@ -81,7 +81,7 @@ class TestEventsIngest:
 
         outcomes = services.events_ingest([request(batched, i, t, p) for i, (t, p) in enumerate(STREAM)])
         for i, (event_type, payload) in enumerate(STREAM):
-            services.event_ingest(session_id=single.pk, activity=request(single, i, event_type, payload).activity)
+            services.events_ingest([request(single, i, event_type, payload)])
 
         assert all(isinstance(outcome, services.IngestResult) and not outcome.duplicate for outcome in outcomes)
         assert state(batched) == state(single)
