@@ -204,13 +204,11 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def on_join_exam(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")
         if self.is_proctor:
-            joined = await db_hop(live.proctor_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
+            students = await db_hop(live.proctor_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
             await broadcast.agroup_add(self.channel_layer, broadcast.proctors_group(exam_id), self.channel_name)
             self.watching.add(exam_id)
             await self.send_json(frame("joined_exam", exam_id=exam_id, session_id=None, role="proctor"))
-            await self.send_json(
-                frame("active_students", exam_id=exam_id, students=joined.students, count=len(joined.students))
-            )
+            await self.send_json(frame("active_students", exam_id=exam_id, students=students, count=len(students)))
             return
         if self.exam_id is not None and self.exam_id != exam_id:
             # Switching exams: refuse a target the student may not join before leaving, so one bad

@@ -32,11 +32,6 @@ class StudentJoin:
     broadcasts: Broadcasts = field(default_factory=list)
 
 
-@dataclass
-class ProctorJoin:
-    students: list[dict[str, Any]]
-
-
 def _session_summary(session: ExamSession | None) -> dict[str, Any]:
     if session is None:
         return {"session_id": None, "status": None, "deadline_at": None}
@@ -132,13 +127,13 @@ def student_may_join(*, exam_id: int, user) -> None:
     exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
 
 
-def proctor_join(*, exam_id: int, user, channel_name: str) -> ProctorJoin:
+def proctor_join(*, exam_id: int, user, channel_name: str) -> list[dict[str, Any]]:
     """A proctor starts watching an exam; returns who is connected now."""
     exam = Exam.objects.filter(pk=exam_id).first()
     if exam is None:
         raise NotFound("No such exam.")
     presence.presence_join(channel_name=channel_name, user=user, exam=exam, session=None, role="proctor")
-    return ProctorJoin(students=presence.active_students(exam_id=exam.pk))
+    return presence.active_students(exam_id=exam.pk)
 
 
 def _departures(rows: list[tuple[int, int, str, bool]]) -> Broadcasts:
