@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
+from exams.demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession
 from monitoring.ingest.risk import scoring_context_for
 from monitoring.models import Event
