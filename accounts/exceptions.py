@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exampulse.errors import DomainError
+from exampulse.errors import DomainError, NotFound
 
 
 class InvalidCredentials(DomainError):
@@ -24,3 +24,10 @@ class InvalidToken(DomainError):
     status_code = 401
     code = "token_not_valid"
     default_message = "The token is invalid, expired or revoked."
+
+
+class UserNotFound(NotFound):
+    """No user (or, where only students qualify, no student) with that id: scoring's and users' APIs."""
+
+    code = "user_not_found"
+    default_message = "No such user."

@@ -8,15 +8,10 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.apis import USER_DATA_SCHEMA
+from accounts.exceptions import UserNotFound
 from accounts.permissions import IsProctor
 from accounts.serializers import AccommodationsSchemaSerializer, StudentListQuerySerializer, UserOutputSerializer
 from exampulse.api import respond
-from exampulse.errors import NotFound
-
-
-class StudentNotFound(NotFound):
-    code = "user_not_found"
-    default_message = "Student not found."
 
 
 class UserListApi(APIView):
@@ -51,7 +46,7 @@ class UserAccommodationsApi(APIView):
     def _update(self, request, user_id, *, partial: bool):
         student = selectors.student_get(user_id=user_id)
         if student is None:
-            raise StudentNotFound()
+            raise UserNotFound("Student not found.")
         student = services.user_update_accommodations(
             student=student, by=request.user, accommodations=request.data, partial=partial
         )

@@ -22,11 +22,11 @@ import django
 
 django.setup()
 
-from monitoring.ingest.risk import ScoringContext, session_score  # noqa: E402
 from scoring import engine  # noqa: E402
 from scoring.aggregation import fold, fold_all, signals_from  # noqa: E402
 from scoring.anomaly import SESSION_FEATURES, BaselineDetector  # noqa: E402
 from scoring.population import train, vector_from  # noqa: E402
+from scoring.session import ScoringContext, session_score  # noqa: E402
 from scoring.synthetic import event_stream, keystroke_dataset, random_profile  # noqa: E402
 from scoring.types import BaselineStats, Policy  # noqa: E402
 

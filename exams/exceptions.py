@@ -15,11 +15,6 @@ class SessionNotFound(NotFound):
     default_message = "Exam session not found."
 
 
-class UserNotFound(NotFound):
-    code = "user_not_found"
-    default_message = "Student not found."
-
-
 class ExamNotOpen(Conflict):
     code = "exam_not_open"
     default_message = "This exam is not open for taking."

@@ -16,8 +16,8 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.services import audit_record
-from exampulse.errors import Conflict
 from exams.models import ExamSession, SessionStatus
+from monitoring.exceptions import SessionStillOpen
 from monitoring.models import Alert, Event, Presence
 from scoring.models import Baseline
 
@@ -69,11 +69,6 @@ def student_data_summary(*, student) -> StudentData:
         alerts=Alert.objects.filter(session__user=student).count(),
         baseline=Baseline.objects.filter(user=student).exists(),
     )
-
-
-class SessionStillOpen(Conflict):
-    code = "session_open"
-    default_message = "The student has an exam in progress; erase their data after it ends."
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from scoring.models import Baseline
+from scoring.services import baseline_status
 
 
 @admin.register(Baseline)
@@ -23,7 +24,8 @@ class BaselineAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status")
     def status(self, baseline: Baseline) -> str:
-        return baseline.status
+        # The API's status too: one truth (a reset baseline says "reset", not "collecting").
+        return baseline_status(baseline)
 
     # A hand-edited baseline would quietly change every later score of the student.
     def get_readonly_fields(self, request, obj=None):

@@ -5,11 +5,6 @@ from __future__ import annotations
 from exampulse.errors import NotFound
 
 
-class UserNotFound(NotFound):
-    code = "user_not_found"
-    default_message = "No such user."
-
-
 class BaselineNotFound(NotFound):
     code = "baseline_not_found"
     default_message = "This user has no baseline."

@@ -26,8 +26,3 @@ class Baseline(models.Model):
 
     def __str__(self) -> str:
         return f"Baseline of user {self.user_id} ({self.sample_count} samples)"
-
-    @property
-    def status(self) -> str:
-        """collecting until enough samples arrive, then ready."""
-        return "ready" if self.sample_count >= BASELINE_READY_SAMPLES else "collecting"

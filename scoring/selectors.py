@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.exceptions import UserNotFound
 from accounts.models import User
-from scoring.exceptions import UserNotFound
 from scoring.models import BASELINE_READY_SAMPLES
 from scoring.services import baseline_get, baseline_status
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
@@ -21,7 +22,8 @@ from scoring.aggregation import signals_from
 from scoring.anomaly import SESSION_FEATURES, BaselineDetector
 from scoring.models import BASELINE_READY_SAMPLES, Baseline
 from scoring.population import PopulationModel
-from scoring.types import BaselineStats
+from scoring.session import ScoringContext
+from scoring.types import BaselineStats, Policy
 
 # The scalar baseline fields the risk engine compares against, each a running mean.
 MEAN_FIELDS = ("typing_speed_wpm", "mouse_speed_pxs", "avg_question_time_sec", "tab_switch_rate")
@@ -157,11 +159,6 @@ def baseline_stats(baseline: Baseline | None) -> BaselineStats | None:
     )
 
 
-def baseline_stats_for(user: Any) -> BaselineStats | None:
-    """The user's baseline as the engine reads it, or None when there is none."""
-    return baseline_stats(baseline_get(user=user))
-
-
 # ---- Fitted models: per-student detectors and the population model, each cached per process. ----
 
 _DETECTOR_CACHE_SIZE = 2048
@@ -187,7 +184,7 @@ def detector_for(baseline: Baseline | None) -> BaselineDetector | None:
     """The student's fitted detector once the baseline is ready (fitted once per baseline version), else None."""
     if baseline is None or baseline.sample_count < BASELINE_READY_SAMPLES:
         return None
-    key = (baseline.pk, baseline.sample_count, baseline.updated_at.isoformat() if baseline.updated_at else "")
+    key = baseline_version(baseline)
     detector = _detectors.get(key)
     if detector is not None:
         _detectors.move_to_end(key)
@@ -200,12 +197,6 @@ def detector_for(baseline: Baseline | None) -> BaselineDetector | None:
     while len(_detectors) > _DETECTOR_CACHE_SIZE:
         _detectors.popitem(last=False)
     return detector
-
-
-def detector_score_user(*, user: Any, vectors: np.ndarray) -> np.ndarray | None:
-    """Score behaviour vectors (SESSION_FEATURES columns) against the user's baseline; None without a ready one."""
-    detector = detector_for(baseline_get(user=user))
-    return None if detector is None else detector.score(vectors)
 
 
 def model_dir() -> Path:
@@ -238,7 +229,10 @@ def population_model_path() -> Path | None:
 
 def population_model() -> PopulationModel | None:
     """The newest population model, loaded once per version and process; None when none was trained."""
-    path = population_model_path()
+    return _population_load(population_model_path())
+
+
+def _population_load(path: Path | None) -> PopulationModel | None:
     if path is None:
         return None
     key = str(path)
@@ -247,3 +241,43 @@ def population_model() -> PopulationModel | None:
         _population["model"] = joblib.load(path)
         _population["key"] = key
     return _population["model"]
+
+
+# ---- Scoring contexts: one per (policy, baseline version, population model), shared by every path. ----
+
+_CONTEXT_CACHE_SIZE = 4096
+_contexts: OrderedDict[tuple, ScoringContext] = OrderedDict()
+# Ingestion runs in several database threads (the socket's batch workers); LRU moves are not atomic.
+_contexts_lock = threading.Lock()
+
+
+def baseline_version(baseline: Baseline | None) -> tuple | None:
+    """What identifies one state of a baseline row: any sample or reset changes it."""
+    if baseline is None:
+        return None
+    return (baseline.pk, baseline.sample_count, baseline.updated_at.isoformat() if baseline.updated_at else "")
+
+
+def scoring_context(*, policy: Policy, baseline: Baseline | None) -> ScoringContext:
+    """The context a session is scored with, built once per process for each (policy, baseline version,
+    population model version) and then reused: an edit of the exam's rules, the student's
+    accommodations or baseline, or a newly trained model changes the key, so the next event on any
+    path (socket, REST, rescore) scores with it. No query: the caller brings the baseline row."""
+    population_path = population_model_path()
+    key = (policy, baseline_version(baseline), str(population_path) if population_path else None)
+    with _contexts_lock:
+        context = _contexts.get(key)
+        if context is not None:
+            _contexts.move_to_end(key)
+            return context
+    context = ScoringContext(
+        policy=policy,
+        baseline=baseline_stats(baseline),
+        detector=detector_for(baseline),
+        population=_population_load(population_path),
+    )
+    with _contexts_lock:
+        _contexts[key] = context
+        while len(_contexts) > _CONTEXT_CACHE_SIZE:
+            _contexts.popitem(last=False)
+    return context

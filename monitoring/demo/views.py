@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL, DEMO_STUDENT_PASSWORD, DEMO_STUDENTS
+from exams.demo import DEMO_PROCTOR_EMAIL, DEMO_STUDENT_PASSWORD, DEMO_STUDENTS
 from exams.models import Exam, ExamStatus
 
 DASHBOARD_PATH = "/monitor/exam/{exam_id}/"

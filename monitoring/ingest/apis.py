@@ -12,7 +12,6 @@ from exampulse.api import respond
 from exampulse.errors import DomainError
 from exams import selectors as exam_selectors
 from monitoring.ingest import services
-from monitoring.ingest.risk import scoring_context_for
 from monitoring.live.frames import FrameError, parse_activity
 
 
@@ -47,7 +46,6 @@ class EventBatchApi(APIView):
         session = exam_selectors.session_get_for_user(session_id=session_id, user=request.user)
         serializer = EventBatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        context = scoring_context_for(session)
         results: list[dict | None] = []
         requests: list[tuple[int, services.IngestRequest]] = []
         for index, item in enumerate(serializer.validated_data["events"]):
@@ -59,7 +57,7 @@ class EventBatchApi(APIView):
                 results.append(_refusal(index, item, exc))
                 continue
             results.append(None)
-            requests.append((index, services.IngestRequest(session.pk, activity, context)))
+            requests.append((index, services.IngestRequest(session.pk, activity)))
         # The valid events go in one transaction; a refused one (closed session, say) costs the
         # others nothing.
         outcomes = services.events_ingest([request for _, request in requests]) if requests else []

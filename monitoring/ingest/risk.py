@@ -1,8 +1,9 @@
 """The bridge between stored sessions/events and the pure scoring engine: live ingestion and rescore both use it.
 
-The live path is cheap by design: `scoring_context_for` does the queries and model lookups once (the
-consumer caches the context per connection; ingestion swaps in the policy read with the locked
-session row); `session_score` is then pure arithmetic on the folded aggregate state, and
+The live path is cheap by design: `scoring_context_for` takes the context from scoring's process
+cache (keyed by the exam policy, the baseline's version and the population model's), with the
+policy read from the locked session row and the baselines of a whole batch fetched in one query;
+`scoring.session.session_score` is then the one call into scoring per event, and
 `session_apply_score` is one UPDATE.
 
 `ExamSession.risk_components` holds:
@@ -15,7 +16,7 @@ session row); `session_score` is then pure arithmetic on the folded aggregate st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,58 +25,10 @@ from django.db import transaction
 from accounts.services import audit_record
 from exams.models import ExamSession
 from monitoring.models import Event
-from scoring import engine
-from scoring.aggregation import fold, fold_all, signals_from
-from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES, BaselineDetector, session_vector
-from scoring.population import PopulationModel, vector_from
-from scoring.services import baseline_get, baseline_stats, detector_for, population_model
-from scoring.types import BaselineStats, Policy, RiskScore
-
-
-@dataclass(frozen=True)
-class ScoringContext:
-    """Everything a session's score depends on besides its events; built once per connection."""
-
-    policy: Policy
-    baseline: BaselineStats | None
-    detector: BaselineDetector | None = None
-    population: PopulationModel | None = None
-    anomaly_threshold: float = ANOMALY_THRESHOLD
-
-
-@dataclass(frozen=True)
-class SessionScore:
-    """The spec's risk plus the two ML opinions, each with its own explanation."""
-
-    risk: RiskScore
-    anomaly_score: float | None
-    anomaly_explanation: str
-    is_anomalous: bool
-    population_score: float | None = None
-    population_outlier: bool = False
-    population_explanation: str = "no population model trained"
-    population_version: str | None = None
-    anomaly_threshold: float = ANOMALY_THRESHOLD
-
-    def components_json(self) -> dict[str, Any]:
-        """The JSON stored in ExamSession.risk_components."""
-        risk = self.risk.as_dict()
-        return {
-            "components": risk["components"],
-            "alert_threshold": risk["alert_threshold"],
-            "anomaly": {
-                "score": self.anomaly_score,
-                "threshold": self.anomaly_threshold,
-                "is_anomalous": self.is_anomalous,
-                "explanation": self.anomaly_explanation,
-            },
-            "population": {
-                "score": self.population_score,
-                "is_outlier": self.population_outlier,
-                "explanation": self.population_explanation,
-                "version": self.population_version,
-            },
-        }
+from scoring.aggregation import fold, fold_all
+from scoring.services import baseline_get, scoring_context
+from scoring.session import ScoringContext, SessionScore, risk_only, session_score
+from scoring.types import Policy
 
 
 @dataclass(frozen=True)
@@ -118,78 +71,15 @@ _LOAD = object()
 
 
 def scoring_context_for(session: ExamSession, *, baseline: Any = _LOAD) -> ScoringContext:
-    """Load policy, baseline, the student's fitted detector and the population model (each may be absent).
+    """The session's scoring context from scoring's process cache (see scoring.services.scoring_context).
 
-    A caller that fetched the baseline already (a batch of joins does, in one query) passes it,
-    None included.
+    The policy comes from the session's exam and student as loaded (ingestion's row-lock query
+    joins both); a caller that fetched the baseline already (a batch does, in one query for all
+    its sessions) passes it, None included, so this adds no query.
     """
     if baseline is _LOAD:
         baseline = baseline_get(user=session.user)
-    return ScoringContext(
-        policy=policy_for(session),
-        baseline=baseline_stats(baseline),
-        detector=detector_for(baseline),
-        population=population_model(),
-    )
-
-
-def with_fresh_policy(context: ScoringContext, session: ExamSession) -> ScoringContext:
-    """The context with the policy read from `session` as loaded now.
-
-    A socket keeps its context from join (baseline, fitted detector, population model: costly to
-    load per event). The policy is not kept: ingestion's row-lock query already joins the exam and
-    the student, so building it from them is free and an exam edited mid-exam (allow_tab_switch,
-    sensitivity) or a changed accommodation scores the socket's events exactly as REST's.
-    """
-    return replace(context, policy=policy_for(session))
-
-
-def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float | None, str, bool]:
-    if context.detector is None:
-        if context.baseline is None:
-            return None, "no baseline yet", False
-        baseline = context.baseline
-        return None, f"anomaly detector: needs {baseline.ready_after} samples, has {baseline.sample_count}", False
-    value = context.detector.score_one(vector)
-    if value is None:
-        return None, "nothing measured yet that the baseline also has", False
-    value = round(value, 4)
-    flagged = value > context.anomaly_threshold
-    detail = context.detector.explain_one(vector, SESSION_FEATURES)
-    verdict = "unlike" if flagged else "consistent with"
-    relation = ">" if flagged else "<="
-    text = f"behaviour {verdict} the student's baseline (score {value:.2f} {relation} {context.anomaly_threshold})"
-    return value, f"{text}: {detail}" if detail else text, flagged
-
-
-def _population(context: ScoringContext, signals) -> tuple[float | None, bool, str, str | None]:
-    model = context.population
-    if model is None:
-        return None, False, "no population model trained", None
-    value = round(model.score_one(vector_from(signals)), 4)
-    outlier = model.is_outlier(value)
-    version = model.metadata.get("version")
-    word = "unusual" if outlier else "ordinary"
-    return value, outlier, f"{word} among past sessions (isolation score {value:.2f})", version
-
-
-def session_score(*, context: ScoringContext, behaviour: dict[str, Any] | None) -> SessionScore:
-    """Score a session's aggregate state: the spec's risk, the per-student anomaly and the population view."""
-    signals = signals_from(behaviour)
-    risk = engine.score(signals=signals, baseline=context.baseline, policy=context.policy)
-    anomaly, explanation, flagged = _anomaly(context, session_vector(signals))
-    population, outlier, population_text, version = _population(context, signals)
-    return SessionScore(
-        risk=risk,
-        anomaly_score=anomaly,
-        anomaly_explanation=explanation,
-        is_anomalous=flagged,
-        population_score=population,
-        population_outlier=outlier,
-        population_explanation=population_text,
-        population_version=version,
-        anomaly_threshold=context.anomaly_threshold,
-    )
+    return scoring_context(policy=policy_for(session), baseline=baseline)
 
 
 def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: SessionScore, **fields: Any) -> None:
@@ -291,7 +181,7 @@ def _events_rescore(rows: list[Event], *, context: ScoringContext) -> None:
     changed = []
     for row in rows:
         state = fold(state, row.event_type, row.event_data)
-        risk = engine.score(signals=signals_from(state), baseline=context.baseline, policy=context.policy).risk_score
+        risk = risk_only(context=context, behaviour=state).risk_score
         if row.risk_score_after != risk:
             row.risk_score_after = risk
             changed.append(row)

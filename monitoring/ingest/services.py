@@ -1,6 +1,6 @@
 """Every state change of live monitoring: storing events, raising and resolving alerts, warnings.
 
-The socket consumer and the REST batch endpoint both call `event_ingest`; an event is
+The socket consumer and the REST batch endpoint both call `events_ingest`; an event is
 acknowledged only after this function's transaction has committed, and live pushes to
 proctors are registered with `transaction.on_commit` so nobody hears about a rolled-back row.
 """
@@ -21,19 +21,15 @@ from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
-from monitoring.ingest.risk import (
-    ScoringContext,
-    scoring_context_for,
-    session_apply_score,
-    session_score,
-    with_fresh_policy,
-)
+from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_apply_score, session_score
 from monitoring.ingest.severity import severity_for
 from monitoring.live import broadcast
 from monitoring.live.frames import Activity, FrameError
 from monitoring.models import Alert, Event
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
+from scoring.models import Baseline
+from scoring.services import baselines_for
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +73,10 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class IngestRequest:
-    """One event for `events_ingest`: the session it belongs to and, if the caller has it, the
-    session's scoring context (the consumer caches one per socket)."""
+    """One event for `events_ingest` and the session it belongs to."""
 
     session_id: int
     activity: Activity
-    context: ScoringContext | None = None
 
 
 # What `events_ingest` returns for each request: the stored (or already stored) event, or why not.
@@ -94,32 +88,13 @@ class _SessionTally:
     """A locked session while a batch folds its events: the state its one UPDATE will write."""
 
     session: ExamSession
-    context: ScoringContext | None
     was_anomalous: bool
-    policy_fresh: bool = False
+    context: ScoringContext | None = None
     scored: object = None
     incidents: int = 0
     last_event_at: datetime | None = None
     risk_score: float = 0.0
     risk_level: str = ""
-
-
-def event_ingest(
-    *,
-    session_id: int,
-    activity: Activity,
-    context: ScoringContext | None = None,
-    at: datetime | None = None,
-    push: bool = True,
-) -> IngestResult:
-    """Store one event exactly once, rescore the session, raise any alert; returns the ack data.
-
-    A batch of one: see `events_ingest`. Raises the reason when the event was not stored.
-    """
-    (outcome,) = events_ingest([IngestRequest(session_id, activity, context)], at=at, push=push)
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
 
 
 @transaction.atomic
@@ -154,12 +129,15 @@ def events_ingest(
         .order_by("pk")
     }
     stored = _stored_events(requests)
+    baselines = _baselines(requests, sessions)
     tallies: dict[int, _SessionTally] = {}
     outcomes: list[IngestOutcome | None] = [None] * len(requests)
     new_events: list[Event] = []
     for index, request in enumerate(requests):
         try:
-            outcomes[index] = _ingest_one(request, at=at, sessions=sessions, stored=stored, tallies=tallies)
+            outcomes[index] = _ingest_one(
+                request, at=at, sessions=sessions, stored=stored, baselines=baselines, tallies=tallies
+            )
         except DatabaseError:
             raise  # the transaction is broken: the whole batch fails and nothing of it is stored
         except DomainError as exc:
@@ -200,12 +178,22 @@ def _stored_events(requests: Sequence[IngestRequest]) -> dict[tuple[int, str], E
     return {(event.session_id, event.client_event_id): event for event in rows}
 
 
+def _baselines(requests: Sequence[IngestRequest], sessions: dict[int, ExamSession]) -> dict[int, Baseline]:
+    """The baselines of the students whose events this batch scores, by user id: one query per batch
+    (none for a batch of connection events), so a baseline changed mid-exam scores the next event."""
+    user_ids = {
+        sessions[r.session_id].user_id for r in requests if not r.activity.is_technical and r.session_id in sessions
+    }
+    return baselines_for(user_ids=user_ids) if user_ids else {}
+
+
 def _ingest_one(
     request: IngestRequest,
     *,
     at: datetime,
     sessions: dict[int, ExamSession],
     stored: dict[tuple[int, str], Event],
+    baselines: dict[int, Baseline],
     tallies: dict[int, _SessionTally],
 ) -> IngestResult:
     """Fold one event into its locked session's tally; the event row is inserted with the batch."""
@@ -227,9 +215,6 @@ def _ingest_one(
         sessions[session.pk] = session
         tally = _SessionTally(
             session=session,
-            context=request.context,
-            # A context from the caller (the socket's, built at join) may predate an edit of the exam.
-            policy_fresh=request.context is None,
             was_anomalous=bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous")),
             risk_score=session.risk_score,
             risk_level=session.risk_level,
@@ -262,10 +247,8 @@ def _ingest_one(
         return IngestResult(event=event, duplicate=False, risk_score=tally.risk_score, risk_level=tally.risk_level)
 
     if tally.context is None:
-        tally.context = request.context or scoring_context_for(session)
-    elif not tally.policy_fresh:
-        tally.context = with_fresh_policy(tally.context, session)
-    tally.policy_fresh = True
+        # The exam and student come with the locked row, the baseline with the batch: no query here.
+        tally.context = scoring_context_for(session, baseline=baselines.get(session.user_id))
     behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
     scored = session_score(context=tally.context, behaviour=behaviour)
     risk = scored.risk

@@ -107,7 +107,6 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         self.allowed = PROCTOR_EVENTS if self.is_proctor else STUDENT_EVENTS
         self.exam_id: int | None = None
         self.session_id: int | None = None
-        self.scoring_context = None
         self.watching: set[int] = set()
         limits = settings.EXAMPULSE
         self.max_frame_bytes = limits["WS_MAX_FRAME_BYTES"]
@@ -205,13 +204,11 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def on_join_exam(self, data: dict) -> None:
         exam_id = require_int(data, "exam_id")
         if self.is_proctor:
-            joined = await db_hop(live.proctor_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
+            students = await db_hop(live.proctor_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
             await broadcast.agroup_add(self.channel_layer, broadcast.proctors_group(exam_id), self.channel_name)
             self.watching.add(exam_id)
             await self.send_json(frame("joined_exam", exam_id=exam_id, session_id=None, role="proctor"))
-            await self.send_json(
-                frame("active_students", exam_id=exam_id, students=joined.students, count=len(joined.students))
-            )
+            await self.send_json(frame("active_students", exam_id=exam_id, students=students, count=len(students)))
             return
         if self.exam_id is not None and self.exam_id != exam_id:
             # Switching exams: refuse a target the student may not join before leaving, so one bad
@@ -221,7 +218,6 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         joined = await batches.join.submit(live.JoinRequest(exam_id, self.user, self.channel_name))
         self.exam_id = exam_id
         await self._attach_session(joined.session_id)
-        self.scoring_context = joined.scoring_context
         await self.send_json(frame("joined_exam", **joined.reply))
         # Through the outbox: a busy channel layer delays the proctors' news, never drops it.
         self._post(joined.broadcasts)
@@ -234,7 +230,6 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
                 self.channel_layer, broadcast.student_group(self.session_id), self.channel_name
             )
         self.session_id = session_id
-        self.scoring_context = None
         if session_id is not None:
             await broadcast.agroup_add(self.channel_layer, broadcast.student_group(session_id), self.channel_name)
 
@@ -260,10 +255,8 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
                 exam_id=self.exam_id, user=self.user, channel_name=self.channel_name
             )
             await self._attach_session(session_id)
-        if self.scoring_context is None:
-            self.scoring_context = await db_hop(live.scoring_context)(session_id=self.session_id)
         try:
-            result = await batches.ingest.submit(IngestRequest(self.session_id, activity, self.scoring_context))
+            result = await batches.ingest.submit(IngestRequest(self.session_id, activity))
         except DomainError as exc:
             if getattr(exc, "code", "") == "session_not_active":
                 await self._attach_session(None)

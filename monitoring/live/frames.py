@@ -80,7 +80,7 @@ class Frame:
 
 @dataclass(frozen=True)
 class Activity:
-    """A validated suspicious_activity payload, ready for event_ingest."""
+    """A validated suspicious_activity payload, ready for events_ingest."""
 
     exam_id: int | None
     event_type: str

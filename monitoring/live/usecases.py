@@ -18,11 +18,9 @@ from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import Exam, ExamSession
 from monitoring.ingest import services
-from monitoring.ingest.risk import ScoringContext, scoring_context_for
 from monitoring.live import broadcast, presence
 from monitoring.live.frames import Activity, FrameError
 from monitoring.models import Alert, Event, Presence
-from scoring import services as scoring_services
 
 Broadcasts = list[tuple[str, dict[str, Any]]]
 
@@ -32,12 +30,6 @@ class StudentJoin:
     session_id: int | None
     reply: dict[str, Any]
     broadcasts: Broadcasts = field(default_factory=list)
-    scoring_context: ScoringContext | None = None
-
-
-@dataclass
-class ProctorJoin:
-    students: list[dict[str, Any]]
 
 
 def _session_summary(session: ExamSession | None) -> dict[str, Any]:
@@ -85,9 +77,8 @@ class JoinRequest:
 def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
     """Many students' sockets join their exams, with a fixed number of queries for the whole batch.
 
-    Each open session is resumed (a `reconnected` event when the student had dropped) and its
-    scoring context is loaded here, so the socket's first event is stored without another round of
-    queries. One outcome per request: the join, or why it was refused (no such exam, say).
+    Each open session is resumed (a `reconnected` event when the student had dropped). One outcome
+    per request: the join, or why it was refused (no such exam, say).
     """
     sessions = exam_selectors.sessions_open_for(pairs=[(r.user, r.exam_id) for r in requests])
     outcomes: list[StudentJoin | Exception] = []
@@ -110,13 +101,10 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
         services.events_ingest(
             [_technical(session_id, joined[session_id].exam_id, "reconnected") for session_id in sorted(returning)]
         )
-    baselines = scoring_services.baselines_for(user_ids=[s.user_id for s in joined.values()])
     for (index, arrival), first in zip(arrivals, firsts, strict=True):
         session, user, exam = arrival.session, arrival.user, arrival.exam
         join = outcomes[index]
         join.reply = {"exam_id": exam.pk, "role": "student", **_session_summary(session)}
-        if session is not None:
-            join.scoring_context = scoring_context_for(session, baseline=baselines.get(user.pk))
         if first:
             join.broadcasts.append(
                 (
@@ -139,13 +127,13 @@ def student_may_join(*, exam_id: int, user) -> None:
     exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
 
 
-def proctor_join(*, exam_id: int, user, channel_name: str) -> ProctorJoin:
+def proctor_join(*, exam_id: int, user, channel_name: str) -> list[dict[str, Any]]:
     """A proctor starts watching an exam; returns who is connected now."""
     exam = Exam.objects.filter(pk=exam_id).first()
     if exam is None:
         raise NotFound("No such exam.")
     presence.presence_join(channel_name=channel_name, user=user, exam=exam, session=None, role="proctor")
-    return ProctorJoin(students=presence.active_students(exam_id=exam.pk))
+    return presence.active_students(exam_id=exam.pk)
 
 
 def _departures(rows: list[tuple[int, int, str, bool]]) -> Broadcasts:
@@ -205,13 +193,6 @@ def student_session(*, exam_id: int, user, channel_name: str) -> int:
         raise SessionNotActive("Start the exam (POST /api/exams/<id>/start) before sending activity.")
     presence.presence_set_session(channel_name=channel_name, session_id=session.pk)
     return session.pk
-
-
-def scoring_context(*, session_id: int) -> ScoringContext:
-    """Baseline and models for one session, loaded once per socket (ingestion re-reads the exam's policy
-    and the accommodations with the locked session row, so an edit mid-exam takes effect at once)."""
-    session = ExamSession.objects.select_related("exam", "user").get(pk=session_id)
-    return scoring_context_for(session)
 
 
 def student_submit(*, exam_id: int, user, answers: Any, client_time_taken: Any) -> dict[str, Any]:

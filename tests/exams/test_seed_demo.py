@@ -10,6 +10,7 @@ from django.core.management import call_command
 from accounts.models import User
 from exams.models import Exam
 from scoring.models import Baseline
+from scoring.services import baseline_status
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_seed_demo_creates_students_with_ready_baselines_and_active_exams(anon_c
     students = User.objects.filter(role="student")
     assert students.count() == 4
     for baseline in Baseline.objects.filter(user__in=students):
-        assert baseline.sample_count >= 3 and baseline.status == "ready"
+        assert baseline.sample_count >= 3 and baseline_status(baseline) == "ready"
         assert baseline.typing_speed_wpm and baseline.mouse_speed_pxs and baseline.avg_question_time_sec
     demo = Exam.objects.get(is_calibration=False)
     assert demo.status == "active" and {q["type"] for q in demo.questions} == {"mcq", "multi", "short"}

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from accounts.services import PROCTORS_GROUP, proctor_add_to_group, proctor_create
 from exams.models import ExamSession
-from monitoring.ingest.services import event_ingest
+from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.live.frames import parse_activity
 from monitoring.models import Alert, Event
 from tests.factories import DEFAULT_PASSWORD, StudentFactory
@@ -59,7 +59,7 @@ def console(proctor) -> Client:
 
 def ingest(session, activities) -> None:
     for activity in activities:
-        event_ingest(session_id=session.pk, activity=parse_activity({"exam_id": session.exam_id, **activity}))
+        events_ingest([IngestRequest(session.pk, parse_activity({"exam_id": session.exam_id, **activity}))])
 
 
 def change_url(session) -> str:
@@ -384,3 +384,17 @@ def test_questions_of_a_started_exam_cannot_change_in_the_admin(console, exam, s
     assert "Questions cannot change once students have started the exam." in response.content.decode()
     exam.refresh_from_db()
     assert exam.questions == before
+
+
+def test_the_baseline_list_shows_the_same_status_as_the_api(console, proctor, baseline):
+    from rest_framework.test import APIClient
+
+    from scoring.services import baseline_reset
+
+    baseline_reset(user=baseline.user, actor=proctor)
+    api = APIClient()
+    api.force_authenticate(proctor)
+    assert api.get(f"/api/baselines/{baseline.user_id}").json()["data"]["status"] == "reset"
+    response = console.get(reverse("admin:scoring_baseline_changelist"))
+    assert response.status_code == 200
+    assert '<td class="field-status">reset</td>' in response.content.decode()

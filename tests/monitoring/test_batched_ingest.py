@@ -81,7 +81,7 @@ class TestEventsIngest:
 
         outcomes = services.events_ingest([request(batched, i, t, p) for i, (t, p) in enumerate(STREAM)])
         for i, (event_type, payload) in enumerate(STREAM):
-            services.event_ingest(session_id=single.pk, activity=request(single, i, event_type, payload).activity)
+            services.events_ingest([request(single, i, event_type, payload)])
 
         assert all(isinstance(outcome, services.IngestResult) and not outcome.duplicate for outcome in outcomes)
         assert state(batched) == state(single)
@@ -150,9 +150,12 @@ class TestEventsIngest:
         assert Event.objects.filter(session=open_session).count() == 2
         assert not Event.objects.filter(session=closed).exists()
 
-    def test_the_statements_of_a_batch_do_not_grow_with_its_events(self, proctor):
-        # Deferred fields read by mistake, or a query per event, would show here as a count that grows.
-        session = session_start(exam=make_exam(proctor, monitoring_sensitivity="low"), user=StudentFactory())
+    @pytest.mark.parametrize("calibrated", [False, True], ids=["no-baseline", "ready-baseline"])
+    def test_the_statements_of_a_batch_do_not_grow_with_its_events(self, proctor, calibrated):
+        # Deferred fields read by mistake, or a query per event (the scoring context, the baseline),
+        # would show here as a count that grows.
+        user = student_with_baseline() if calibrated else StudentFactory()
+        session = session_start(exam=make_exam(proctor, monitoring_sensitivity="low"), user=user)
 
         def statements(count: int, start: int) -> int:
             requests = [request(session, start + i, "mouse_sample", {"speed_pxs": 300 + i}) for i in range(count)]

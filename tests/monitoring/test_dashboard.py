@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from monitoring.ingest.services import alert_resolve, event_ingest
+from monitoring.ingest.services import IngestRequest, alert_resolve, events_ingest
 from monitoring.live.frames import parse_activity
 from monitoring.models import Alert
 from tests.monitoring.conftest import make_exam
@@ -23,7 +23,7 @@ def misbehave(session) -> None:
         {"type": "typing_sample", "wpm": 200},
     ]
     for frame in frames:
-        event_ingest(session_id=session.pk, activity=parse_activity({"exam_id": session.exam_id, **frame}))
+        events_ingest([IngestRequest(session.pk, parse_activity({"exam_id": session.exam_id, **frame}))])
 
 
 @pytest.fixture

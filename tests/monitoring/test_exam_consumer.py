@@ -142,7 +142,7 @@ class TestStudentFlow:
 
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=exam.pk)
-        await socket.expect("joined_exam")  # the socket's scoring context is loaded here
+        await socket.expect("joined_exam")
         await database_sync_to_async(exam_update)(exam=exam, by=proctor, data={"allow_tab_switch": True})
 
         for _ in range(2):
@@ -160,6 +160,46 @@ class TestStudentFlow:
         after_rest = (await reload(session)).risk_components["components"]["tab_switch"]
         assert socket_ack["risk_score"] == rest["results"][-1]["risk_score"] == 0.0
         assert after_socket["reason"] == after_rest["reason"] == "allowed by exam policy"
+
+    async def test_a_baseline_changed_mid_exam_scores_the_next_event_over_the_socket_and_rest(
+        self, ws_connect, student, exam, session, baseline
+    ):
+        from rest_framework.test import APIClient
+
+        from accounts.services import tokens_issue
+
+        client = APIClient()
+        token = (await database_sync_to_async(tokens_issue)(user=student))["token"]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+        def calibrate(**sample) -> None:
+            assert client.post("/api/baselines/", sample, format="json").status_code == 201
+
+        def rest_event(**event) -> dict:
+            body = {"events": [event]}
+            return client.post(f"/api/exams/sessions/{session.pk}/events", body, format="json").json()["data"]
+
+        async def component(name: str) -> dict:
+            return (await reload(session)).risk_components["components"][name]
+
+        socket = await ws_connect(student)
+        await socket.send("join_exam", exam_id=exam.pk)
+        await socket.expect("joined_exam")
+        await socket.send("suspicious_activity", **activity(exam.pk, "typing_sample", wpm=40))
+        assert (await socket.expect("activity_logged"))["risk_score"] == 0.0
+        # The typing mean moves from 40 to 80 wpm: the same 40 wpm is now half off.
+        await database_sync_to_async(calibrate)(typing_speed_wpm=200)
+        await socket.send("suspicious_activity", **activity(exam.pk, "typing_sample", wpm=40))
+        assert (await socket.expect("activity_logged"))["risk_score"] == 0.12
+        assert (await component("typing"))["base"] == 80.0
+
+        first = await database_sync_to_async(rest_event)(type="mouse_sample", speed_pxs=400)
+        assert first["results"][0]["risk_score"] == 0.12
+        # The mouse mean moves from 400 to 1040 px/s: 400 px/s is now far slower than usual.
+        await database_sync_to_async(calibrate)(mouse_speed_pxs=4000)
+        second = await database_sync_to_async(rest_event)(type="mouse_sample", speed_pxs=400)
+        assert second["results"][0]["risk_score"] == 0.18
+        assert (await component("mouse"))["value"] == 0.4
 
     async def test_rising_risk_raises_one_alert_per_level_with_components(
         self, ws_connect, student, proctor, exam, session, baseline

@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from exams.models import Exam, ExamSession
-from monitoring.ingest.risk import scoring_context_for, session_apply_score, session_score
+from monitoring.ingest.risk import scoring_context_for, session_apply_score
 from scoring.aggregation import fold_all
 from scoring.population import FEATURES, train
 from scoring.services import baseline_add_sample, population_model_save
+from scoring.session import session_score
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +169,15 @@ def test_the_newest_population_model_is_used_when_one_is_trained(student, procto
     assert odd.population_outlier is True
     assert odd.population_version == context.population.metadata["version"]
     assert odd.population_explanation.startswith("unusual among past sessions")
+
+
+def test_the_context_is_shared_until_the_exam_policy_or_the_baseline_changes(student, proctor, model_dir):
+    _calibrate(student)
+    session = _session(student, proctor)
+    first = scoring_context_for(session)
+    assert scoring_context_for(ExamSession.objects.select_related("exam", "user").get(pk=session.pk)) is first
+    baseline_add_sample(user=student, sample=CALIBRATION[0])
+    after_sample = scoring_context_for(session)
+    assert after_sample is not first and after_sample.baseline.sample_count == 4
+    session.exam.allow_tab_switch = True
+    assert scoring_context_for(session).policy.allow_tab_switch is True

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
+from exams.demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, ExamStatus
 from exams.services import exam_is_open
 from monitoring.ingest.risk import scoring_context_for

@@ -18,7 +18,7 @@ from accounts.models import AuditEntry
 from accounts.services import tokens_issue
 from exams.models import ExamSession
 from exams.services import session_start, session_submit
-from monitoring.ingest.services import alert_raise, event_ingest
+from monitoring.ingest.services import IngestRequest, alert_raise, events_ingest
 from monitoring.live.frames import Activity
 from monitoring.models import Alert, Event
 from scoring.models import Baseline
@@ -179,13 +179,9 @@ class TestAuditAdmin:
 
 
 def _event(session, *, days_ago: float, client_event_id: str) -> Event:
-    return event_ingest(
-        session_id=session.pk,
-        activity=Activity(
-            exam_id=session.exam_id, event_type="tab_switch", payload={}, client_event_id=client_event_id
-        ),
-        at=timezone.now() - timedelta(days=days_ago),
-    ).event
+    activity = Activity(exam_id=session.exam_id, event_type="tab_switch", payload={}, client_event_id=client_event_id)
+    (outcome,) = events_ingest([IngestRequest(session.pk, activity)], at=timezone.now() - timedelta(days=days_ago))
+    return outcome.event
 
 
 class TestPurgeEvents:

@@ -1,92 +1,14 @@
 """`manage.py seed_demo`: idempotent demo data so a newcomer lands on a server with something to see.
 
 Creates (only what is missing): the spec's demo proctor, a few students with ready baselines,
-an active demo exam with mcq/multi/short questions, and a short calibration exam.
+an active demo exam with mcq/multi/short questions, and a short calibration exam (exams.demo).
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from accounts.models import Role, User
-from accounts.services import proctor_add_to_group
-from exams.models import Exam, ExamStatus
-from exams.services import exam_create
-from scoring.models import Baseline
-from scoring.services import baseline_add_sample
-
-DEMO_PROCTOR_EMAIL = "proctor@exampulse.ai"
-DEMO_PROCTOR_PASSWORD = "password123"  # noqa: S105 - the spec's published demo credential
-DEMO_STUDENT_PASSWORD = "student123"  # noqa: S105 - published demo credential, like the proctor's
-
-# name, email, roll number, department, and the centre of their behaviour:
-# (typing wpm, mouse px/s, seconds per question, tab switches per session)
-DEMO_STUDENTS = [
-    ("Asha Verma", "asha@exampulse.ai", "CS-101", "Computer Science", (52.0, 420.0, 48.0, 0.5)),
-    ("Ben Okafor", "ben@exampulse.ai", "CS-102", "Computer Science", (38.0, 350.0, 65.0, 1.0)),
-    ("Chen Li", "chen@exampulse.ai", "EE-201", "Electrical Engineering", (61.0, 510.0, 40.0, 0.0)),
-    ("Dana Silva", "dana@exampulse.ai", "ME-301", "Mechanical Engineering", (44.0, 380.0, 55.0, 1.5)),
-]
-# Small per-sample wobble around each student's centre, so the anomaly detector sees variance.
-SAMPLE_JITTER = ((1.0, 1.0, 1.0, 1.0), (0.94, 1.07, 1.1, 0.0), (1.05, 0.95, 0.92, 2.0), (0.98, 1.03, 1.04, 1.0))
-
-DEMO_EXAM = {
-    "name": "Demo: General Science Quiz",
-    "description": "A short mixed quiz to try the student flow and the live proctor dashboard.",
-    "duration_minutes": 30,
-    "instructions": "Answer every question. Stay on this tab; tab switches and copy/paste are monitored.",
-    "monitoring_sensitivity": "medium",
-    "status": ExamStatus.ACTIVE,
-    "questions": [
-        {"id": "q1", "text": "What is 7 x 8?", "type": "mcq", "options": ["54", "56", "64"], "answer": "56"},
-        {
-            "id": "q2",
-            "text": "Which of these are prime numbers?",
-            "type": "multi",
-            "options": ["2", "9", "11", "15"],
-            "answer": ["2", "11"],
-            "points": 2,
-        },
-        {
-            "id": "q3",
-            "text": "Which planet is closest to the Sun?",
-            "type": "mcq",
-            "options": ["Venus", "Mercury", "Mars"],
-            "answer": "Mercury",
-        },
-        {
-            "id": "q4",
-            "text": "Which gases make up most of Earth's atmosphere?",
-            "type": "multi",
-            "options": ["Nitrogen", "Oxygen", "Helium", "Hydrogen"],
-            "answer": ["Nitrogen", "Oxygen"],
-            "points": 2,
-        },
-        {
-            "id": "q5",
-            "text": "In two sentences, explain why the sky is blue.",
-            "type": "short",
-            "answer": "Rayleigh scattering: shorter (blue) wavelengths scatter more in the atmosphere.",
-            "points": 3,
-        },
-    ],
-}
-
-CALIBRATION_EXAM = {
-    "name": "Calibration: typing and reading warm-up",
-    "description": "Five minutes of ordinary work so ExamPulse learns how you type and read. Not graded for marks.",
-    "duration_minutes": 5,
-    "instructions": "Type the short answer at your normal pace; there is no wrong answer.",
-    "monitoring_sensitivity": "low",
-    "allow_tab_switch": True,
-    "status": ExamStatus.ACTIVE,
-    "is_calibration": True,
-    "questions": [
-        {"id": "c1", "text": "Pick any colour.", "type": "mcq", "options": ["Red", "Green", "Blue"], "answer": "Blue"},
-        {"id": "c2", "text": "Describe your morning in three sentences.", "type": "short"},
-    ],
-}
+from exams.demo import DEMO_PROCTOR_PASSWORD, DEMO_STUDENT_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
@@ -104,71 +26,8 @@ class Command(BaseCommand):
             help="Password for the demo students; set one of your own on anything public.",
         )
 
-    @transaction.atomic
     def handle(self, *args, password: str, student_password: str, **options):
-        proctor = self._proctor(password)
-        for name, email, roll, department, centre in DEMO_STUDENTS:
-            self._student(name, email, roll, department, centre, student_password)
-        for spec in (DEMO_EXAM, CALIBRATION_EXAM):
-            self._exam(spec, proctor)
-        self.stdout.write(
-            "Log in: POST /api/auth/login {email, password}; proctor "
-            f"{DEMO_PROCTOR_EMAIL}, students {', '.join(s[1] for s in DEMO_STUDENTS)}."
-        )
+        def report(message: str, *, created: bool = False) -> None:
+            self.stdout.write(self.style.SUCCESS(message) if created else message)
 
-    def _proctor(self, password: str) -> User:
-        existing = User.objects.filter(email__iexact=DEMO_PROCTOR_EMAIL).first()
-        if existing is not None:
-            self.stdout.write(f"Demo proctor {DEMO_PROCTOR_EMAIL} already exists.")
-            proctor_add_to_group(user=existing)
-            return existing
-        # The spec's demo password is on the common-password list; staff may set it anyway.
-        user = User.objects.create_user(
-            email=DEMO_PROCTOR_EMAIL, password=password, name="Demo Proctor", role=Role.PROCTOR, is_staff=True
-        )
-        proctor_add_to_group(user=user)
-        self.stdout.write(self.style.SUCCESS(f"Created demo proctor {user.email} with password {password!r}."))
-        return user
-
-    def _student(self, name, email, roll, department, centre, password) -> None:
-        user = User.objects.filter(email__iexact=email).first()
-        if user is None:
-            # Demo accounts skip the password policy on purpose: their password is published.
-            user = User.objects.create_user(
-                email=email, password=password, name=name, roll_number=roll, department=department, semester=3
-            )
-            self.stdout.write(self.style.SUCCESS(f"Created demo student {email} with password {password!r}."))
-        else:
-            self.stdout.write(f"Demo student {email} already exists.")
-        if Baseline.objects.filter(user=user, sample_count__gt=0).exists():
-            return
-        wpm, mouse, qtime, tabs = centre
-        for k_wpm, k_mouse, k_qtime, k_tabs in SAMPLE_JITTER:
-            baseline = baseline_add_sample(
-                user=user,
-                sample={
-                    "typing_speed_wpm": round(wpm * k_wpm, 1),
-                    "mouse_speed_pxs": round(mouse * k_mouse, 1),
-                    "avg_question_time_sec": round(qtime * k_qtime, 1),
-                    "tab_switch_rate": round(tabs * k_tabs, 2) if tabs else 0.0,
-                },
-            )
-        self.stdout.write(
-            f"  baseline for {email}: {baseline.sample_count} samples, "
-            f"{baseline.typing_speed_wpm:.1f} wpm, {baseline.mouse_speed_pxs:.0f} px/s, "
-            f"{baseline.avg_question_time_sec:.1f} s/question"
-        )
-
-    def _exam(self, spec: dict, proctor: User) -> None:
-        existing = Exam.objects.filter(name=spec["name"]).first()
-        if existing is not None:
-            self.stdout.write(f"Exam {existing.name!r} already exists (id {existing.pk}, {existing.status}).")
-            return
-        exam = exam_create(by=proctor, data=spec)
-        kind = "calibration exam" if exam.is_calibration else "exam"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created {exam.status} {kind} {exam.name!r} (id {exam.pk}, {exam.total_questions} questions, "
-                f"{exam.duration_minutes} min)."
-            )
-        )
+        demo_seed(proctor_password=password, student_password=student_password, report=report)

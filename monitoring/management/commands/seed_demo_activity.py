@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from exams.management.commands.seed_demo import DEMO_PROCTOR_EMAIL
+from exams.demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
 from exams.services import exam_create
 from monitoring.ingest.risk import session_rescore

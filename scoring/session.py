@@ -1,0 +1,116 @@
+"""A session's whole score in one call: the spec's rules, the student's anomaly detector and the
+population model. Pure (no Django; an import contract checks): the caller brings a `ScoringContext`.
+
+The back-and-forth between scoring's parts (rules, detector score, its explanation, population
+score) stays here, so ingestion asks scoring once per event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scoring import engine
+from scoring.aggregation import signals_from
+from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES, BaselineDetector, session_vector
+from scoring.population import PopulationModel, vector_from
+from scoring.types import BaselineStats, Policy, RiskScore, Signals
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """Everything a session's score depends on besides its events (scoring.services caches them)."""
+
+    policy: Policy
+    baseline: BaselineStats | None
+    detector: BaselineDetector | None = None
+    population: PopulationModel | None = None
+    anomaly_threshold: float = ANOMALY_THRESHOLD
+
+
+@dataclass(frozen=True)
+class SessionScore:
+    """The spec's risk plus the two ML opinions, each with its own explanation."""
+
+    risk: RiskScore
+    anomaly_score: float | None
+    anomaly_explanation: str
+    is_anomalous: bool
+    population_score: float | None = None
+    population_outlier: bool = False
+    population_explanation: str = "no population model trained"
+    population_version: str | None = None
+    anomaly_threshold: float = ANOMALY_THRESHOLD
+
+    def components_json(self) -> dict[str, Any]:
+        """The JSON stored in ExamSession.risk_components."""
+        risk = self.risk.as_dict()
+        return {
+            "components": risk["components"],
+            "alert_threshold": risk["alert_threshold"],
+            "anomaly": {
+                "score": self.anomaly_score,
+                "threshold": self.anomaly_threshold,
+                "is_anomalous": self.is_anomalous,
+                "explanation": self.anomaly_explanation,
+            },
+            "population": {
+                "score": self.population_score,
+                "is_outlier": self.population_outlier,
+                "explanation": self.population_explanation,
+                "version": self.population_version,
+            },
+        }
+
+
+def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float | None, str, bool]:
+    if context.detector is None:
+        if context.baseline is None:
+            return None, "no baseline yet", False
+        baseline = context.baseline
+        return None, f"anomaly detector: needs {baseline.ready_after} samples, has {baseline.sample_count}", False
+    value = context.detector.score_one(vector)
+    if value is None:
+        return None, "nothing measured yet that the baseline also has", False
+    value = round(value, 4)
+    flagged = value > context.anomaly_threshold
+    detail = context.detector.explain_one(vector, SESSION_FEATURES)
+    verdict = "unlike" if flagged else "consistent with"
+    relation = ">" if flagged else "<="
+    text = f"behaviour {verdict} the student's baseline (score {value:.2f} {relation} {context.anomaly_threshold})"
+    return value, f"{text}: {detail}" if detail else text, flagged
+
+
+def _population(context: ScoringContext, signals: Signals) -> tuple[float | None, bool, str, str | None]:
+    model = context.population
+    if model is None:
+        return None, False, "no population model trained", None
+    value = round(model.score_one(vector_from(signals)), 4)
+    outlier = model.is_outlier(value)
+    version = model.metadata.get("version")
+    word = "unusual" if outlier else "ordinary"
+    return value, outlier, f"{word} among past sessions (isolation score {value:.2f})", version
+
+
+def session_score(*, context: ScoringContext, behaviour: dict[str, Any] | None) -> SessionScore:
+    """Score a session's aggregate state: the spec's risk, the per-student anomaly and the population view."""
+    signals = signals_from(behaviour)
+    risk = engine.score(signals=signals, baseline=context.baseline, policy=context.policy)
+    anomaly, explanation, flagged = _anomaly(context, session_vector(signals))
+    population, outlier, population_text, version = _population(context, signals)
+    return SessionScore(
+        risk=risk,
+        anomaly_score=anomaly,
+        anomaly_explanation=explanation,
+        is_anomalous=flagged,
+        population_score=population,
+        population_outlier=outlier,
+        population_explanation=population_text,
+        population_version=version,
+        anomaly_threshold=context.anomaly_threshold,
+    )
+
+
+def risk_only(*, context: ScoringContext, behaviour: dict[str, Any] | None) -> RiskScore:
+    """Only the spec's risk (a rescore rebuilds each event's risk-after with it; the ML opinions are per session)."""
+    return engine.score(signals=signals_from(behaviour), baseline=context.baseline, policy=context.policy)
