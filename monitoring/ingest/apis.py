@@ -12,8 +12,8 @@ from exampulse.api import respond
 from exampulse.errors import DomainError
 from exams import selectors as exam_selectors
 from monitoring.ingest import services
+from monitoring.ingest.activity import FrameError, parse_activity
 from monitoring.ingest.risk import scoring_context_for
-from monitoring.live.frames import FrameError, parse_activity
 
 
 class EventBatchInputSerializer(serializers.Serializer):

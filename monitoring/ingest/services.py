@@ -21,6 +21,7 @@ from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
+from monitoring.ingest.activity import Activity, FrameError
 from monitoring.ingest.risk import (
     ScoringContext,
     scoring_context_for,
@@ -30,7 +31,6 @@ from monitoring.ingest.risk import (
 )
 from monitoring.ingest.severity import severity_for
 from monitoring.live import broadcast
-from monitoring.live.frames import Activity, FrameError
 from monitoring.models import Alert, Event
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from exampulse.db import db_hop
 from exampulse.errors import DomainError
+from monitoring.ingest.activity import parse_activity, require_int
 from monitoring.ingest.services import IngestRequest
 from monitoring.live import batches, broadcast
 from monitoring.live import usecases as live
@@ -27,9 +28,7 @@ from monitoring.live.frames import (
     FrameError,
     error_frame,
     frame,
-    parse_activity,
     parse_frame,
-    require_int,
     require_text,
 )
 from monitoring.live.presence import HEARTBEAT_SECONDS, presence_heartbeat, presence_purge_stale

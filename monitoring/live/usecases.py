@@ -18,9 +18,9 @@ from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import Exam, ExamSession
 from monitoring.ingest import services
+from monitoring.ingest.activity import Activity, FrameError
 from monitoring.ingest.risk import ScoringContext, scoring_context_for
 from monitoring.live import broadcast, presence
-from monitoring.live.frames import Activity, FrameError
 from monitoring.models import Alert, Event, Presence
 from scoring import services as scoring_services
 
