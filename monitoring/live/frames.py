@@ -1,6 +1,7 @@
 """The WebSocket protocol's vocabulary and envelope: `{"event": NAME, "data": {...}}` both ways.
 
-Every frame a client sends is parsed here into a name and its data, or refused with a FrameError
+The server -> client names (SERVER_EVENTS) and frame() live in monitoring.pushes, beside the
+pushes they build. Every frame a client sends is parsed here into a name and its data, or refused with a FrameError
 that names a stable code. The payload of `suspicious_activity` is validated by
 monitoring.ingest.activity, which the REST batch endpoint shares. Nothing in this module touches
 the database or the channel layer.
@@ -14,6 +15,7 @@ from typing import Any
 
 from exampulse.json_limits import MAX_JSON_DEPTH, json_too_deep
 from monitoring.ingest.activity import FrameError
+from monitoring.pushes import frame
 
 # Client -> server frame names.
 STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "submit_exam", "ping"})
@@ -21,33 +23,6 @@ PROCTOR_EVENTS = frozenset(
     {"join_exam", "leave_exam", "get_active_students", "warn_student", "resolve_alert", "terminate_session", "ping"}
 )
 CLIENT_EVENTS = STUDENT_EVENTS | PROCTOR_EVENTS
-
-# Server -> client frame names: every frame the server sends is one of these (frame() refuses others).
-SERVER_EVENTS = frozenset(
-    {
-        # to the socket that asked
-        "connected",
-        "joined_exam",
-        "left_exam",
-        "activity_logged",
-        "exam_submitted",
-        "active_students",
-        "action_ok",
-        "pong",
-        "error",
-        # pushed to an exam's proctors
-        "student_joined",
-        "student_left",
-        "student_activity",
-        "high_risk_alert",
-        "alert_resolved",
-        "student_submitted",
-        # pushed to a student
-        "proctor_warning",
-        # pushed to both: the student's socket then closes
-        "session_terminated",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -110,13 +85,6 @@ def require_text(data: dict, key: str, *, max_length: int, required: bool = True
     if len(value) > max_length:
         raise FrameError("invalid_payload", f"{key} is longer than {max_length} characters.")
     return value.strip()
-
-
-def frame(event: str, /, **data: Any) -> dict[str, Any]:
-    """Build one server -> client frame; a name outside SERVER_EVENTS is a bug and raises ValueError."""
-    if event not in SERVER_EVENTS:
-        raise ValueError(f"{event!r} is not a server -> client frame name (monitoring.live.frames.SERVER_EVENTS)")
-    return {"event": event, "data": data}
 
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
