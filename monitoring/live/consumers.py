@@ -2,8 +2,9 @@
 
 Async, because thousands of sockets share a process. Each handler parses its frame, makes one
 `db_hop` (exampulse.db) into a service, and sends one reply; the pushes the service returned
-(monitoring.pushes) go to this socket's outbox, which sends them in order after the reply. Identity and role come from
-`scope["user"]` only; anything a frame says about who is speaking is ignored.
+(monitoring.pushes) go to this socket's outbox, which sends them in order after the reply.
+Identity and role come from `scope["user"]` only; anything a frame says about who is speaking is
+ignored.
 """
 
 from __future__ import annotations
