@@ -362,7 +362,7 @@ EXAMPULSE = {
     "WS_RATE_BURST": env_int("WS_RATE_BURST", 50, minimum=1),
     "EVENT_BATCH_MAX": env_int("EVENT_BATCH_MAX", 500, minimum=1),
     # Live pushes never hold up an ack: each channel-layer call is bounded, and after a failure
-    # the layer is skipped for the back-off (monitoring/live/broadcast.py).
+    # the layer is skipped for the back-off (monitoring/broadcast.py).
     "BROADCAST_TIMEOUT_MS": env_int("BROADCAST_TIMEOUT_MS", 500, minimum=10),
     "BROADCAST_BACKOFF_MS": env_int("BROADCAST_BACKOFF_MS", 3000, minimum=0),
     # Threads that run the sockets' database hops. SQLite allows one writer at a time, so more

@@ -1,6 +1,6 @@
 """Every activity (behavioural event) type, declared once: its category, severity, payload and wording.
 
-The frame parser (monitoring.live.frames), the aggregation (scoring.aggregation), severity
+The activity parser (monitoring.ingest.activity), the aggregation (scoring.aggregation), severity
 (monitoring.ingest.severity), the review timeline (monitoring.review.selectors) and the live dashboard (served as
 JSON by monitoring.review.views) all read this table; none keeps a list of its own. It lives in `scoring`
 because the aggregation must read it and `scoring` never imports `monitoring`; it is pure (no

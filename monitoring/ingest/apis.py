@@ -12,7 +12,8 @@ from exampulse.api import respond
 from exampulse.errors import DomainError
 from exams import selectors as exam_selectors
 from monitoring.ingest import services
-from monitoring.live.frames import FrameError, parse_activity
+from monitoring.ingest.activity import FrameError, parse_activity
+from monitoring.pushes import send_after_commit
 
 
 class EventBatchInputSerializer(serializers.Serializer):
@@ -61,6 +62,7 @@ class EventBatchApi(APIView):
         # The valid events go in one transaction; a refused one (closed session, say) costs the
         # others nothing.
         outcomes = services.events_ingest([request for _, request in requests]) if requests else []
+        send_after_commit(push for outcome in outcomes if not isinstance(outcome, Exception) for push in outcome.pushes)
         for (index, request), outcome in zip(requests, outcomes, strict=True):
             if isinstance(outcome, DomainError):
                 results[index] = _refusal(index, {"client_event_id": request.activity.client_event_id}, outcome)

@@ -1,8 +1,9 @@
 """Every state change of live monitoring: storing events, raising and resolving alerts, warnings.
 
 The socket consumer and the REST batch endpoint both call `events_ingest`; an event is
-acknowledged only after this function's transaction has committed, and live pushes to
-proctors are registered with `transaction.on_commit` so nobody hears about a rolled-back row.
+acknowledged only after this function's transaction has committed. Each service returns the live
+pushes its change implies (monitoring.pushes) and sends none: synchronous callers hand them to
+`pushes.send_after_commit`, the socket consumer to its outbox, so nobody hears about a rolled-back row.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
+from monitoring import pushes as live_pushes
+from monitoring.ingest.activity import Activity, FrameError
 from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_apply_score, session_score
 from monitoring.ingest.severity import severity_for
-from monitoring.live import broadcast
-from monitoring.live.frames import Activity, FrameError
 from monitoring.models import Alert, Event
+from monitoring.pushes import Push
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
 from scoring.models import Baseline
@@ -55,8 +57,8 @@ class IngestResult:
     risk_score: float
     risk_level: str
     alerts: tuple[Alert, ...] = ()
-    # (group, message) pairs to send once the transaction has committed.
-    pushes: list[tuple[str, dict]] = field(default_factory=list)
+    # What to tell the live side once the transaction has committed (the caller sends them).
+    pushes: list[Push] = field(default_factory=list)
 
     def ack(self) -> dict:
         """The `activity_logged` payload for this event."""
@@ -98,9 +100,7 @@ class _SessionTally:
 
 
 @transaction.atomic
-def events_ingest(
-    requests: Sequence[IngestRequest], *, at: datetime | None = None, push: bool = True
-) -> list[IngestOutcome]:
+def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = None) -> list[IngestOutcome]:
     """Store a batch of events in one transaction, each exactly once; one outcome per request, in order.
 
     The socket layer gathers whatever events arrive while the previous batch is in the database,
@@ -110,8 +110,9 @@ def events_ingest(
     nothing of it is stored, so the clients' retries (same `client_event_id`) are safe.
 
     A repeated `client_event_id` returns the stored event again and changes nothing. The live
-    pushes are in each result's `pushes`: with push=True they are sent on commit, with push=False
-    the caller sends them (the consumer does, so the database thread never waits on the layer).
+    pushes are in each result's `pushes` (its activity, then the alerts it raised); the caller sends
+    them (`pushes.send_after_commit`, or the consumer's outbox so the database thread never waits
+    on the layer).
     """
     at = at or timezone.now()
     # Row locks, taken in id order so two batches that share sessions queue rather than deadlock,
@@ -153,17 +154,12 @@ def events_ingest(
     if new_events:
         Event.objects.bulk_create(new_events)
     _tallies_write(tallies.values())
-    pushes: list[tuple[str, dict]] = []
     for outcome in outcomes:
-        if isinstance(outcome, IngestResult):
-            # Proctors see the activity first, then the alerts it caused. A duplicate pushes nothing.
-            if not outcome.duplicate:
-                session = sessions[outcome.event.session_id]
-                outcome.pushes.append(_activity_push(session, outcome.event, outcome))
-                outcome.pushes.extend(_alert_push(alert, session) for alert in outcome.alerts)
-            pushes.extend(outcome.pushes)
-    if push and pushes:
-        transaction.on_commit(lambda: _send(pushes))
+        # Proctors see the activity first, then the alerts it caused. A duplicate pushes nothing.
+        if isinstance(outcome, IngestResult) and not outcome.duplicate:
+            session = sessions[outcome.event.session_id]
+            outcome.pushes.append(live_pushes.student_activity(session, outcome.event, outcome))
+            outcome.pushes.extend(live_pushes.high_risk_alert(alert, session) for alert in outcome.alerts)
     return outcomes
 
 
@@ -295,7 +291,6 @@ def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Al
                 severity="high" if risk.level == "high" else "medium",
                 message=_threshold_message(risk),
                 components=risk.as_dict()["components"],
-                push=False,
             )
         )
     if scored.is_anomalous and not was_anomalous:
@@ -308,43 +303,15 @@ def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Al
                 severity="medium",
                 message=scored.anomaly_explanation,
                 components={"anomaly_score": scored.anomaly_score},
-                push=False,
             )
         )
     return alerts
-
-
-def _send(pushes: list[tuple[str, dict]]) -> None:
-    for group, message in pushes:
-        broadcast.group_send(group, message)
 
 
 def _threshold_message(risk) -> str:
     reasons = [c["reason"] for c in risk.as_dict()["components"].values() if c.get("value", 0) > 0]
     summary = "; ".join(reasons) if reasons else "combined signals"
     return f"Risk {risk.risk_score:.2f} ({risk.level}): {summary}"
-
-
-def _activity_push(session: ExamSession, event: Event, result: IngestResult) -> tuple[str, dict]:
-    return (
-        broadcast.proctors_group(session.exam_id),
-        broadcast.push_message(
-            "student_activity",
-            user_id=session.user_id,
-            name=session.user.name,
-            session_id=session.pk,
-            exam_id=session.exam_id,
-            event_id=event.pk,
-            client_event_id=event.client_event_id,
-            event_type=event.event_type,
-            severity=event.severity,
-            is_technical=event.is_technical,
-            data=event.event_data,
-            timestamp=event.timestamp.isoformat(),
-            risk_score=result.risk_score,
-            risk_level=result.risk_level,
-        ),
-    )
 
 
 def alert_raise(
@@ -356,9 +323,9 @@ def alert_raise(
     severity: str,
     message: str,
     components: dict,
-    push: bool = True,
 ) -> Alert:
-    """Create an alert and, after commit, push `high_risk_alert` to the exam's proctors (unless push=False)."""
+    """Create an alert (a threshold alert also marks the session's alerted level); `pushes.high_risk_alert`
+    builds what proctors are told."""
     alert = Alert.objects.create(
         session=session,
         alert_type=alert_type,
@@ -372,45 +339,17 @@ def alert_raise(
         ExamSession.objects.filter(pk=session.pk).update(alerted_level=risk_level)
         session.alerted_level = risk_level
         exam_services.session_alert_opened(session=session)
-
-    if push:
-        transaction.on_commit(lambda: _send([_alert_push(alert, session)]))
     return alert
 
 
-def _alert_push(alert: Alert, session: ExamSession) -> tuple[str, dict]:
-    return (
-        broadcast.proctors_group(session.exam_id),
-        broadcast.push_message("high_risk_alert", **alert_payload(alert, session=session)),
-    )
-
-
-def alert_payload(alert: Alert, *, session: ExamSession) -> dict:
-    return {
-        "alert_id": alert.pk,
-        "alert_type": alert.alert_type,
-        "user_id": session.user_id,
-        "name": session.user.name,
-        "session_id": session.pk,
-        "exam_id": session.exam_id,
-        "risk_score": alert.risk_score,
-        "risk_level": alert.risk_level,
-        "severity": alert.severity,
-        "message": alert.message,
-        "components": alert.components,
-        "resolved": alert.resolved,
-        "created_at": alert.created_at.isoformat() if alert.created_at else None,
-    }
-
-
 @transaction.atomic
-def alert_resolve(*, alert_id: int, by, note: str = "") -> Alert:
-    """Mark an alert resolved by a proctor (idempotent) and tell the exam's proctors."""
+def alert_resolve(*, alert_id: int, by, note: str = "") -> tuple[Alert, list[Push]]:
+    """Mark an alert resolved by a proctor (idempotent); returns it and what to tell the exam's proctors."""
     alert = Alert.objects.select_for_update().select_related("session", "session__user").filter(pk=alert_id).first()
     if alert is None:
         raise FrameError("not_found", "No such alert.")
     if alert.resolved:
-        return alert
+        return alert, []
     alert.resolved = True
     alert.resolved_by = by
     alert.resolved_at = timezone.now()
@@ -419,29 +358,13 @@ def alert_resolve(*, alert_id: int, by, note: str = "") -> Alert:
     if alert.alert_type == THRESHOLD_ALERT:
         exam_services.session_alert_closed(session=alert.session)
     audit_record(actor=by, action="alert_resolve", target=alert, details={"note": note, "session_id": alert.session_id})
-    session = alert.session
-
-    def push() -> None:
-        broadcast.group_send(
-            broadcast.proctors_group(session.exam_id),
-            broadcast.push_message(
-                "alert_resolved",
-                alert_id=alert.pk,
-                session_id=session.pk,
-                exam_id=session.exam_id,
-                resolved_by=by.pk,
-                resolved_by_name=by.name,
-                note=note,
-            ),
-        )
-
-    transaction.on_commit(push)
-    return alert
+    return alert, [live_pushes.alert_resolved(alert, by=by, note=note)]
 
 
 @transaction.atomic
-def proctor_warn(*, session: ExamSession, by, message: str) -> Event:
-    """Send a warning to the student, recorded on the session's timeline and in the audit trail."""
+def proctor_warn(*, session: ExamSession, by, message: str) -> tuple[Event, list[Push]]:
+    """Record a warning to the student on the session's timeline and in the audit trail; returns the
+    event and the push that shows it to the student."""
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress.")
     event = Event.objects.create(
@@ -454,14 +377,4 @@ def proctor_warn(*, session: ExamSession, by, message: str) -> Event:
         risk_score_after=session.risk_score,
     )
     audit_record(actor=by, action="warn_student", target=session, details={"message": message})
-
-    def push() -> None:
-        broadcast.group_send(
-            broadcast.student_group(session.pk),
-            broadcast.push_message(
-                "proctor_warning", session_id=session.pk, exam_id=session.exam_id, message=message, from_name=by.name
-            ),
-        )
-
-    transaction.on_commit(push)
-    return event
+    return event, [live_pushes.proctor_warning(session, by=by, message=message)]

@@ -13,8 +13,9 @@ from monitoring.live import usecases as live
 
 
 def _events_ingest(requests: list[services.IngestRequest]) -> list[services.IngestOutcome]:
-    # The consumer sends each event's pushes itself once it has acknowledged the event.
-    return services.events_ingest(requests, push=False)
+    # The consumer sends each event's pushes through its outbox once it has acknowledged the event.
+    # (Looked up at call time, so a test can watch the batches.)
+    return services.events_ingest(requests)
 
 
 ingest = HopBatcher(_events_ingest, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")

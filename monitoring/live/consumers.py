@@ -1,8 +1,10 @@
 """The one WebSocket endpoint, /ws/exam/, for students and proctors.
 
 Async, because thousands of sockets share a process. Each handler parses its frame, makes one
-`db_hop` (exampulse.db) into a service, and sends one reply. Identity and role come from
-`scope["user"]` only; anything a frame says about who is speaking is ignored.
+`db_hop` (exampulse.db) into a service, and sends one reply; the pushes the service returned
+(monitoring.pushes) go to this socket's outbox, which sends them in order after the reply.
+Identity and role come from `scope["user"]` only; anything a frame says about who is speaking is
+ignored.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from django.utils import timezone
 
 from exampulse.db import db_hop
 from exampulse.errors import DomainError
+from monitoring import broadcast, pushes
+from monitoring.ingest.activity import parse_activity, require_int
 from monitoring.ingest.services import IngestRequest
-from monitoring.live import batches, broadcast
+from monitoring.live import batches
 from monitoring.live import usecases as live
 from monitoring.live.frames import (
     PROCTOR_EVENTS,
@@ -27,17 +31,15 @@ from monitoring.live.frames import (
     FrameError,
     error_frame,
     frame,
-    parse_activity,
     parse_frame,
-    require_int,
     require_text,
 )
 from monitoring.live.presence import HEARTBEAT_SECONDS, presence_heartbeat, presence_purge_stale
+from monitoring.pushes import Push
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
-CLOSE_TERMINATED = 4403
 # Pushes waiting for the channel layer per socket (a student sends at most a few events a second).
 OUTBOX_LIMIT = 1000
 MAX_WARNING_LENGTH = 500
@@ -129,7 +131,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         if not getattr(self, "counted", False):
             return
         heartbeat.closed()
-        self._close_outbox()
+        unsent = self._close_outbox()
         try:
             departures = await batches.close.submit(
                 live.CloseRequest(self.channel_name, None if self.is_proctor else self.session_id)
@@ -137,35 +139,43 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.exception("cleanup after disconnect failed")
             departures = []
-        for message_group, message in departures:
-            await broadcast.agroup_send(message_group, message)
+        # The outbox is gone with the socket: what it still held, then the departures, leave
+        # directly by the same sender.
+        await pushes.asend([*unsent, *departures])
         for group in self._groups():
             await broadcast.agroup_discard(self.channel_layer, group, self.channel_name)
 
-    def _post(self, pushes: list[tuple[str, dict]]) -> None:
-        """Queue group sends; one sender task per socket keeps them in order."""
-        if not pushes:
+    def _post(self, outgoing: list[Push]) -> None:
+        """Queue pushes; one sender task per socket keeps them in order."""
+        if not outgoing:
             return
         if getattr(self, "outbox", None) is None:
             self.outbox: asyncio.Queue = asyncio.Queue(maxsize=OUTBOX_LIMIT)
             self.outbox_task = asyncio.get_running_loop().create_task(self._drain_outbox())
-        for push in pushes:
+        for push in outgoing:
             try:
                 self.outbox.put_nowait(push)
             except asyncio.QueueFull:
                 # The layer has been unreachable for a long while; live delivery is best effort,
                 # the event itself is stored.
-                logger.warning("outbox full; dropped a live push to %s", push[0])
+                logger.warning("outbox full; dropped a live push to %s", push.group)
 
     async def _drain_outbox(self) -> None:
         while True:
-            group, message = await self.outbox.get()
-            await broadcast.agroup_send(group, message, from_outbox=True)
+            push = await self.outbox.get()
+            # Shielded: closing the socket stops the loop, never a push already on its way.
+            await asyncio.shield(pushes.asend([push], from_outbox=True))
 
-    def _close_outbox(self) -> None:
+    def _close_outbox(self) -> list[Push]:
+        """Stop the outbox's sender; returns the pushes it had not started on."""
         task = getattr(self, "outbox_task", None)
-        if task is not None:
-            task.cancel()
+        if task is None:
+            return []
+        task.cancel()
+        unsent = []
+        while not self.outbox.empty():
+            unsent.append(self.outbox.get_nowait())
+        return unsent
 
     def _groups(self) -> list[str]:
         groups = [broadcast.proctors_group(exam_id) for exam_id in self.watching]
@@ -220,7 +230,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         await self._attach_session(joined.session_id)
         await self.send_json(frame("joined_exam", **joined.reply))
         # Through the outbox: a busy channel layer delays the proctors' news, never drops it.
-        self._post(joined.broadcasts)
+        self._post(joined.pushes)
 
     async def _attach_session(self, session_id: int | None) -> None:
         if session_id == self.session_id:
@@ -242,9 +252,8 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         elif self.exam_id == exam_id:
             await self._attach_session(None)
             self.exam_id = None
-        for group, message in departures:
-            await broadcast.agroup_send(group, message)
         await self.send_json(frame("left_exam", exam_id=exam_id))
+        self._post(departures)
 
     async def on_suspicious_activity(self, data: dict) -> None:
         activity = parse_activity(data)
@@ -284,14 +293,16 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def on_warn_student(self, data: dict) -> None:
         session_id = require_int(data, "session_id")
         message = require_text(data, "message", max_length=MAX_WARNING_LENGTH)
-        await db_hop(live.warn)(session_id=session_id, by=self.user, message=message)
+        _event, outgoing = await db_hop(live.warn)(session_id=session_id, by=self.user, message=message)
         await self.send_json(frame("action_ok", action="warn_student", session_id=session_id))
+        self._post(outgoing)
 
     async def on_resolve_alert(self, data: dict) -> None:
         alert_id = require_int(data, "alert_id")
         note = require_text(data, "note", max_length=MAX_NOTE_LENGTH, required=False)
-        alert = await db_hop(live.resolve)(alert_id=alert_id, by=self.user, note=note)
+        alert, outgoing = await db_hop(live.resolve)(alert_id=alert_id, by=self.user, note=note)
         await self.send_json(frame("action_ok", action="resolve_alert", alert_id=alert.pk, session_id=alert.session_id))
+        self._post(outgoing)
 
     async def on_terminate_session(self, data: dict) -> None:
         session_id = require_int(data, "session_id")

@@ -1,8 +1,8 @@
 """The socket's use cases: each is one synchronous hop the consumer makes with database_sync_to_async.
 
 They resolve ids to objects the caller may touch (students only their own sessions), call the
-service that changes state, and return plain data for the reply and any broadcasts. Group sends
-that must follow a commit are returned to the consumer, which sends them after the hop.
+service that changes state, and return plain data for the reply and the pushes (monitoring.pushes)
+that change implies. The consumer queues those in its outbox once the hop has returned (committed).
 """
 
 from __future__ import annotations
@@ -17,19 +17,21 @@ from exams import selectors as exam_selectors
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import Exam, ExamSession
+from monitoring import pushes
 from monitoring.ingest import services
-from monitoring.live import broadcast, presence
-from monitoring.live.frames import Activity, FrameError
+from monitoring.ingest.activity import Activity, FrameError
+from monitoring.live import presence
 from monitoring.models import Alert, Event, Presence
+from monitoring.pushes import Push
 
-Broadcasts = list[tuple[str, dict[str, Any]]]
+Pushes = list[Push]
 
 
 @dataclass
 class StudentJoin:
     session_id: int | None
     reply: dict[str, Any]
-    broadcasts: Broadcasts = field(default_factory=list)
+    pushes: Pushes = field(default_factory=list)
 
 
 def _session_summary(session: ExamSession | None) -> dict[str, Any]:
@@ -97,27 +99,27 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
     firsts = presence.presence_join_many([arrival for _, arrival in arrivals])
     joined = {arrival.session.pk: arrival.session for _, arrival in arrivals if arrival.session is not None}
     returning = _reconnected(set(joined))
+    # Proctors hear a returning student's `reconnected` event before the `student_joined` news.
+    reconnects: dict[int, Pushes] = {}
     if returning:
-        services.events_ingest(
-            [_technical(session_id, joined[session_id].exam_id, "reconnected") for session_id in sorted(returning)]
+        ordered = sorted(returning)
+        events = services.events_ingest(
+            [_technical(session_id, joined[session_id].exam_id, "reconnected") for session_id in ordered]
         )
+        reconnects = {
+            session_id: outcome.pushes
+            for session_id, outcome in zip(ordered, events, strict=True)
+            if not isinstance(outcome, Exception)
+        }
     for (index, arrival), first in zip(arrivals, firsts, strict=True):
         session, user, exam = arrival.session, arrival.user, arrival.exam
         join = outcomes[index]
         join.reply = {"exam_id": exam.pk, "role": "student", **_session_summary(session)}
+        if session is not None:
+            join.pushes.extend(reconnects.pop(session.pk, ()))
         if first:
-            join.broadcasts.append(
-                (
-                    broadcast.proctors_group(exam.pk),
-                    broadcast.push_message(
-                        "student_joined",
-                        user_id=user.pk,
-                        name=user.name,
-                        roll_number=user.roll_number,
-                        exam_id=exam.pk,
-                        **_session_summary(session),
-                    ),
-                )
+            join.pushes.append(
+                pushes.student_joined(user=user, exam_id=exam.pk, session_summary=_session_summary(session))
             )
     return outcomes
 
@@ -136,20 +138,15 @@ def proctor_join(*, exam_id: int, user, channel_name: str) -> list[dict[str, Any
     return presence.active_students(exam_id=exam.pk)
 
 
-def _departures(rows: list[tuple[int, int, str, bool]]) -> Broadcasts:
-    out: Broadcasts = []
-    for exam_id, user_id, role, gone in rows:
-        if role == "student" and gone:
-            out.append(
-                (
-                    broadcast.proctors_group(exam_id),
-                    broadcast.push_message("student_left", user_id=user_id, exam_id=exam_id),
-                )
-            )
-    return out
+def _departures(rows: list[tuple[int, int, str, bool]]) -> Pushes:
+    return [
+        pushes.student_left(exam_id=exam_id, user_id=user_id)
+        for exam_id, user_id, role, gone in rows
+        if role == "student" and gone
+    ]
 
 
-def socket_leave(*, channel_name: str, exam_id: int) -> Broadcasts:
+def socket_leave(*, channel_name: str, exam_id: int) -> Pushes:
     """The socket leaves one exam (leave_exam)."""
     rows = list(Presence.objects.filter(channel_name=channel_name, exam_id=exam_id).values_list("exam_id", "user_id"))
     left = presence.presence_leave(channel_name=channel_name) if rows else []
@@ -162,8 +159,11 @@ class CloseRequest:
     session_id: int | None
 
 
-def sockets_close(requests: list[CloseRequest]) -> list[Broadcasts | Exception]:
-    """Many sockets are gone (an exam ends, a server drains): presence and disconnects in one batch."""
+def sockets_close(requests: list[CloseRequest]) -> list[Pushes | Exception]:
+    """Many sockets are gone (an exam ends, a server drains): presence and disconnects in one batch.
+
+    Each socket gets the pushes to send: its session's `disconnected` event, then `student_left`.
+    """
     left = presence.presence_leave_many([r.channel_name for r in requests])
     gone_sessions = sorted(
         {
@@ -172,17 +172,20 @@ def sockets_close(requests: list[CloseRequest]) -> list[Broadcasts | Exception]:
             if r.session_id is not None and any(gone for *_rest, gone in left[r.channel_name])
         }
     )
+    disconnects: dict[int, Pushes] = {}
     if gone_sessions:
         exam_ids = dict(ExamSession.objects.filter(pk__in=gone_sessions).values_list("pk", "exam_id"))
+        known = [session_id for session_id in gone_sessions if session_id in exam_ids]
         # A session that has closed meanwhile refuses its event; that is the answer, not an error.
-        services.events_ingest(
-            [
-                _technical(session_id, exam_ids[session_id], "disconnected")
-                for session_id in gone_sessions
-                if session_id in exam_ids
-            ]
+        events = services.events_ingest(
+            [_technical(session_id, exam_ids[session_id], "disconnected") for session_id in known]
         )
-    return [_departures(left[r.channel_name]) for r in requests]
+        disconnects = {
+            session_id: outcome.pushes
+            for session_id, outcome in zip(known, events, strict=True)
+            if not isinstance(outcome, Exception)
+        }
+    return [[*disconnects.pop(r.session_id, ()), *_departures(left[r.channel_name])] for r in requests]
 
 
 def student_session(*, exam_id: int, user, channel_name: str) -> int:
@@ -236,11 +239,11 @@ def _session_for_proctor(session_id: int, user) -> ExamSession:
     return exam_selectors.session_get_for_user(session_id=session_id, user=user)
 
 
-def warn(*, session_id: int, by, message: str) -> Event:
+def warn(*, session_id: int, by, message: str) -> tuple[Event, Pushes]:
     return services.proctor_warn(session=_session_for_proctor(session_id, by), by=by, message=message)
 
 
-def resolve(*, alert_id: int, by, note: str) -> Alert:
+def resolve(*, alert_id: int, by, note: str) -> tuple[Alert, Pushes]:
     return services.alert_resolve(alert_id=alert_id, by=by, note=note)
 
 

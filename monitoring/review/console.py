@@ -27,6 +27,7 @@ from exams.models import ExamSession, ReviewStatus
 from monitoring.ingest.risk import session_rescore_recorded
 from monitoring.ingest.services import alert_resolve
 from monitoring.models import Alert, Event
+from monitoring.pushes import send_after_commit
 from monitoring.review import charts
 from monitoring.review import selectors as review
 from scoring.engine import alert_threshold
@@ -285,7 +286,8 @@ class ExamSessionAdmin(admin.ModelAdmin):
         get_object_or_404(Alert, pk=alert_id, session_id=session_id)
         form = ResolveForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
-        alert_resolve(alert_id=alert_id, by=request.user, note=note)
+        _alert, pushes = alert_resolve(alert_id=alert_id, by=request.user, note=note)
+        send_after_commit(pushes)
         self.message_user(request, f"Alert #{alert_id} resolved.", messages.SUCCESS)
         return self._back(session_id, "#alerts")
 
@@ -381,7 +383,8 @@ class AlertAdmin(admin.ModelAdmin):
     @admin.action(description="Resolve the selected alerts…", permissions=["change"])
     def resolve_alerts(self, request, queryset):
         def apply(alert, data):
-            alert_resolve(alert_id=alert.pk, by=request.user, note=data["note"])
+            _alert, pushes = alert_resolve(alert_id=alert.pk, by=request.user, note=data["note"])
+            send_after_commit(pushes)
 
         return _action_form(
             self, request, queryset.filter(resolved=False), form_class=ResolveForm, title="Resolve alerts",

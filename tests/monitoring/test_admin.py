@@ -13,8 +13,8 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from accounts.services import PROCTORS_GROUP, proctor_add_to_group, proctor_create
 from exams.models import ExamSession
+from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.services import IngestRequest, events_ingest
-from monitoring.live.frames import parse_activity
 from monitoring.models import Alert, Event
 from tests.factories import DEFAULT_PASSWORD, StudentFactory
 from tests.monitoring.conftest import make_exam

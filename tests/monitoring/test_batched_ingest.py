@@ -17,7 +17,7 @@ from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from exams.services import session_start, session_submit
 from monitoring.ingest import services
-from monitoring.live.frames import parse_activity
+from monitoring.ingest.activity import parse_activity
 from monitoring.models import Alert, Event
 from scoring.services import baseline_add_sample
 from tests.factories import StudentFactory

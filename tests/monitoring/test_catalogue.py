@@ -8,9 +8,9 @@ import re
 import pytest
 from django.test import Client
 
+from monitoring.ingest import activity as activity_rules
+from monitoring.ingest.activity import FrameError, parse_activity
 from monitoring.ingest.severity import severity_for
-from monitoring.live import frames
-from monitoring.live.frames import FrameError, parse_activity
 from monitoring.review.selectors import event_label
 from scoring import aggregation, catalogue
 from scoring.catalogue import CATALOGUE, ID, NUMBER, NUMBERS, TECHNICAL
@@ -37,7 +37,7 @@ def _refused(data: dict) -> str:
 
 
 def test_the_parser_accepts_exactly_the_types_clients_may_send():
-    assert frames.ACTIVITY_TYPES == catalogue.CLIENT_TYPES
+    assert activity_rules.ACTIVITY_TYPES == catalogue.CLIENT_TYPES
     assert {name for name, kind in CATALOGUE.items() if kind.source == catalogue.CLIENT} == catalogue.CLIENT_TYPES
     for name in ALL_TYPES:
         if name in catalogue.CLIENT_TYPES:
@@ -148,5 +148,5 @@ def test_the_browser_client_sends_the_client_types_within_the_catalogue_ranges()
         "speedPxs": high["mouse_sample.speed_pxs"],
         "timeSpentSec": high["question_answered.time_spent_sec"],
         "blurMs": high["window_focus.blur_duration_ms"],
-        "listItems": frames.MAX_LIST,
+        "listItems": activity_rules.MAX_LIST,
     }

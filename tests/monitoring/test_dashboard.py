@@ -10,8 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.services import IngestRequest, alert_resolve, events_ingest
-from monitoring.live.frames import parse_activity
 from monitoring.models import Alert
 from tests.monitoring.conftest import make_exam
 

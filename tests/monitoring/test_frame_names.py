@@ -1,8 +1,10 @@
-"""Every frame name is declared once in monitoring.live.frames: CLIENT_EVENTS one way, SERVER_EVENTS the other.
+"""Every frame name is declared once: CLIENT_EVENTS in monitoring.live.frames, SERVER_EVENTS in monitoring.pushes.
 
-The server builds every outgoing frame through frame() (directly, or via broadcast.push_message /
-close_message); these tests read the source so that a new name cannot be sent without being declared,
-and the browser scripts neither handle nor send a name the server does not know.
+The server builds every outgoing frame through frame() (directly, or via pushes.push_message /
+close_message), and every push is built in monitoring.pushes and leaves through monitoring.broadcast;
+these tests read the source so that a new name cannot be sent without being declared, no other
+module builds or sends a push, and the browser scripts neither handle nor send a name the server
+does not know.
 """
 
 from __future__ import annotations
@@ -13,33 +15,52 @@ import re
 import pytest
 
 from monitoring.live.consumers import ExamConsumer
-from monitoring.live.frames import CLIENT_EVENTS, SERVER_EVENTS, error_frame, frame
+from monitoring.live.frames import CLIENT_EVENTS, error_frame
+from monitoring.pushes import SERVER_EVENTS, frame
 from tests.support.servers import ROOT
 
 BUILDERS = {"frame", "push_message", "close_message"}
 APPS = ("accounts", "exams", "monitoring", "scoring", "exampulse")
 
 
-def _frame_names_in_python() -> dict[str, list[str]]:
-    """Frame name -> where it is built, for every builder call with a literal name."""
-    found: dict[str, list[str]] = {}
+def _calls() -> list[tuple[str, str, ast.Call]]:
+    """(called name, file:line, call) for every call in the apps' source."""
+    calls = []
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):
             tree = ast.parse(path.read_text(), filename=str(path))
             for node in ast.walk(tree):
-                if not isinstance(node, ast.Call) or not node.args:
-                    continue
-                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                first = node.args[0]
-                if name in BUILDERS and isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    found.setdefault(first.value, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    calls.append((name, f"{path.relative_to(ROOT)}:{node.lineno}", node))
+    return calls
+
+
+def _frame_names_in_python() -> dict[str, list[str]]:
+    """Frame name -> where it is built, for every builder call with a literal name."""
+    found: dict[str, list[str]] = {}
+    for name, where, node in _calls():
+        first = node.args[0] if node.args else None
+        if name in BUILDERS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            found.setdefault(first.value, []).append(where)
     return found
+
+
+def test_pushes_are_built_only_in_monitoring_pushes_and_sent_only_through_broadcast():
+    places = {
+        "push_message": "monitoring/pushes.py",
+        "close_message": "monitoring/pushes.py",
+        "group_send": "monitoring/broadcast.py",
+        "agroup_send": "monitoring/pushes.py",
+    }
+    stray = [(name, where) for name, where, _ in _calls() if name in places and not where.startswith(places[name])]
+    assert not stray, f"build pushes in monitoring/pushes.py and send them with pushes.send_after_commit/asend: {stray}"
 
 
 def test_every_frame_the_server_builds_is_declared_and_every_declared_name_is_built():
     built = _frame_names_in_python()
     undeclared = {name: where for name, where in built.items() if name not in SERVER_EVENTS}
-    assert not undeclared, f"add these to monitoring.live.frames.SERVER_EVENTS: {undeclared}"
+    assert not undeclared, f"add these to monitoring.pushes.SERVER_EVENTS: {undeclared}"
     assert set(built) == SERVER_EVENTS, f"declared but never sent: {SERVER_EVENTS - set(built)}"
 
 

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from exampulse.json_limits import MAX_JSON_DEPTH
+from monitoring.ingest.activity import FrameError, parse_activity
 from monitoring.ingest.severity import severity_for
-from monitoring.live.frames import FrameError, parse_activity, parse_frame
+from monitoring.live.frames import parse_frame
 
 LIMIT = 64 * 1024
 

@@ -18,8 +18,8 @@ from accounts.models import AuditEntry
 from accounts.services import tokens_issue
 from exams.models import ExamSession
 from exams.services import session_start, session_submit
+from monitoring.ingest.activity import Activity
 from monitoring.ingest.services import IngestRequest, alert_raise, events_ingest
-from monitoring.live.frames import Activity
 from monitoring.models import Alert, Event
 from scoring.models import Baseline
 from scoring.services import baseline_add_sample

@@ -1,7 +1,7 @@
-"""Group names and channel-layer sends, built in one place.
+"""Group names and bounded channel-layer calls: the transport under monitoring.pushes.
 
-Channel-layer message types are prefixed `monitoring.` and map to consumer methods
-(`monitoring.push` -> `monitoring_push`). Every send here happens after the database commit.
+Only monitoring.pushes sends to groups (after the database commit, or from a socket's outbox);
+the consumer joins and leaves groups here. Imports only Channels and Django, so every room may use it.
 
 Live delivery is best effort and must never hold up an acknowledgement: sends run on the commit
 hook, inside the ingest hop, so a Redis that hangs (not refusing, just silent) would delay every ack
@@ -18,11 +18,8 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-
-from monitoring.live.frames import frame
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +27,6 @@ logger = logging.getLogger(__name__)
 # and a join given up on leaves the socket deaf for its whole life.
 GROUP_TIMEOUT_S = 5.0
 OUTBOX_SEND_TIMEOUT_S = 5.0
-PUSH = "monitoring.push"  # deliver a frame to the client as it is
-CLOSE = "monitoring.close"  # deliver a frame, then close the socket with a code
 
 
 def proctors_group(exam_id: int) -> str:
@@ -42,14 +37,6 @@ def proctors_group(exam_id: int) -> str:
 def student_group(session_id: int) -> str:
     """Every socket of the student taking this session."""
     return f"session.{session_id}.student"
-
-
-def push_message(event: str, /, **data: Any) -> dict[str, Any]:
-    return {"type": PUSH, "frame": frame(event, **data)}
-
-
-def close_message(event: str, /, *, code: int, **data: Any) -> dict[str, Any]:
-    return {"type": CLOSE, "frame": frame(event, **data), "code": code}
 
 
 class _Breaker:
@@ -107,9 +94,10 @@ async def _bounded(what: str, call: Awaitable[Any], *, timeout_s: float | None =
 async def agroup_send(group: str, message: dict[str, Any], *, from_outbox: bool = False) -> None:
     """Send to a group within a bounded time; a layer outage is logged, never raised into the caller.
 
-    A socket's outbox (monitoring.live.consumers) holds up nobody while it waits, so its sends get the
-    longer OUTBOX_SEND_TIMEOUT_S and stay outside the breaker: under load a busy event loop makes a
-    healthy Redis look slow, and a short timeout would then drop live pushes that were on their way.
+    A socket's outbox (monitoring.live.consumers, through monitoring.pushes.asend) holds up nobody
+    while it waits, so its sends get the longer OUTBOX_SEND_TIMEOUT_S and stay outside the breaker:
+    under load a busy event loop makes a healthy Redis look slow, and a short timeout would then drop
+    live pushes that were on their way.
     """
     layer = get_channel_layer()
     if layer is None:
@@ -134,8 +122,3 @@ async def agroup_discard(layer, group: str, channel_name: str) -> bool:
     return await _bounded(
         f"group_discard {group}", layer.group_discard(group, channel_name), timeout_s=GROUP_TIMEOUT_S, guarded=False
     )
-
-
-def group_send(group: str, message: dict[str, Any]) -> None:
-    """Synchronous form for services and signal handlers (runs on the commit hook)."""
-    async_to_sync(agroup_send)(group, message)

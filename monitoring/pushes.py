@@ -1,0 +1,255 @@
+"""Every server -> client frame, and the one way a push leaves.
+
+`SERVER_EVENTS` names every frame the server sends (replies to the socket that asked, and pushes)
+and `frame()` builds one, refusing any other name. The builders below (`student_activity`,
+`high_risk_alert`, `alert_resolved`, `proctor_warning`, `student_joined`, `student_left`,
+`student_submitted`, `session_terminated`) each return a `Push`: the group that hears it and the
+channel-layer message. Services return the pushes their change implies and never send them; their
+callers do, through the one sender:
+
+- synchronous code (REST views, admin actions, management commands, exams' signal receivers)
+  calls `send_after_commit(pushes)`: once the transaction has committed, each push is sent in
+  order within a bounded time (monitoring.broadcast), so nobody hears of a row that rolled back;
+- the socket consumer queues them in its outbox, which hands them to `asend`, the same code path:
+  a socket's pushes leave in order after its acknowledgement and never delay it.
+
+Imports only Django, asgiref and monitoring.broadcast, so every room (ingest included) may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from django.db import transaction
+
+from monitoring.broadcast import agroup_send, proctors_group, student_group
+
+if TYPE_CHECKING:
+    from exams.models import ExamSession
+    from monitoring.models import Alert, Event
+
+# Server -> client frame names: every frame the server sends is one of these (frame() refuses others).
+SERVER_EVENTS = frozenset(
+    {
+        # to the socket that asked
+        "connected",
+        "joined_exam",
+        "left_exam",
+        "activity_logged",
+        "exam_submitted",
+        "active_students",
+        "action_ok",
+        "pong",
+        "error",
+        # pushed to an exam's proctors
+        "student_joined",
+        "student_left",
+        "student_activity",
+        "high_risk_alert",
+        "alert_resolved",
+        "student_submitted",
+        # pushed to a student
+        "proctor_warning",
+        # pushed to both: the student's socket then closes
+        "session_terminated",
+    }
+)
+
+
+def frame(event: str, /, **data: Any) -> dict[str, Any]:
+    """Build one server -> client frame; a name outside SERVER_EVENTS is a bug and raises ValueError."""
+    if event not in SERVER_EVENTS:
+        raise ValueError(f"{event!r} is not a server -> client frame name (monitoring.pushes.SERVER_EVENTS)")
+    return {"event": event, "data": data}
+
+
+# Channel-layer message types: prefixed, and mapped to consumer methods (`monitoring.push` -> `monitoring_push`).
+PUSH = "monitoring.push"  # deliver a frame to the client as it is
+CLOSE = "monitoring.close"  # deliver a frame, then close the socket with a code
+# The code a student's socket closes with when a proctor ends the session.
+CLOSE_TERMINATED = 4403
+
+
+def push_message(event: str, /, **data: Any) -> dict[str, Any]:
+    """A channel-layer message that delivers one frame to every socket in the group."""
+    return {"type": PUSH, "frame": frame(event, **data)}
+
+
+def close_message(event: str, /, *, code: int, **data: Any) -> dict[str, Any]:
+    """A channel-layer message that delivers one frame, then closes each socket with `code`."""
+    return {"type": CLOSE, "frame": frame(event, **data), "code": code}
+
+
+@dataclass(frozen=True)
+class Push:
+    """One message for one group, built here and sent only by `send_after_commit` or `asend`."""
+
+    group: str
+    message: dict[str, Any]
+
+
+# -- what each state change tells the live side ---------------------------------------------
+
+
+def student_activity(session: ExamSession, event: Event, result: Any) -> Push:
+    """The exam's proctors see a stored event and the risk after it (`result`: risk_score, risk_level)."""
+    return Push(
+        proctors_group(session.exam_id),
+        push_message(
+            "student_activity",
+            user_id=session.user_id,
+            name=session.user.name,
+            session_id=session.pk,
+            exam_id=session.exam_id,
+            event_id=event.pk,
+            client_event_id=event.client_event_id,
+            event_type=event.event_type,
+            severity=event.severity,
+            is_technical=event.is_technical,
+            data=event.event_data,
+            timestamp=event.timestamp.isoformat(),
+            risk_score=result.risk_score,
+            risk_level=result.risk_level,
+        ),
+    )
+
+
+def alert_payload(alert: Alert, *, session: ExamSession) -> dict[str, Any]:
+    """An alert as proctors see it (the `high_risk_alert` data)."""
+    return {
+        "alert_id": alert.pk,
+        "alert_type": alert.alert_type,
+        "user_id": session.user_id,
+        "name": session.user.name,
+        "session_id": session.pk,
+        "exam_id": session.exam_id,
+        "risk_score": alert.risk_score,
+        "risk_level": alert.risk_level,
+        "severity": alert.severity,
+        "message": alert.message,
+        "components": alert.components,
+        "resolved": alert.resolved,
+        "created_at": alert.created_at.isoformat() if alert.created_at else None,
+    }
+
+
+def high_risk_alert(alert: Alert, session: ExamSession) -> Push:
+    """The exam's proctors see a new alert."""
+    return Push(
+        proctors_group(session.exam_id), push_message("high_risk_alert", **alert_payload(alert, session=session))
+    )
+
+
+def alert_resolved(alert: Alert, *, by, note: str) -> Push:
+    """The exam's proctors see who resolved an alert."""
+    session = alert.session
+    return Push(
+        proctors_group(session.exam_id),
+        push_message(
+            "alert_resolved",
+            alert_id=alert.pk,
+            session_id=session.pk,
+            exam_id=session.exam_id,
+            resolved_by=by.pk,
+            resolved_by_name=by.name,
+            note=note,
+        ),
+    )
+
+
+def proctor_warning(session: ExamSession, *, by, message: str) -> Push:
+    """The student's sockets show a proctor's warning."""
+    return Push(
+        student_group(session.pk),
+        push_message(
+            "proctor_warning", session_id=session.pk, exam_id=session.exam_id, message=message, from_name=by.name
+        ),
+    )
+
+
+def student_joined(*, user, exam_id: int, session_summary: dict[str, Any]) -> Push:
+    """The exam's proctors see a student's first socket arrive."""
+    return Push(
+        proctors_group(exam_id),
+        push_message(
+            "student_joined",
+            user_id=user.pk,
+            name=user.name,
+            roll_number=user.roll_number,
+            exam_id=exam_id,
+            **session_summary,
+        ),
+    )
+
+
+def student_left(*, exam_id: int, user_id: int) -> Push:
+    """The exam's proctors see a student's last socket go."""
+    return Push(proctors_group(exam_id), push_message("student_left", user_id=user_id, exam_id=exam_id))
+
+
+def student_submitted(session: ExamSession) -> Push:
+    """The exam's proctors see a submitted (or auto-submitted) session."""
+    return Push(
+        proctors_group(session.exam_id),
+        push_message(
+            "student_submitted",
+            user_id=session.user_id,
+            session_id=session.pk,
+            exam_id=session.exam_id,
+            status=session.status,
+            is_late=session.is_late,
+            auto_submitted=session.auto_submitted,
+            risk_score=session.risk_score,
+            risk_level=session.risk_level,
+        ),
+    )
+
+
+def session_terminated(session: ExamSession, *, by, reason: str) -> list[Push]:
+    """The student's sockets hear why and close (CLOSE_TERMINATED); the exam's proctors hear who ended it."""
+    payload = {"session_id": session.pk, "exam_id": session.exam_id, "reason": reason}
+    return [
+        Push(student_group(session.pk), close_message("session_terminated", code=CLOSE_TERMINATED, **payload)),
+        Push(
+            proctors_group(session.exam_id),
+            push_message(
+                "session_terminated",
+                user_id=session.user_id,
+                by=getattr(by, "pk", None),
+                status=session.status,
+                **payload,
+            ),
+        ),
+    ]
+
+
+# -- the one way out ------------------------------------------------------------------------
+
+
+def send_after_commit(pushes: Iterable[Push]) -> None:
+    """Send the pushes in order once the current transaction commits (at once outside one).
+
+    For synchronous callers. A rolled-back transaction sends nothing; a layer outage costs at most
+    one bounded wait per push (monitoring.broadcast), logged and never raised.
+    """
+    pushes = list(pushes)
+    if pushes:
+        transaction.on_commit(partial(_send, pushes))
+
+
+def _send(pushes: list[Push]) -> None:
+    async_to_sync(asend)(pushes)
+
+
+async def asend(pushes: Iterable[Push], *, from_outbox: bool = False) -> None:
+    """Send the pushes in order, each within a bounded time; the async form of `send_after_commit`.
+
+    Callers hold only committed state: the commit hook above, or the socket consumer after its hop
+    returned (`from_outbox=True` for its outbox, which holds up nobody while it waits).
+    """
+    for push in pushes:
+        await agroup_send(push.group, push.message, from_outbox=from_outbox)
