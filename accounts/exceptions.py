@@ -24,3 +24,9 @@ class InvalidToken(DomainError):
     status_code = 401
     code = "token_not_valid"
     default_message = "The token is invalid, expired or revoked."
+
+
+class InvalidResetLink(DomainError):
+    status_code = 400
+    code = "invalid_reset_link"
+    default_message = "This reset link is invalid or has expired."
