@@ -1,7 +1,9 @@
 """`manage.py seed_demo`: idempotent demo data so a newcomer lands on a server with something to see.
 
 Creates (only what is missing): the spec's demo proctor, a few students with ready baselines,
-an active demo exam with mcq/multi/short questions, and a short calibration exam.
+an active demo exam with mcq/multi/short questions, a short calibration exam, and the course
+DEMO-101 with the demo students enrolled and the demo proctor on staff. The demo exams stay
+without a course (open to everyone), as before.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import proctor_add_to_group
-from exams.models import Exam, ExamStatus
+from exams.courses import course_create, course_students_add
+from exams.models import Course, Exam, ExamStatus
 from exams.services import exam_create
 from scoring.models import Baseline
 from scoring.services import baseline_add_sample
@@ -19,6 +22,7 @@ from scoring.services import baseline_add_sample
 DEMO_PROCTOR_EMAIL = "proctor@exampulse.ai"
 DEMO_PROCTOR_PASSWORD = "password123"  # noqa: S105 - the spec's published demo credential
 DEMO_STUDENT_PASSWORD = "student123"  # noqa: S105 - published demo credential, like the proctor's
+DEMO_COURSE = ("DEMO-101", "Demo Course")
 
 # name, email, roll number, department, and the centre of their behaviour:
 # (typing wpm, mouse px/s, seconds per question, tab switches per session)
@@ -111,6 +115,7 @@ class Command(BaseCommand):
             self._student(name, email, roll, department, centre, student_password)
         for spec in (DEMO_EXAM, CALIBRATION_EXAM):
             self._exam(spec, proctor)
+        self._course(proctor)
         self.stdout.write(
             "Log in: POST /api/auth/login {email, password}; proctor "
             f"{DEMO_PROCTOR_EMAIL}, students {', '.join(s[1] for s in DEMO_STUDENTS)}."
@@ -172,3 +177,12 @@ class Command(BaseCommand):
                 f"{exam.duration_minutes} min)."
             )
         )
+
+    def _course(self, proctor: User) -> None:
+        code, name = DEMO_COURSE
+        course = Course.objects.filter(code__iexact=code).first()
+        if course is None:
+            course = course_create(by=proctor, code=code, name=name)
+            self.stdout.write(self.style.SUCCESS(f"Created course {code} with {proctor.email} on staff."))
+        change = course_students_add(course=course, by=proctor, emails=[s[1] for s in DEMO_STUDENTS])
+        self.stdout.write(f"Course {code}: {len(change.added)} demo students enrolled, {len(change.already)} already.")
