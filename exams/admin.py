@@ -55,7 +55,8 @@ class ExamAdmin(admin.ModelAdmin):
         "created_by",
         "live_link",
     )
-    list_filter = ("status", "monitoring_sensitivity", "is_calibration", "course")
+    # Only the courses of exams the user can see are offered (no other course names leak).
+    list_filter = ("status", "monitoring_sensitivity", "is_calibration", ("course", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("course", "created_by")
     search_fields = ("name", "course__code")
     readonly_fields = ("total_questions", "created_by", "created_at", "updated_at")
