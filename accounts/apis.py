@@ -14,11 +14,14 @@ from accounts import services
 from accounts.exceptions import InvalidToken
 from accounts.serializers import (
     LoginInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
     ProfileInputSerializer,
     RefreshInputSerializer,
     RegisterInputSerializer,
     UserOutputSerializer,
 )
+from accounts.throttling import PerEmailThrottle
 from exampulse.api import respond
 
 # OpenAPI shapes of the bodies as sent (the envelope hook leaves full envelopes alone).
@@ -165,3 +168,50 @@ class UpdateProfileApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, data=serializer.validated_data)
         return respond({"user": UserOutputSerializer(user).data}, message="Profile updated.")
+
+
+# One reply for every email, known or not: the endpoint must not tell which addresses have accounts.
+PASSWORD_RESET_SENT = "If an account exists for that email, a link to reset its password is on its way."  # noqa: S105
+
+
+class PasswordResetApi(APIView):
+    """POST /api/auth/password-reset {email}: always the same 200 reply; a link is emailed if the account exists."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    # Per address (ScopedRateThrottle keys anonymous callers on it) and per email named in the body.
+    throttle_classes = [ScopedRateThrottle, PerEmailThrottle]
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        request=PasswordResetInputSerializer,
+        responses={200: _envelope("PasswordResetResponse", data=serializers.JSONField(allow_null=True))},
+        description="The same 200 reply whether or not the email has an account; 429 when throttled "
+        "(PASSWORD_RESET_THROTTLE_RATE per address, PASSWORD_RESET_EMAIL_THROTTLE_RATE per email).",
+    )
+    def post(self, request):
+        serializer = PasswordResetInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return respond(None, message=PASSWORD_RESET_SENT)
+
+
+class PasswordResetConfirmApi(APIView):
+    """POST /api/auth/password-reset/confirm {uid, token, new_password}: the link works once; every token is revoked."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "password_reset_confirm"
+
+    @extend_schema(
+        request=PasswordResetConfirmInputSerializer,
+        responses={200: _envelope("PasswordResetConfirmResponse", data=serializers.JSONField(allow_null=True))},
+        description="400 `invalid_reset_link` for a wrong, used or expired link; 400 with the password "
+        "policy's reasons under `new_password`. Log in afterwards with the new password.",
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return respond(None, message="Password set. Log in with your new password.")

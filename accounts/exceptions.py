@@ -31,3 +31,9 @@ class UserNotFound(NotFound):
 
     code = "user_not_found"
     default_message = "No such user."
+
+
+class InvalidResetLink(DomainError):
+    status_code = 400
+    code = "invalid_reset_link"
+    default_message = "This reset link is invalid or has expired."

@@ -92,3 +92,13 @@ class AccommodationsSchemaSerializer(serializers.Serializer):
     extra_minutes = serializers.IntegerField(min_value=0, max_value=1440, required=False)
     exempt_signals = serializers.ListField(child=serializers.CharField(), required=False)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)

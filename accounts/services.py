@@ -5,20 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.accommodations import validate_accommodations
-from accounts.exceptions import InvalidCredentials, InvalidToken, LoginLockedOut
+from accounts.exceptions import InvalidCredentials, InvalidResetLink, InvalidToken, LoginLockedOut
 from accounts.models import AuditEntry, RevokedAccessToken, Role, User
 from accounts.throttling import lockout_message
 from exampulse.errors import Conflict
@@ -64,6 +70,17 @@ def proctor_create(*, email: str, password: str, name: str, staff: bool = True) 
     if staff:
         proctor_add_to_group(user=user)
     return user
+
+
+@transaction.atomic
+def student_create_invited(*, email: str, name: str, roll_number: str = "") -> User:
+    """Create a student with an unusable password: they choose one through a set-password link (roster import)."""
+    email = _normalise_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict("An account with this email already exists.", details={"email": ["already registered"]})
+    return User.objects.create_user(
+        email=email, password=None, name=name.strip(), role=Role.STUDENT, roll_number=roll_number.strip()
+    )
 
 
 def proctor_add_to_group(*, user: User) -> bool:
@@ -206,3 +223,89 @@ def user_update_accommodations(*, student: User, by: User, accommodations: Any, 
         details={"from": previous, "to": student.accommodations},
     )
     return student
+
+
+# --- password reset ----------------------------------------------------------------------------
+
+
+def password_reset_link(*, user: User) -> str:
+    """A one-time set-password link: `PASSWORD_RESET_URL?uid=...&token=...` (Django's token generator).
+
+    The token hashes the password and last login, so it stops working once the password changes.
+    """
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    separator = "&" if "?" in settings.PASSWORD_RESET_URL else "?"
+    return f"{settings.PASSWORD_RESET_URL}{separator}uid={uid}&token={token}"
+
+
+def password_link_send(*, user: User, link: str, new_account: bool = False) -> None:
+    """Email the set-password link to the user through Django's email backend."""
+    if new_account:
+        subject = "Your ExamPulse account"
+        body = (
+            f"Hello {user.name},\n\nAn ExamPulse account was created for you ({user.email}). "
+            f"Choose your password here (the link works once):\n\n{link}\n"
+        )
+    else:
+        subject = "Reset your ExamPulse password"
+        body = (
+            f"Hello {user.name},\n\nSomeone asked to reset the password of {user.email}. If it was you, "
+            f"choose a new password here (the link works once):\n\n{link}\n\n"
+            "If it was not you, ignore this email: your password is unchanged.\n"
+        )
+    send_mail(subject, body, None, [user.email])
+
+
+def password_reset_request(*, email: str) -> User | None:
+    """Email a reset link when an active account has this email; the caller's reply never says which.
+
+    For an unknown email a token is still made for a throwaway user, so both paths do the same work
+    apart from the sending itself. Returns the user (for tests and logs), never for the client.
+    """
+    email = _normalise_email(email)
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        default_token_generator.make_token(User(pk=0, email=email, password="!"))  # noqa: S106 - an unusable hash
+        return None
+    password_link_send(user=user, link=password_reset_link(user=user))
+    audit_record(actor=None, action="password_reset_request", target=user, details={})
+    return user
+
+
+def _user_from_uid(uid: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not 0 < pk <= 2**63 - 1:
+        return None
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link: the link works once, every token is revoked, any lockout lifted."""
+    user = _user_from_uid(uid)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise InvalidResetLink()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    # Re-checked under the lock: two concurrent confirms of one link cannot both set a password.
+    if not default_token_generator.check_token(user, token):
+        raise InvalidResetLink()
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    revoked = tokens_revoke_all(user=user)
+    # Axes keys accounts by the lower-cased email (accounts.throttling.login_username).
+    unlocked = axes_reset(username=user.email.lower())
+    audit_record(
+        actor=user,
+        action="password_reset",
+        target=user,
+        details={"refresh_tokens_revoked": revoked, "lockout_records_cleared": unlocked},
+    )
+    return user

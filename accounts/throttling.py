@@ -17,6 +17,7 @@ failures in units of the account limit (see `get_failures`). Both windows are `A
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from typing import Any
 
@@ -25,7 +26,7 @@ from axes.helpers import get_failure_limit, get_lockout_message, get_lockout_par
 from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -94,3 +95,21 @@ class LoginFailureHandler(AxesDatabaseHandler):
             budget = budgets.get(parameter, limit) if isinstance(parameter, str) else limit
             worst = max(worst, failures * limit // budget)
         return worst
+
+
+class PerEmailThrottle(SimpleRateThrottle):
+    """Limits requests naming one email address (password reset), whoever sends them and from wherever.
+
+    Keyed on a hash of the normalised email in the body, so one mailbox cannot be flooded with reset
+    messages; a body without a usable email is left to the serializer (400) and not counted.
+    """
+
+    scope = "password_reset_email"
+
+    def get_cache_key(self, request, view) -> str | None:
+        data = getattr(request, "data", None)
+        email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or "@" not in email:
+            return None
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}

@@ -259,12 +259,33 @@ REST_FRAMEWORK = {
         "register": env_str("REGISTER_THROTTLE_RATE", "500/hour"),
         # Per user: guessing the current password through change-password.
         "change_password": env_str("CHANGE_PASSWORD_THROTTLE_RATE", "10/hour"),
+        # Password reset requests per address (a lab's NAT: room for a class that forgot) and per
+        # email address (no mailbox is flooded, whoever asks), and link confirmations per address.
+        "password_reset": env_str("PASSWORD_RESET_THROTTLE_RATE", "100/hour"),
+        "password_reset_email": env_str("PASSWORD_RESET_EMAIL_THROTTLE_RATE", "5/hour"),
+        "password_reset_confirm": env_str("PASSWORD_RESET_CONFIRM_THROTTLE_RATE", "100/hour"),
     },
     # How many proxies in front of the app append to X-Forwarded-For. 0: the address is
     # REMOTE_ADDR and the header is ignored (DRF's default, None, would trust a forged header).
     # Axes uses the same rule (accounts.throttling.client_ip).
     "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0, minimum=0),
 }
+
+# Email: the console backend prints messages (development); set EMAIL_BACKEND to
+# django.core.mail.backends.smtp.EmailBackend and the EMAIL_HOST_* values to send for real.
+# `import_roster` emails new accounts' links unless the backend is the console or dummy one.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ExamPulse <no-reply@localhost>")
+# Where set-password and reset links point: the front end's page that posts uid, token and the
+# new password to /api/auth/password-reset/confirm. `?uid=...&token=...` is appended.
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset")
+# Django's token generator: how long a reset or set-password link lives (3 days: roster invitations).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=300)
 
 # Failed-login lockout (django-axes; accounts.throttling explains the two budgets). Attempts live
 # in the database, so every server process sees the same counts.

@@ -9,14 +9,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from accounts.models import Role, User
 from exampulse.errors import DomainError
+from exams import courses, services
 from exams import questions as question_rules
-from exams import services
-from exams.models import Exam
+from exams.models import Course, CourseStaff, Enrollment, Exam
 
 EDITABLE = list(services.EXAM_FIELDS)
 
@@ -44,6 +46,7 @@ class ExamAdmin(admin.ModelAdmin):
     form = ExamAdminForm
     list_display = (
         "name",
+        "course",
         "status",
         "duration_minutes",
         "total_questions",
@@ -52,11 +55,26 @@ class ExamAdmin(admin.ModelAdmin):
         "created_by",
         "live_link",
     )
-    list_filter = ("status", "monitoring_sensitivity", "is_calibration")
-    search_fields = ("name",)
+    # Only the courses of exams the user can see are offered (no other course names leak).
+    list_filter = ("status", "monitoring_sensitivity", "is_calibration", ("course", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("course", "created_by")
+    search_fields = ("name", "course__code")
     readonly_fields = ("total_questions", "created_by", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "description", "instructions", "status", "scheduled_date", "duration_minutes")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "course",
+                    "description",
+                    "instructions",
+                    "status",
+                    "scheduled_date",
+                    "duration_minutes",
+                )
+            },
+        ),
         (
             "Monitoring",
             {"fields": ("monitoring_sensitivity", "allow_tab_switch", "allow_copy_paste", "is_calibration")},
@@ -73,6 +91,12 @@ class ExamAdmin(admin.ModelAdmin):
         except NoReverseMatch:
             return "-"
         return format_html('<a href="{}">Watch live</a>', url)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only courses the proctor staffs are offered (superusers: all); the service checks it again.
+        if db_field.name == "course" and not request.user.is_superuser:
+            kwargs["queryset"] = Course.objects.filter(staff_memberships__user_id=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj: Exam, form, change: bool) -> None:
         data = {key: form.cleaned_data[key] for key in EDITABLE if key in form.cleaned_data}
@@ -102,3 +126,124 @@ class ExamAdmin(admin.ModelAdmin):
             # A taken exam keeps its evidence: say so instead of failing the request.
             messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("admin:exams_exam_change", args=[object_id]))
+
+
+# --- courses -------------------------------------------------------------------------------------
+
+
+class _MemberInlineForm(forms.ModelForm):
+    """An existing row's person is fixed: remove the row and add another instead (both audited)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields[self.person_field].disabled = True
+
+
+class _EnrollmentForm(_MemberInlineForm):
+    person_field = "student"
+
+
+class _StaffForm(_MemberInlineForm):
+    person_field = "user"
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    form = _EnrollmentForm
+    fk_name = "course"
+    fields = ("student", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    autocomplete_fields = ("student",)
+    extra = 0
+    verbose_name = "enrolled student"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "student":
+            kwargs["queryset"] = User.objects.filter(role=Role.STUDENT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CourseStaffInline(admin.TabularInline):
+    model = CourseStaff
+    form = _StaffForm
+    fk_name = "course"
+    fields = ("user", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    autocomplete_fields = ("user",)
+    extra = 0
+    verbose_name = "staff member"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(role=Role.PROCTOR)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CourseAdminForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = ("code", "name")
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if not courses.COURSE_CODE_RE.match(code):
+            raise ValidationError("Use 1-32 letters, digits, '.', '-' or '_', starting with a letter or digit.")
+        # Codes compare case-insensitively (the service refuses "phy-101" next to "PHY-101").
+        if Course.objects.filter(code__iexact=code).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("A course with this code already exists.")
+        return code
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    """Courses with their roster and staff. Every change goes through exams.courses (audited)."""
+
+    form = CourseAdminForm
+
+    list_display = ("code", "name", "student_count", "staff_count", "exam_count", "created_at")
+    search_fields = ("code", "name")
+    readonly_fields = ("created_by", "created_at", "updated_at")
+    fields = ("code", "name", "created_by", "created_at", "updated_at")
+    inlines = [CourseStaffInline, EnrollmentInline]
+
+    def get_queryset(self, request):
+        queryset = courses.course_list_for(user=request.user).annotate(exam_total=Count("exams", distinct=True))
+        return queryset.select_related("created_by")
+
+    @admin.display(description="students", ordering="student_count")
+    def student_count(self, course: Course) -> int:
+        return course.student_count
+
+    @admin.display(description="staff", ordering="staff_count")
+    def staff_count(self, course: Course) -> int:
+        return course.staff_count
+
+    @admin.display(description="exams", ordering="exam_total")
+    def exam_count(self, course: Course) -> int:
+        return course.exam_total
+
+    def save_model(self, request, obj: Course, form, change: bool) -> None:
+        if change:
+            saved = courses.course_update(course=obj, by=request.user, data=form.cleaned_data)
+        else:
+            saved = courses.course_create(by=request.user, code=obj.code, name=obj.name)
+        obj.pk = saved.pk
+        obj.created_by = saved.created_by
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        instances = formset.save(commit=False)
+        course = form.instance
+        person = "student" if formset.model is Enrollment else "user"
+        for row in formset.deleted_objects:
+            try:
+                if formset.model is Enrollment:
+                    courses.course_student_remove(course=course, by=request.user, user_id=row.student_id)
+                else:
+                    courses.course_staff_remove(course=course, by=request.user, user_id=row.user_id)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+        emails = [getattr(row, person).email for row in instances if row.pk is None]
+        if emails:
+            add = courses.course_students_add if formset.model is Enrollment else courses.course_staff_add
+            add(course=course, by=request.user, emails=emails)

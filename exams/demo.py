@@ -12,7 +12,8 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import proctor_add_to_group
-from exams.models import Exam, ExamStatus
+from exams.courses import course_create, course_students_add
+from exams.models import Course, Exam, ExamStatus
 from exams.services import exam_create
 from scoring.models import Baseline
 from scoring.services import baseline_add_sample
@@ -28,6 +29,8 @@ def _silent(message: str, *, created: bool = False) -> None:
 DEMO_PROCTOR_EMAIL = "proctor@exampulse.ai"
 DEMO_PROCTOR_PASSWORD = "password123"  # noqa: S105 - the spec's published demo credential
 DEMO_STUDENT_PASSWORD = "student123"  # noqa: S105 - published demo credential, like the proctor's
+# The demo students' course, with the demo proctor on staff; the demo exams stay open to everyone.
+DEMO_COURSE = ("DEMO-101", "Demo Course")
 
 # name, email, roll number, department, and the centre of their behaviour:
 # (typing wpm, mouse px/s, seconds per question, tab switches per session)
@@ -105,12 +108,13 @@ def demo_seed(
     student_password: str = DEMO_STUDENT_PASSWORD,
     report: Report = _silent,
 ) -> None:
-    """Create whatever of the demo proctor, students (with ready baselines) and exams is missing."""
+    """Create whatever of the demo proctor, students (with ready baselines), exams and course is missing."""
     proctor = _proctor(proctor_password, report)
     for name, email, roll, department, centre in DEMO_STUDENTS:
         _student(name, email, roll, department, centre, student_password, report)
     for spec in (DEMO_EXAM, CALIBRATION_EXAM):
         _exam(spec, proctor, report)
+    _course(proctor, report)
     report(
         "Log in: POST /api/auth/login {email, password}; proctor "
         f"{DEMO_PROCTOR_EMAIL}, students {', '.join(s[1] for s in DEMO_STUDENTS)}."
@@ -174,3 +178,13 @@ def _exam(spec: dict, proctor: User, report: Report) -> None:
         f"{exam.duration_minutes} min).",
         created=True,
     )
+
+
+def _course(proctor: User, report: Report) -> None:
+    code, name = DEMO_COURSE
+    course = Course.objects.filter(code__iexact=code).first()
+    if course is None:
+        course = course_create(by=proctor, code=code, name=name)
+        report(f"Created course {code} with {proctor.email} on staff.", created=True)
+    change = course_students_add(course=course, by=proctor, emails=[s[1] for s in DEMO_STUDENTS])
+    report(f"Course {code}: {len(change.added)} demo students enrolled, {len(change.already)} already.")

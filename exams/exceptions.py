@@ -61,3 +61,23 @@ class InvalidAnswers(DomainError):
     status_code = 400
     code = "invalid_answers"
     default_message = "The answers do not match this exam's questions."
+
+
+class CourseNotFound(NotFound):
+    code = "course_not_found"
+    default_message = "Course not found."
+
+
+class CourseCodeTaken(Conflict):
+    code = "course_code_taken"
+    default_message = "A course with this code already exists."
+
+
+class CourseNeedsStaff(Conflict):
+    code = "course_needs_staff"
+    default_message = "A course keeps at least one staff member: add another before removing this one."
+
+
+class NotOnRoster(NotFound):
+    code = "not_on_roster"
+    default_message = "That user is not on this course's list."

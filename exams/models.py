@@ -38,6 +38,80 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", "High"
 
 
+class Course(models.Model):
+    """A course or cohort: its enrolled students may take its exams, its staff (proctors) watch them.
+
+    An exam with no course stays open to every student and every proctor (the spec's behaviour).
+    """
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    students = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Enrollment",
+        through_fields=("course", "student"),
+        related_name="enrolled_courses",
+        blank=True,
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="CourseStaff",
+        through_fields=("course", "user"),
+        related_name="staffed_courses",
+        blank=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="courses_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "courses"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class Enrollment(models.Model):
+    """A student on a course's roster: who added them and when stay on record."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "course_enrollments"
+        constraints = [models.UniqueConstraint(fields=["course", "student"], name="enrollment_once_per_course")]
+        indexes = [models.Index(fields=["student", "course"], name="enrollment_by_student")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.course_id}"
+
+
+class CourseStaff(models.Model):
+    """A proctor on a course's staff: they see and act on the course's exams and sessions."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="staff_memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "course_staff"
+        constraints = [models.UniqueConstraint(fields=["course", "user"], name="staff_once_per_course")]
+        indexes = [models.Index(fields=["user", "course"], name="staff_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} staffs {self.course_id}"
+
+
 class Exam(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
@@ -55,6 +129,8 @@ class Exam(models.Model):
     status = models.CharField(max_length=10, choices=ExamStatus.choices, default=ExamStatus.SCHEDULED, db_index=True)
     # A calibration exam feeds each submitted session's behaviour into the student's baseline.
     is_calibration = models.BooleanField(default=False)
+    # None: open to every student and proctor. Set: only the course's students and staff.
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.PROTECT, related_name="exams")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from exams import services
 from exams.exceptions import ExamNotFound, SessionNotFound
 from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
+from exams.scoping import exam_scope
 
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_PK = 2**63 - 1
@@ -42,20 +43,22 @@ def exam_queryset_for(*, user: Any) -> QuerySet[Exam]:
     """Exams the user may open: proctors all; students active exams and exams they have taken."""
     if not _is_user(user):
         return Exam.objects.none()
+    in_scope = Exam.objects.filter(exam_scope(user))
     if user.is_proctor:
-        return Exam.objects.all()
+        return in_scope
     taken = ExamSession.objects.filter(user=user).values("exam_id")
-    return Exam.objects.filter(Q(status=ExamStatus.ACTIVE) | Q(pk__in=taken))
+    return in_scope.filter(Q(status=ExamStatus.ACTIVE) | Q(pk__in=taken))
 
 
 def exam_list(*, user: Any, status: str | None = None) -> QuerySet[Exam]:
     """Exams to list: proctors all (optionally by status); students only the active exams they may take."""
     if not _is_user(user):
         return Exam.objects.none()
+    in_scope = Exam.objects.filter(exam_scope(user))
     if user.is_proctor:
-        queryset = Exam.objects.select_related("created_by")
+        queryset = in_scope.select_related("created_by", "course")
         return queryset.filter(status=status) if status else queryset
-    return Exam.objects.filter(status=ExamStatus.ACTIVE)
+    return in_scope.filter(status=ExamStatus.ACTIVE)
 
 
 def exam_get_for_user(*, exam_id: Any, user: Any) -> Exam:
@@ -75,7 +78,7 @@ def session_get_for_user(*, session_id: Any, user: Any, at: datetime | None = No
         queryset = ExamSession.objects.select_related("exam", "user")
         if not user.is_proctor:
             queryset = queryset.filter(user=user)
-        session = queryset.filter(pk=pk).first()
+        session = queryset.filter(exam_scope(user, exam_field="exam")).filter(pk=pk).first()
     if session is None:
         raise SessionNotFound()
     return services.session_expire_if_due(session=session, at=at)
@@ -142,7 +145,7 @@ def session_list(
     if not _is_user(user):
         return ExamSession.objects.none()
     at = at or timezone.now()
-    queryset = ExamSession.objects.select_related("exam", "user")
+    queryset = ExamSession.objects.select_related("exam", "user").filter(exam_scope(user, exam_field="exam"))
     if not user.is_proctor:
         queryset = queryset.filter(user=user)
     elif user_id:

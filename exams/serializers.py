@@ -37,6 +37,8 @@ class ExamInputSerializer(serializers.Serializer):
     questions = serializers.JSONField(required=False)
     status = serializers.ChoiceField(choices=ExamStatus.choices, required=False)
     is_calibration = serializers.BooleanField(required=False)
+    # A course the proctor staffs (superusers: any); null or absent: open to every student and proctor.
+    course = serializers.IntegerField(min_value=1, max_value=MAX_PK, required=False, allow_null=True)
 
     def validate_questions(self, value):
         try:
@@ -53,6 +55,8 @@ class ExamListQuerySerializer(serializers.Serializer):
 
 
 class _ExamBaseOutputSerializer(serializers.ModelSerializer):
+    course = serializers.SerializerMethodField()
+
     class Meta:
         model = Exam
         fields = (
@@ -68,10 +72,18 @@ class _ExamBaseOutputSerializer(serializers.ModelSerializer):
             "allow_copy_paste",
             "status",
             "is_calibration",
+            "course",
             "created_at",
             "updated_at",
         )
         read_only_fields = fields
+
+    def get_course(self, exam) -> dict | None:
+        # No query for an open exam; list views select_related the course for the others.
+        if exam.course_id is None:
+            return None
+        course = exam.course
+        return {"id": course.pk, "code": course.code, "name": course.name}
 
 
 class ExamStudentOutputSerializer(_ExamBaseOutputSerializer):

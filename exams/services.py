@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -19,6 +20,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from exampulse.errors import DomainError, Forbidden
 from exams import questions as question_rules
+from exams.courses import course_staffed_by
 from exams.exceptions import (
     ExamHasSessions,
     ExamNotAllowed,
@@ -29,7 +31,7 @@ from exams.exceptions import (
     SessionAlreadySubmitted,
     SessionNotActive,
 )
-from exams.models import Exam, ExamSession, ExamStatus, ReviewStatus, SessionStatus
+from exams.models import Course, Exam, ExamSession, ExamStatus, ReviewStatus, SessionStatus
 from exams.signals import session_submitted, session_terminated
 from scoring import services as scoring_services
 
@@ -47,7 +49,9 @@ EXAM_FIELDS = (
     "questions",
     "status",
     "is_calibration",
+    "course",
 )
+COURSE_NOT_STAFFED = "Choose a course you are on the staff of (or none, for an exam open to everyone)."
 
 
 def _now(at: datetime | None) -> datetime:
@@ -63,10 +67,25 @@ def exam_is_open(*, exam: Exam, at: datetime | None = None) -> bool:
     return exam.status == ExamStatus.ACTIVE and (exam.scheduled_date is None or exam.scheduled_date <= at)
 
 
+def exam_course_check(*, by: User, course: Course | int | None) -> Course | None:
+    """The course an exam may be placed in by `by`: one they staff (superusers: any), or None for an open exam.
+
+    Unknown and unstaffed course ids get the same 400, so the answer reveals no other course.
+    """
+    if course is None:
+        return None
+    course_id = course.pk if isinstance(course, Course) else course
+    found = course_staffed_by(user=by, course_id=course_id)
+    if found is None:
+        raise ValidationError({"course": [COURSE_NOT_STAFFED]})
+    return found
+
+
 @transaction.atomic
 def exam_create(*, by: User, data: dict[str, Any]) -> Exam:
-    """Create an exam from validated data; total_questions follows the questions list."""
+    """Create an exam from validated data; total_questions follows the questions list; a course must be staffed."""
     fields = {key: data[key] for key in EXAM_FIELDS if key in data}
+    fields["course"] = exam_course_check(by=by, course=fields.get("course"))
     fields["questions"] = question_rules.validate_questions(fields.get("questions", []))
     exam = Exam(created_by=by, total_questions=len(fields["questions"]), **fields)
     exam.full_clean()
@@ -79,6 +98,18 @@ def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
     """Change an exam; its questions are frozen once any student has started it (grading stays fair)."""
     exam = Exam.objects.select_for_update().get(pk=exam.pk)
     changed = [key for key in EXAM_FIELDS if key in data]
+    if "course" in data:
+        course = exam_course_check(by=by, course=data["course"])
+        if (course.pk if course else None) == exam.course_id:
+            changed.remove("course")
+        else:
+            audit_record(
+                actor=by,
+                action="exam_course_change",
+                target=exam,
+                details={"from": exam.course_id, "to": course.pk if course else None},
+            )
+        data = {**data, "course": course}
     if "questions" in data:
         new_questions = question_rules.validate_questions(data["questions"])
         if new_questions != exam.questions and exam.sessions.exists():

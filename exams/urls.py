@@ -1,8 +1,8 @@
-"""Exam and session routes, mounted at /api/; every path works with and without a trailing slash."""
+"""Exam, session and course routes, mounted at /api/; every path works with and without a trailing slash."""
 
 from django.urls import re_path
 
-from exams import apis
+from exams import apis, course_apis
 
 urlpatterns = [
     re_path(r"^exams/?$", apis.ExamListCreateApi.as_view(), name="exam-list"),
@@ -20,4 +20,20 @@ urlpatterns = [
     re_path(r"^exams/(?P<exam_id>\d+)/?$", apis.ExamDetailApi.as_view(), name="exam-detail"),
     re_path(r"^exams/(?P<exam_id>\d+)/start/?$", apis.SessionStartApi.as_view(), name="exam-start"),
     re_path(r"^exams/(?P<exam_id>\d+)/submit/?$", apis.SessionSubmitApi.as_view(), name="exam-submit"),
+    re_path(r"^courses/?$", course_apis.CourseListCreateApi.as_view(), name="course-list"),
+    re_path(r"^courses/(?P<course_id>\d+)/?$", course_apis.CourseDetailApi.as_view(), name="course-detail"),
+    re_path(
+        r"^courses/(?P<course_id>\d+)/students/?$", course_apis.CourseStudentsApi.as_view(), name="course-students"
+    ),
+    re_path(
+        r"^courses/(?P<course_id>\d+)/students/(?P<user_id>\d+)/?$",
+        course_apis.CourseStudentDetailApi.as_view(),
+        name="course-student",
+    ),
+    re_path(r"^courses/(?P<course_id>\d+)/staff/?$", course_apis.CourseStaffApi.as_view(), name="course-staff"),
+    re_path(
+        r"^courses/(?P<course_id>\d+)/staff/(?P<user_id>\d+)/?$",
+        course_apis.CourseStaffDetailApi.as_view(),
+        name="course-staff-member",
+    ),
 ]

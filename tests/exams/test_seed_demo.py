@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from exams.models import Exam
+from exams.demo import DEMO_STUDENTS
+from exams.models import Course, CourseStaff, Exam
 from scoring.models import Baseline
 from scoring.services import baseline_status
 
@@ -58,3 +59,15 @@ def test_seed_demo_takes_custom_passwords(anon_client):
         "/api/auth/login", {"email": "ben@exampulse.ai", "password": "student123"}, format="json"
     )
     assert refused.status_code == 401
+
+
+def test_seed_demo_creates_the_demo_course_once_and_leaves_the_demo_exams_open():
+    seed()
+    seed()
+
+    course = Course.objects.get(code="DEMO-101")
+    assert sorted(course.students.values_list("email", flat=True)) == sorted(s[1] for s in DEMO_STUDENTS)
+    assert list(CourseStaff.objects.filter(course=course).values_list("user__email", flat=True)) == [
+        "proctor@exampulse.ai"
+    ]
+    assert not Exam.objects.filter(course__isnull=False).exists()

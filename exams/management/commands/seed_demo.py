@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: idempotent demo data so a newcomer lands on a server with something to see.
 
 Creates (only what is missing): the spec's demo proctor, a few students with ready baselines,
-an active demo exam with mcq/multi/short questions, and a short calibration exam (exams.demo).
+an active demo exam with mcq/multi/short questions, a short calibration exam, and the course DEMO-101
+with the demo students enrolled and the demo proctor on staff (exams.demo). The demo exams stay open.
 """
 
 from __future__ import annotations
