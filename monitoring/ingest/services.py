@@ -21,6 +21,7 @@ from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
+from exams.scoping import exam_scope
 from monitoring.ingest.risk import (
     ScoringContext,
     scoring_context_for,
@@ -422,8 +423,16 @@ def alert_payload(alert: Alert, *, session: ExamSession) -> dict:
 
 @transaction.atomic
 def alert_resolve(*, alert_id: int, by, note: str = "") -> Alert:
-    """Mark an alert resolved by a proctor (idempotent) and tell the exam's proctors."""
-    alert = Alert.objects.select_for_update().select_related("session", "session__user").filter(pk=alert_id).first()
+    """Mark an alert resolved by a proctor (idempotent) and tell the exam's proctors.
+
+    Only an alert of an exam in `by`'s scope (exams.scoping); any other reads as no such alert.
+    """
+    alert = (
+        Alert.objects.select_for_update()
+        .select_related("session", "session__user")
+        .filter(exam_scope(by, exam_field="session__exam"), pk=alert_id)
+        .first()
+    )
     if alert is None:
         raise FrameError("not_found", "No such alert.")
     if alert.resolved:
