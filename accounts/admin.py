@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import AuditEntry, User
+from accounts.scoping import user_scope
 from accounts.services import audit_record_export
 
 
@@ -41,6 +42,10 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")}),)
 
+    def get_queryset(self, request):
+        # The same rule as GET /api/users/: a proctor sees students in their courses or in none.
+        return super().get_queryset(request).filter(user_scope(request.user))
+
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
@@ -53,6 +58,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_select_related = ("actor",)
     readonly_fields = ("created_at", "actor", "action", "target_type", "target_id", "details")
     actions = ["export_csv"]
+
+    def get_queryset(self, request):
+        # Entries name targets by type and id across every app, so they cannot be scoped by course
+        # here; a proctor sees the entries of their own actions, superusers the whole trail.
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(actor_id=request.user.pk)
 
     @admin.display(description="details")
     def summary(self, obj: AuditEntry) -> str:

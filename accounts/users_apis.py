@@ -15,7 +15,7 @@ from exampulse.api import respond
 
 
 class UserListApi(APIView):
-    """GET /api/users/?search=: students, matched on name, email or roll number."""
+    """GET /api/users/?search=: students the proctor may act on (their courses' and those in no course)."""
 
     permission_classes = [IsProctor]
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
@@ -24,14 +24,14 @@ class UserListApi(APIView):
     def get(self, request):
         query = StudentListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        students = selectors.student_list(search=query.validated_data.get("search"))
+        students = selectors.student_list(by=request.user, search=query.validated_data.get("search"))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(students, request, view=self)
         return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
 
 class UserAccommodationsApi(APIView):
-    """PUT replaces a student's accommodations, PATCH merges into them; both audited."""
+    """PUT replaces a student's accommodations, PATCH merges into them; both audited. Out of scope: 404."""
 
     permission_classes = [IsProctor]
 
@@ -44,7 +44,7 @@ class UserAccommodationsApi(APIView):
         return self._update(request, user_id, partial=True)
 
     def _update(self, request, user_id, *, partial: bool):
-        student = selectors.student_get(user_id=user_id)
+        student = selectors.student_get(user_id=user_id, by=request.user)
         if student is None:
             raise UserNotFound("Student not found.")
         student = services.user_update_accommodations(

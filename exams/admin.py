@@ -19,6 +19,7 @@ from exampulse.errors import DomainError
 from exams import courses, services
 from exams import questions as question_rules
 from exams.models import Course, CourseStaff, Enrollment, Exam
+from exams.scoping import exam_scope
 
 EDITABLE = list(services.EXAM_FIELDS)
 
@@ -82,6 +83,10 @@ class ExamAdmin(admin.ModelAdmin):
         ("Questions", {"fields": ("questions", "total_questions")}),
         ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
     )
+
+    def get_queryset(self, request):
+        # Exams outside the proctor's courses are not listed and their pages answer like a deleted row.
+        return super().get_queryset(request).filter(exam_scope(request.user))
 
     @admin.display(description="Live")
     def live_link(self, exam: Exam) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from exams.models import CourseStaff, Enrollment
 
@@ -41,6 +41,35 @@ def exam_scope(user: Any, *, exam_field: str = "") -> Q:
     if sees_everything(user):
         return Q()
     return Q(**{f"{prefix}course__isnull": True}) | Q(**{f"{prefix}course_id__in": course_ids_for(user)})
+
+
+def session_owner_scope() -> Q:
+    """A filter on sessions whose own student may still see the exam (removed from the course: no).
+
+    For batches of several students' sessions (socket joins): one correlated subquery, no query per row.
+    """
+    enrolled = Enrollment.objects.filter(student_id=OuterRef("user_id"), course_id=OuterRef("exam__course_id"))
+    return Q(exam__course__isnull=True) | Q(user__is_superuser=True) | Exists(enrolled)
+
+
+def user_scope(user: Any, *, user_field: str = "") -> Q:
+    """A filter on the users `user` may act on (accommodations, baselines, student list, admin).
+
+    Superusers: everyone. Proctors: users enrolled in no course (they can only take open exams,
+    which every proctor watches) and users enrolled in a course the proctor staffs. Anyone else:
+    only themselves. Registered into accounts.scoping at startup.
+    """
+    prefix = f"{user_field}__" if user_field else ""
+    if not _is_user(user):
+        return Q(**{f"{prefix}pk__in": []})
+    if sees_everything(user):
+        return Q()
+    if not getattr(user, "is_proctor", False):
+        return Q(**{f"{prefix}pk": user.pk})
+    staffed = CourseStaff.objects.filter(user_id=user.pk).values("course_id")
+    enrolled_anywhere = Enrollment.objects.values("student_id")
+    enrolled_with_me = Enrollment.objects.filter(course_id__in=staffed).values("student_id")
+    return ~Q(**{f"{prefix}pk__in": enrolled_anywhere}) | Q(**{f"{prefix}pk__in": enrolled_with_me})
 
 
 def may_see_exam(user: Any, exam: Any) -> bool:

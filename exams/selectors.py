@@ -12,7 +12,7 @@ from django.utils import timezone
 from exams import services
 from exams.exceptions import ExamNotFound, SessionNotFound
 from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
-from exams.scoping import exam_scope
+from exams.scoping import exam_scope, session_owner_scope
 
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_PK = 2**63 - 1
@@ -101,15 +101,20 @@ def sessions_open_for(
     """Open sessions for (user, exam id) pairs, with the exam joined in, after lazy expiry: one query.
 
     Keyed by (user id, exam id); a pair without an open session is absent. Used by socket joins,
-    which arrive in batches (a student with an open session may see its exam: they took it).
+    which arrive in batches. Scoped like every read: a student removed from the exam's course no
+    longer finds their open session (the same single query, with a correlated subquery).
     """
     wanted = {(user.pk, pk) for user, exam_id in pairs if _is_user(user) and (pk := _as_pk(exam_id))}
     if not wanted:
         return {}
-    rows = ExamSession.objects.select_related("exam").filter(
-        status=SessionStatus.IN_PROGRESS,
-        user_id__in={user_id for user_id, _ in wanted},
-        exam_id__in={exam_id for _, exam_id in wanted},
+    rows = (
+        ExamSession.objects.select_related("exam")
+        .filter(
+            status=SessionStatus.IN_PROGRESS,
+            user_id__in={user_id for user_id, _ in wanted},
+            exam_id__in={exam_id for _, exam_id in wanted},
+        )
+        .filter(session_owner_scope())
     )
     found = {}
     for session in rows:

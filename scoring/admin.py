@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.scoping import user_scope
 from scoring.models import Baseline
 from scoring.services import baseline_status
 
@@ -21,6 +22,10 @@ class BaselineAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("user__email", "user__name", "user__roll_number")
     ordering = ("user__name",)
+
+    def get_queryset(self, request):
+        # The same rule as GET /api/baselines/<user_id>: students in the proctor's courses or in none.
+        return super().get_queryset(request).filter(user_scope(request.user, user_field="user"))
 
     @admin.display(description="Status")
     def status(self, baseline: Baseline) -> str:

@@ -40,7 +40,7 @@ class UserBaselineApi(APIView):
 
     @extend_schema(operation_id="baselines_user_retrieve", responses={200: BaselineOutputSerializer})
     def get(self, request, user_id: int):
-        return respond(selectors.baseline_summary(user=selectors.user_get(user_id=user_id)))
+        return respond(selectors.baseline_summary(user=selectors.user_get(user_id=user_id, by=request.user)))
 
 
 class UserBaselineResetApi(APIView):
@@ -48,7 +48,7 @@ class UserBaselineResetApi(APIView):
 
     @extend_schema(request=None, responses={200: BaselineOutputSerializer})
     def post(self, request, user_id: int):
-        user = selectors.user_get(user_id=user_id)
+        user = selectors.user_get(user_id=user_id, by=request.user)
         if services.baseline_reset(user=user, actor=request.user) is None:
             raise BaselineNotFound()
         return respond(selectors.baseline_summary(user=user), message="Baseline reset; it is collected again.")

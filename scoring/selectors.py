@@ -6,13 +6,14 @@ from typing import Any
 
 from accounts.exceptions import UserNotFound
 from accounts.models import User
+from accounts.scoping import user_scope
 from scoring.models import BASELINE_READY_SAMPLES
 from scoring.services import baseline_get, baseline_status
 
 
-def user_get(*, user_id: int) -> User:
-    """The user with this id, or UserNotFound."""
-    user = User.objects.filter(pk=user_id).first()
+def user_get(*, user_id: int, by: Any) -> User:
+    """The user with this id if `by` may act on them (accounts.scoping), or UserNotFound (never 403)."""
+    user = User.objects.filter(user_scope(by), pk=user_id).first()
     if user is None:
         raise UserNotFound()
     return user

@@ -22,6 +22,7 @@ from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
+from exams.scoping import exam_scope
 from monitoring import pushes as live_pushes
 from monitoring.ingest.activity import Activity, FrameError
 from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_apply_score, session_score
@@ -344,8 +345,16 @@ def alert_raise(
 
 @transaction.atomic
 def alert_resolve(*, alert_id: int, by, note: str = "") -> tuple[Alert, list[Push]]:
-    """Mark an alert resolved by a proctor (idempotent); returns it and what to tell the exam's proctors."""
-    alert = Alert.objects.select_for_update().select_related("session", "session__user").filter(pk=alert_id).first()
+    """Mark an alert resolved by a proctor (idempotent); returns it and what to tell the exam's proctors.
+
+    Only an alert of an exam in `by`'s scope (exams.scoping); any other reads as no such alert.
+    """
+    alert = (
+        Alert.objects.select_for_update()
+        .select_related("session", "session__user")
+        .filter(exam_scope(by, exam_field="session__exam"), pk=alert_id)
+        .first()
+    )
     if alert is None:
         raise FrameError("not_found", "No such alert.")
     if alert.resolved:

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db import transaction
 
-from exampulse.errors import DomainError, NotFound
+from exampulse.errors import DomainError
 from exams import selectors as exam_selectors
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
-from exams.models import Exam, ExamSession
+from exams.models import ExamSession
 from monitoring import pushes
 from monitoring.ingest import services
 from monitoring.ingest.activity import Activity, FrameError
@@ -130,10 +130,12 @@ def student_may_join(*, exam_id: int, user) -> None:
 
 
 def proctor_join(*, exam_id: int, user, channel_name: str) -> list[dict[str, Any]]:
-    """A proctor starts watching an exam; returns who is connected now."""
-    exam = Exam.objects.filter(pk=exam_id).first()
-    if exam is None:
-        raise NotFound("No such exam.")
+    """A proctor starts watching an exam in their scope (ExamNotFound otherwise); returns who is connected now.
+
+    The consumer adds the socket to the exam's proctors group only after this returns, so a proctor
+    outside the exam's course never receives its pushes.
+    """
+    exam = exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
     presence.presence_join(channel_name=channel_name, user=user, exam=exam, session=None, role="proctor")
     return presence.active_students(exam_id=exam.pk)
 
@@ -230,12 +232,13 @@ def student_submit(*, exam_id: int, user, answers: Any, client_time_taken: Any) 
 
 
 def exam_active_students(*, exam_id: int, user) -> list[dict[str, Any]]:
-    if not Exam.objects.filter(pk=exam_id).exists():
-        raise NotFound("No such exam.")
+    """Who is connected to an exam in the proctor's scope (ExamNotFound otherwise)."""
+    exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
     return presence.active_students(exam_id=exam_id)
 
 
 def _session_for_proctor(session_id: int, user) -> ExamSession:
+    """The session if its exam is in the proctor's scope; SessionNotFound otherwise."""
     return exam_selectors.session_get_for_user(session_id=session_id, user=user)
 
 

@@ -24,6 +24,7 @@ from accounts.services import audit_record_export
 from exampulse.errors import DomainError
 from exams import services as exam_services
 from exams.models import ExamSession, ReviewStatus
+from exams.scoping import exam_scope
 from monitoring.ingest.risk import session_rescore_recorded
 from monitoring.ingest.services import alert_resolve
 from monitoring.models import Alert, Event
@@ -97,10 +98,21 @@ def _action_form(modeladmin, request, queryset, *, form_class, title: str, actio
     return TemplateResponse(request, "admin/monitoring/action_form.html", context)
 
 
+class ScopedAdmin(admin.ModelAdmin):
+    """Rows of exams outside the proctor's scope (exams.scoping) do not exist here: not listed, not
+    counted, not filterable, and their pages answer like a deleted row. Actions and the CSV export
+    work on this queryset, so they cannot reach them either."""
+
+    exam_field = "exam"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(exam_scope(request.user, exam_field=self.exam_field))
+
+
 # Registered here, not in exams/admin.py: the review page reads events and alerts, and exams
 # must not import monitoring.
 @admin.register(ExamSession)
-class ExamSessionAdmin(admin.ModelAdmin):
+class ExamSessionAdmin(ScopedAdmin):
     list_display = (
         "id",
         "student",
@@ -115,7 +127,8 @@ class ExamSessionAdmin(admin.ModelAdmin):
     list_display_links = ("id", "student")
     list_select_related = ("exam", "user")
     list_filter = (
-        "exam",
+        # Only exams that have rows in this (scoped) list: the stock filter would name every exam.
+        ("exam", admin.RelatedOnlyFieldListFilter),
         "status",
         "risk_level",
         "review_status",
@@ -234,7 +247,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
     def _session_for_change(self, request: HttpRequest, session_id: int) -> ExamSession:
         if request.method != "POST":
             raise PermissionDenied("Use the buttons on the session page.")
-        session = get_object_or_404(ExamSession.objects.select_related("exam", "user"), pk=session_id)
+        session = get_object_or_404(self.get_queryset(request).select_related("exam", "user"), pk=session_id)
         if not self.has_change_permission(request, session):
             raise PermissionDenied
         return session
@@ -283,7 +296,11 @@ class ExamSessionAdmin(admin.ModelAdmin):
             raise PermissionDenied("Use the buttons on the session page.")
         if not request.user.has_perm("monitoring.change_alert"):
             raise PermissionDenied
-        get_object_or_404(Alert, pk=alert_id, session_id=session_id)
+        get_object_or_404(
+            Alert.objects.filter(exam_scope(request.user, exam_field="session__exam")),
+            pk=alert_id,
+            session_id=session_id,
+        )
         form = ResolveForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         _alert, pushes = alert_resolve(alert_id=alert_id, by=request.user, note=note)
@@ -331,7 +348,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ScopedAdmin):
     list_display = (
         "id",
         "session_link",
@@ -343,8 +360,16 @@ class AlertAdmin(admin.ModelAdmin):
         "resolved_by",
         "created_at",
     )
+    exam_field = "session__exam"
     list_select_related = ("session", "session__user", "session__exam", "resolved_by")
-    list_filter = ("resolved", "severity", "risk_level", "alert_type", "session__exam", "created_at")
+    list_filter = (
+        "resolved",
+        "severity",
+        "risk_level",
+        "alert_type",
+        ("session__exam", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("session__user__name", "session__user__email", "session__user__roll_number", "message")
     ordering = ("resolved", "-created_at", "-id")
     actions = ("resolve_alerts",)
@@ -393,12 +418,13 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ScopedAdmin):
     """Stored events are evidence: listed and read, never edited or deleted here."""
 
+    exam_field = "session__exam"
     list_display = ("id", "session", "event_type", "severity", "is_technical", "risk_score_after", "timestamp")
     list_select_related = ("session",)
-    list_filter = ("event_type", "severity", "is_technical", "session__exam")
+    list_filter = ("event_type", "severity", "is_technical", ("session__exam", admin.RelatedOnlyFieldListFilter))
     search_fields = ("session__user__email", "session__user__name", "client_event_id")
     ordering = ("-timestamp", "-id")
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
+from exams import selectors as exam_selectors
 from exams.models import Exam, ExamSession
 from monitoring.models import Alert, Event
 from scoring import catalogue
@@ -301,13 +302,17 @@ def session_csv_row(session: ExamSession) -> list[Any]:
     return [_cell(value) for value in values]
 
 
-def dashboard_exams() -> QuerySet[Exam]:
-    """Exams for the dashboard's index, active first, with open-session and unresolved-alert counts."""
-    return Exam.objects.annotate(
-        open_sessions=Count("sessions", filter=Q(sessions__status="in_progress"), distinct=True),
-        session_total=Count("sessions", distinct=True),
-        open_alerts=Count("sessions__alerts", filter=Q(sessions__alerts__resolved=False), distinct=True),
-    ).order_by("status", "-created_at", "-id")
+def dashboard_exams(*, user: Any) -> QuerySet[Exam]:
+    """Exams in the user's scope for the dashboard's index, active first, with session and alert counts."""
+    return (
+        exam_selectors.exam_list(user=user)
+        .annotate(
+            open_sessions=Count("sessions", filter=Q(sessions__status="in_progress"), distinct=True),
+            session_total=Count("sessions", distinct=True),
+            open_alerts=Count("sessions__alerts", filter=Q(sessions__alerts__resolved=False), distinct=True),
+        )
+        .order_by("status", "-created_at", "-id")
+    )
 
 
 def exam_open_alerts(*, exam_id: int, limit: int = 50) -> list[dict[str, Any]]:

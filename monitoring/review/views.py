@@ -2,7 +2,7 @@
 
 The pages are server-rendered shells; the live page's script talks to /ws/exam/ with the proctor's
 Django session cookie. Only logged-in proctors get in: anonymous users are sent to the admin login,
-students are refused.
+students are refused. A proctor sees only exams in their scope (exams.scoping); another exam is a 404.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from exams import selectors as exam_selectors
+from exams.exceptions import ExamNotFound
 from exams.models import Exam
 from monitoring.review import selectors as review
 from scoring import catalogue
@@ -38,16 +40,24 @@ def proctor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
+def _exam_or_404(request: HttpRequest, exam_id: int) -> Exam:
+    """The exam through the one scoped selector; out of scope reads as missing (404, never 403)."""
+    try:
+        return exam_selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
+    except ExamNotFound as exc:
+        raise Http404("No such exam.") from exc
+
+
 @require_GET
 @proctor_required
 def exam_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/exam_list.html", {"exams": review.dashboard_exams()})
+    return render(request, "monitoring/exam_list.html", {"exams": review.dashboard_exams(user=request.user)})
 
 
 @require_GET
 @proctor_required
 def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
-    exam = get_object_or_404(Exam, pk=exam_id)
+    exam = _exam_or_404(request, exam_id)
     config = {
         "examId": exam.pk,
         "wsPath": "/ws/exam/",
@@ -70,5 +80,5 @@ def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
 @proctor_required
 def exam_alerts(request: HttpRequest, exam_id: int) -> JsonResponse:
     """The exam's unresolved alerts: the live page resynchronises its feed with this after a reconnect."""
-    exam = get_object_or_404(Exam, pk=exam_id)
+    exam = _exam_or_404(request, exam_id)
     return JsonResponse({"exam_id": exam.pk, "alerts": review.exam_open_alerts(exam_id=exam.pk)})

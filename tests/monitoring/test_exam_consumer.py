@@ -394,7 +394,7 @@ class TestProctorActions:
         await watcher.send("resolve_alert", alert_id=424242)
         assert (await watcher.expect("error"))["code"] == "not_found"
         await watcher.send("join_exam", exam_id=987654)
-        assert (await watcher.expect("error"))["code"] == "not_found"
+        assert (await watcher.expect("error"))["code"] == "exam_not_found"
 
 
 class TestDefences:
