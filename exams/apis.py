@@ -159,7 +159,8 @@ class SessionListApi(_Paginated):
                 many=True,
             )
         },
-        description="Proctors: filter by exam, user, status, review_status, risk_level; "
+        description="Proctors: filter by exam, user, status, review_status, risk_level; reset attempts "
+        "(voided) are left out unless ?voided=true, which lists only them; "
         "ordering risk (default) | -risk_score | risk_score | -started_at | started_at.",
     )
     def get(self, request):
@@ -174,6 +175,7 @@ class SessionListApi(_Paginated):
             review_status=params.get("review_status"),
             risk_level=params.get("risk_level"),
             ordering=params.get("ordering"),
+            voided=params.get("voided", False),
         )
         return self.paginate(sessions, lambda session: session_output(session, user=request.user))
 

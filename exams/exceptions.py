@@ -81,3 +81,30 @@ class CourseNeedsStaff(Conflict):
 class NotOnRoster(NotFound):
     code = "not_on_roster"
     default_message = "That user is not on this course's list."
+
+
+class _TimeControlConflict(Conflict):
+    """A time-control refusal; REST's `{"error", "details"}` envelope carries no code, so details does."""
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None) -> None:
+        super().__init__(message, details={"code": self.code, **(details or {})})
+
+
+class SessionPaused(_TimeControlConflict):
+    code = "session_paused"
+    default_message = "A proctor has paused this exam session; wait for them to resume it."
+
+
+class SessionNotPaused(_TimeControlConflict):
+    code = "session_not_paused"
+    default_message = "This exam session is not paused, so it cannot be resumed."
+
+
+class SessionAlreadyPaused(_TimeControlConflict):
+    code = "session_already_paused"
+    default_message = "This exam session is already paused."
+
+
+class SessionAlreadyVoided(_TimeControlConflict):
+    code = "session_already_voided"
+    default_message = "This attempt has already been reset."

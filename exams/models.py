@@ -131,6 +131,10 @@ class Exam(models.Model):
     is_calibration = models.BooleanField(default=False)
     # None: open to every student and proctor. Set: only the course's students and staff.
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.PROTECT, related_name="exams")
+    # Time lost to a dropped connection (30 s or more away) is given back, up to this much per session.
+    disconnect_grace_minutes = models.PositiveSmallIntegerField(default=0)
+    # The warning that reaches this count terminates the session (reason `warning_limit`); None: no limit.
+    max_warnings = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -139,6 +143,7 @@ class Exam(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="exams_duration_positive"),
+            models.CheckConstraint(condition=Q(disconnect_grace_minutes__lte=60), name="exams_grace_at_most_60"),
         ]
 
     def __str__(self) -> str:
@@ -173,6 +178,20 @@ class ExamSession(models.Model):
     terminated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    # Time control while the exam runs. Each of these moves `deadline_at` when it changes.
+    paused_at = models.DateTimeField(null=True, blank=True)  # set while paused
+    paused_seconds = models.PositiveIntegerField(default=0)  # total time spent paused (already added back)
+    extended_seconds = models.PositiveIntegerField(default=0)  # extra time granted live by proctors
+    time_compensated_seconds = models.PositiveIntegerField(default=0)  # disconnect time given back
+    warnings_count = models.PositiveSmallIntegerField(default=0)
+    # An attempt reset keeps the session for the record, out of review and baselines.
+    voided = models.BooleanField(default=False, db_index=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.TextField(blank=True, default="")
 
     # Risk, kept current by monitoring's ingestion service after every stored event.
     risk_score = models.FloatField(default=0.0, db_index=True)

@@ -131,7 +131,8 @@ def session_latest_for(*, exam: Exam, user: Any, at: datetime | None = None) -> 
     """The user's newest session of the exam (open or finished) after lazy expiry, or None."""
     if not _is_user(user):
         return None
-    session = ExamSession.objects.filter(exam=exam, user=user).order_by("-started_at", "-id").first()
+    # A voided attempt (reset by a proctor) is not the student's attempt any more.
+    session = ExamSession.objects.filter(exam=exam, user=user, voided=False).order_by("-started_at", "-id").first()
     return services.session_expire_if_due(session=session, at=at) if session else None
 
 
@@ -144,9 +145,13 @@ def session_list(
     risk_level: str | None = None,
     user_id: int | None = None,
     ordering: str | None = None,
+    voided: bool = False,
     at: datetime | None = None,
 ) -> QuerySet[ExamSession]:
-    """Sessions to list, overdue ones closed first: a student's own; for proctors all, filtered and ordered."""
+    """Sessions to list, overdue ones closed first: a student's own; for proctors all, filtered and ordered.
+
+    Proctors see the review queue: reset (voided) attempts only when `voided` is True, then only them.
+    """
     if not _is_user(user):
         return ExamSession.objects.none()
     at = at or timezone.now()
@@ -165,5 +170,7 @@ def session_list(
         queryset = queryset.filter(review_status=review_status)
     if risk_level:
         queryset = queryset.filter(risk_level=risk_level)
+    if user.is_proctor:
+        queryset = queryset.filter(voided=bool(voided))
     default = "risk" if user.is_proctor else "-started_at"
     return queryset.order_by(*SESSION_ORDERINGS[ordering or default])

@@ -148,6 +148,8 @@ class SessionListQuerySerializer(serializers.Serializer):
     review_status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     ordering = serializers.ChoiceField(choices=sorted(SESSION_ORDERINGS), required=False)
+    # Proctors: reset (voided) attempts are left out unless asked for with ?voided=true.
+    voided = serializers.BooleanField(required=False, default=False)
 
 
 # --- sessions: output ------------------------------------------------------------------------------
@@ -171,6 +173,10 @@ _STUDENT_SESSION_FIELDS = (
     "risk_score",
     "integrity_score",
     "risk_level",
+    "paused_at",
+    "paused_seconds",
+    "extended_seconds",
+    "voided",
 )
 
 
@@ -191,7 +197,8 @@ class _SessionBaseOutputSerializer(serializers.ModelSerializer):
     def get_remaining_seconds(self, session) -> int:
         if not session.is_open:
             return 0
-        at = self.context.get("at") or timezone.now()
+        # A paused clock stands still at the moment it was paused.
+        at = session.paused_at or self.context.get("at") or timezone.now()
         return max(0, int((session.deadline_at - at).total_seconds()))
 
     def get_pending_manual_points(self, session) -> float | None:

@@ -28,8 +28,12 @@ from exams.exceptions import (
     ExamNotYours,
     InvalidAnswers,
     ReviewNoteRequired,
+    SessionAlreadyPaused,
     SessionAlreadySubmitted,
+    SessionAlreadyVoided,
     SessionNotActive,
+    SessionNotPaused,
+    SessionPaused,
 )
 from exams.models import Course, Exam, ExamSession, ExamStatus, ReviewStatus, SessionStatus
 from exams.signals import session_submitted, session_terminated
@@ -158,7 +162,8 @@ def session_deadline(*, exam: Exam, user: User, started_at: datetime) -> datetim
 
 
 def _is_due(session: ExamSession, at: datetime) -> bool:
-    return session.is_open and at > session.deadline_at + GRACE
+    # A paused session's clock is stopped: it is never due while paused (resume moves the deadline).
+    return session.is_open and session.paused_at is None and at > session.deadline_at + GRACE
 
 
 # --- sessions: start -------------------------------------------------------------------------
@@ -179,7 +184,10 @@ def session_start_or_resume(*, exam: Exam, user: User, at: datetime | None = Non
         # Locking the student's row serialises their concurrent starts: the second one waits,
         # then finds the first one's session instead of racing it.
         student = User.objects.select_for_update().get(pk=user.pk)
-        existing = ExamSession.objects.filter(exam=exam, user=student).order_by("-started_at", "-id").first()
+        # A voided attempt (reset by a proctor) does not count: the student may start again.
+        existing = (
+            ExamSession.objects.filter(exam=exam, user=student, voided=False).order_by("-started_at", "-id").first()
+        )
         if existing is not None:
             existing = session_expire_if_due(session=existing, at=at)
             if existing.is_open:
@@ -249,6 +257,8 @@ def session_save_answers(
             _finish(locked, at=at, answers=locked.answers, auto=True)
         if not locked.is_open:
             raise SessionNotActive(details={"status": locked.status})
+        if locked.paused_at is not None:
+            raise SessionPaused()
         clean = _clean_answers(locked, answers)
         locked.answers = clean if replace else {**locked.answers, **clean}
         locked.answers_saved_at = at
@@ -269,6 +279,8 @@ def session_submit(
         locked = _lock(session)
         if not locked.is_open:
             return locked
+        if locked.paused_at is not None:
+            raise SessionPaused()
         final = dict(locked.answers)
         if answers is not None:
             final.update(_clean_answers(locked, answers))
@@ -301,7 +313,9 @@ def sessions_close_expired(*, at: datetime | None = None, queryset: QuerySet[Exa
     at = _now(at)
     base = queryset if queryset is not None else ExamSession.objects.all()
     due_ids = list(
-        base.filter(status=SessionStatus.IN_PROGRESS, deadline_at__lt=at - GRACE).values_list("pk", flat=True)
+        base.filter(status=SessionStatus.IN_PROGRESS, paused_at__isnull=True, deadline_at__lt=at - GRACE).values_list(
+            "pk", flat=True
+        )
     )
     closed = 0
     for session in ExamSession.objects.filter(pk__in=due_ids).select_related("exam", "user"):
@@ -398,3 +412,166 @@ def session_alert_closed(*, session: ExamSession) -> ExamSession:
     ExamSession.objects.filter(pk=session.pk, open_high_alerts__gt=0).update(open_high_alerts=F("open_high_alerts") - 1)
     session.refresh_from_db(fields=["open_high_alerts"])
     return session
+
+
+# --- sessions: time control while the exam runs ------------------------------------------------
+#
+# Every change of a session's clock moves `deadline_at` on the locked row, so each server process
+# reads the same deadline; the totals (`extended_seconds`, `paused_seconds`) say why it moved.
+
+EXTEND_MINUTES_MAX = 600
+REASON_MAX_LENGTH = 1000
+
+
+def _proctor_reason(*, by: User, reason: str, action: str) -> str:
+    """The stripped reason for a proctor's time-control action; refuses non-proctors and blank or long reasons."""
+    if not getattr(by, "is_proctor", False):
+        raise Forbidden(f"Only proctors can {action}.")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise DomainError(f"A reason is required to {action}.", details={"reason": ["This field is required."]})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise DomainError(
+            f"The reason is longer than {REASON_MAX_LENGTH} characters.",
+            details={"reason": [f"At most {REASON_MAX_LENGTH} characters."]},
+        )
+    return reason
+
+
+def _check_minutes(minutes: Any) -> int:
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= EXTEND_MINUTES_MAX:
+        raise DomainError(
+            f"minutes must be a whole number from 1 to {EXTEND_MINUTES_MAX}.",
+            details={"minutes": [f"A whole number from 1 to {EXTEND_MINUTES_MAX}."]},
+        )
+    return minutes
+
+
+def _open_locked(session: ExamSession, at: datetime) -> ExamSession:
+    """The locked row of an open session (closed first if it was already due), or SessionNotActive."""
+    locked = _lock(session)
+    if _is_due(locked, at):
+        _finish(locked, at=at, answers=locked.answers, auto=True)
+    if not locked.is_open:
+        raise SessionNotActive(details={"status": locked.status})
+    return locked
+
+
+def _extend_locked(locked: ExamSession, *, by: User, minutes: int, reason: str, via: str) -> None:
+    locked.deadline_at += timedelta(minutes=minutes)
+    locked.extended_seconds += minutes * 60
+    locked.save(update_fields=["deadline_at", "extended_seconds"])
+    audit_record(
+        actor=by,
+        action="session_extend",
+        target=locked,
+        details={"minutes": minutes, "reason": reason, "via": via, "deadline_at": locked.deadline_at.isoformat()},
+    )
+
+
+def session_extend(
+    *, session: ExamSession, by: User, minutes: int, reason: str, at: datetime | None = None
+) -> ExamSession:
+    """A proctor gives an open session `minutes` more: the deadline moves, on top of any accommodation; audited."""
+    at = _now(at)
+    reason = _proctor_reason(by=by, reason=reason, action="extend a session")
+    minutes = _check_minutes(minutes)
+    with transaction.atomic():
+        locked = _open_locked(session, at)
+        _extend_locked(locked, by=by, minutes=minutes, reason=reason, via="session")
+    return locked
+
+
+def exam_extend(*, exam: Exam, by: User, minutes: int, reason: str, at: datetime | None = None) -> list[ExamSession]:
+    """Give every in-progress session of the exam `minutes` more (overdue ones are closed, not revived)."""
+    at = _now(at)
+    reason = _proctor_reason(by=by, reason=reason, action="extend an exam")
+    minutes = _check_minutes(minutes)
+    with transaction.atomic():
+        open_ids = ExamSession.objects.filter(exam=exam, status=SessionStatus.IN_PROGRESS)
+        # Locked in id order, so two exam-wide extensions queue rather than deadlock.
+        rows = list(
+            ExamSession.objects.select_for_update(of=("self",))
+            .select_related("exam", "user")
+            .filter(pk__in=open_ids.values("pk"))
+            .order_by("pk")
+        )
+        extended = []
+        for locked in rows:
+            if _is_due(locked, at):
+                _finish(locked, at=at, answers=locked.answers, auto=True)
+                continue
+            _extend_locked(locked, by=by, minutes=minutes, reason=reason, via="exam")
+            extended.append(locked)
+    return extended
+
+
+def session_pause(*, session: ExamSession, by: User, reason: str, at: datetime | None = None) -> ExamSession:
+    """A proctor stops an open session's clock: no answers, no events, no expiry until resumed; audited."""
+    at = _now(at)
+    reason = _proctor_reason(by=by, reason=reason, action="pause a session")
+    with transaction.atomic():
+        locked = _open_locked(session, at)
+        if locked.paused_at is not None:
+            raise SessionAlreadyPaused(details={"paused_at": locked.paused_at.isoformat()})
+        locked.paused_at = at
+        locked.save(update_fields=["paused_at"])
+        audit_record(actor=by, action="session_pause", target=locked, details={"reason": reason})
+    return locked
+
+
+def session_resume(*, session: ExamSession, by: User, at: datetime | None = None) -> tuple[ExamSession, int]:
+    """A proctor restarts a paused session's clock: the deadline moves by the whole seconds paused; audited.
+
+    Returns the session and the seconds it was paused this time."""
+    at = _now(at)
+    if not getattr(by, "is_proctor", False):
+        raise Forbidden("Only proctors can resume a session.")
+    with transaction.atomic():
+        locked = _lock(session)
+        if not locked.is_open:
+            raise SessionNotActive(details={"status": locked.status})
+        if locked.paused_at is None:
+            raise SessionNotPaused()
+        paused_for = max(0, int((at - locked.paused_at).total_seconds()))
+        locked.deadline_at += timedelta(seconds=paused_for)
+        locked.paused_seconds += paused_for
+        locked.paused_at = None
+        locked.save(update_fields=["deadline_at", "paused_seconds", "paused_at"])
+        audit_record(
+            actor=by,
+            action="session_resume",
+            target=locked,
+            details={"paused_seconds": paused_for, "deadline_at": locked.deadline_at.isoformat()},
+        )
+    return locked, paused_for
+
+
+def session_reset(*, session: ExamSession, by: User, reason: str, at: datetime | None = None) -> ExamSession:
+    """A proctor voids an attempt: kept for the record, out of review and baselines; the student may start again.
+
+    An open attempt ends `submitted` (not `flagged`: it is not for review) with auto_submitted False
+    and is not graded (a voided attempt has no result); that frees the one-open-session constraint.
+    It never reaches `_finish`, so it neither feeds a calibration baseline nor announces a submission.
+    """
+    at = _now(at)
+    reason = _proctor_reason(by=by, reason=reason, action="reset an attempt")
+    with transaction.atomic():
+        locked = _lock(session)
+        if locked.voided:
+            raise SessionAlreadyVoided()
+        was_open = locked.is_open
+        if was_open:
+            end = min(at, locked.paused_at or at, locked.deadline_at)
+            locked.status = SessionStatus.SUBMITTED
+            locked.auto_submitted = False
+            locked.submitted_at = at
+            locked.time_taken_seconds = max(0, int((end - locked.started_at).total_seconds()))
+            locked.paused_at = None
+        locked.voided = True
+        locked.voided_at = at
+        locked.voided_by = by
+        locked.void_reason = reason
+        locked.save()
+        audit_record(actor=by, action="session_reset", target=locked, details={"reason": reason, "was_open": was_open})
+    return locked

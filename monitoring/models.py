@@ -88,3 +88,24 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} {self.user_id} on exam {self.exam_id}"
+
+
+class RaisedHand(models.Model):
+    """A student asked the proctors for help during the exam; a proctor's answer closes it."""
+
+    session = models.ForeignKey("exams.ExamSession", on_delete=models.CASCADE, related_name="raised_hands")
+    message = models.TextField(blank=True, default="")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(blank=True, default="")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "raised_hands"
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["session", "answered_at"], name="raised_hands_open")]
+
+    def __str__(self) -> str:
+        return f"Hand {self.pk} in session {self.session_id}"

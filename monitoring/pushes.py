@@ -3,7 +3,8 @@
 `SERVER_EVENTS` names every frame the server sends (replies to the socket that asked, and pushes)
 and `frame()` builds one, refusing any other name. The builders below (`student_activity`,
 `high_risk_alert`, `alert_resolved`, `proctor_warning`, `student_joined`, `student_left`,
-`student_submitted`, `session_terminated`) each return a `Push`: the group that hears it and the
+`student_submitted`, `session_terminated`, and time control's `time_extended`, `session_paused`,
+`session_resumed`, `attempt_reset`) each return a `Push`: the group that hears it and the
 channel-layer message. Services return the pushes their change implies and never send them; their
 callers do, through the one sender:
 
@@ -56,6 +57,11 @@ SERVER_EVENTS = frozenset(
         "proctor_warning",
         # pushed to both: the student's socket then closes
         "session_terminated",
+        # time control, pushed to both the student and the exam's proctors (the socket stays open)
+        "time_extended",
+        "session_paused",
+        "session_resumed",
+        "attempt_reset",
     }
 )
 
@@ -225,6 +231,51 @@ def session_terminated(session: ExamSession, *, by, reason: str) -> list[Push]:
             ),
         ),
     ]
+
+
+def _to_student_and_proctors(session: ExamSession, student: dict[str, Any], proctors: dict[str, Any]) -> list[Push]:
+    """One frame to the student's sockets and the same, with whose session it is, to the exam's proctors."""
+    return [Push(student_group(session.pk), student), Push(proctors_group(session.exam_id), proctors)]
+
+
+def time_extended(session: ExamSession, *, minutes: int) -> list[Push]:
+    """The student's countdown moves to the new deadline; proctors see it too."""
+    data = {"session_id": session.pk, "deadline_at": session.deadline_at.isoformat(), "minutes": minutes}
+    return _to_student_and_proctors(
+        session,
+        push_message("time_extended", **data),
+        push_message("time_extended", user_id=session.user_id, **data),
+    )
+
+
+def session_paused(session: ExamSession, *, reason: str) -> list[Push]:
+    """The student's page shows the pause and holds its events; proctors see it too."""
+    data = {"session_id": session.pk, "reason": reason}
+    return _to_student_and_proctors(
+        session,
+        push_message("session_paused", **data),
+        push_message("session_paused", user_id=session.user_id, **data),
+    )
+
+
+def session_resumed(session: ExamSession) -> list[Push]:
+    """The student's page lifts the pause, sends what it held and counts down to the moved deadline."""
+    data = {"session_id": session.pk, "deadline_at": session.deadline_at.isoformat()}
+    return _to_student_and_proctors(
+        session,
+        push_message("session_resumed", **data),
+        push_message("session_resumed", user_id=session.user_id, **data),
+    )
+
+
+def attempt_reset(session: ExamSession) -> list[Push]:
+    """The student's page learns the attempt was voided and may start again; the socket stays open."""
+    data = {"session_id": session.pk, "exam_id": session.exam_id}
+    return _to_student_and_proctors(
+        session,
+        push_message("attempt_reset", **data),
+        push_message("attempt_reset", user_id=session.user_id, **data),
+    )
 
 
 # -- the one way out ------------------------------------------------------------------------

@@ -237,6 +237,47 @@ _TYPES = (
         detail="{message}",
         fields=(Field("message", TEXT),),
     ),
+    # Time control (the proctor's actions on a running session's clock): on the timeline, never scored.
+    ActivityType(
+        name="time_extended",
+        category=TECHNICAL,
+        source=PROCTOR,
+        severity="low",
+        label="Extra time given",
+        short="was given extra time",
+        detail="+{minutes} min: {reason}",
+        fields=(Field("minutes", TEXT), Field("reason", TEXT)),
+    ),
+    ActivityType(
+        name="session_paused",
+        category=TECHNICAL,
+        source=PROCTOR,
+        severity="low",
+        label="Paused by the proctor",
+        short="was paused",
+        detail="{reason}",
+        fields=(Field("reason", TEXT),),
+    ),
+    ActivityType(
+        name="session_resumed",
+        category=TECHNICAL,
+        source=PROCTOR,
+        severity="low",
+        label="Resumed by the proctor",
+        short="was resumed",
+        detail="after {paused_seconds} s",
+        fields=(Field("paused_seconds", TEXT),),
+    ),
+    ActivityType(
+        name="attempt_reset",
+        category=TECHNICAL,
+        source=PROCTOR,
+        severity="low",
+        label="Attempt reset (voided)",
+        short="had the attempt reset",
+        detail="{reason}",
+        fields=(Field("reason", TEXT),),
+    ),
 )
 
 CATALOGUE: dict[str, ActivityType] = {kind.name: kind for kind in _TYPES}

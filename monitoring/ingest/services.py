@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.services import audit_record
 from exampulse.errors import DomainError
 from exams import services as exam_services
-from exams.exceptions import SessionNotActive
+from exams.exceptions import SessionNotActive, SessionPaused
 from exams.models import ExamSession
 from exams.scoping import exam_scope
 from monitoring import pushes as live_pushes
@@ -29,6 +29,7 @@ from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_
 from monitoring.ingest.severity import severity_for
 from monitoring.models import Alert, Event
 from monitoring.pushes import Push
+from scoring import catalogue
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
 from scoring.models import Baseline
@@ -219,6 +220,9 @@ def _ingest_one(
         tallies[session.pk] = tally
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress; the event was not stored.")
+    if session.paused_at is not None and _from_client(activity.event_type):
+        # Read from the locked row: no extra query. The server's own connection events still count.
+        raise SessionPaused("A proctor has paused this exam session; the event was not stored.")
 
     exam = session.exam
     severity = severity_for(
@@ -261,6 +265,11 @@ def _ingest_one(
     return IngestResult(
         event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
     )
+
+
+def _from_client(event_type: str) -> bool:
+    kind = catalogue.get(event_type)
+    return kind is None or kind.source == catalogue.CLIENT
 
 
 def _tallies_write(tallies) -> None:

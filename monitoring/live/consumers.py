@@ -310,6 +310,50 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         await db_hop(live.terminate)(session_id=session_id, by=self.user, reason=reason)
         await self.send_json(frame("action_ok", action="terminate_session", session_id=session_id))
 
+    # -- time control (proctors) -------------------------------------------------------------
+
+    async def on_extend_time(self, data: dict) -> None:
+        session_id = require_int(data, "session_id")
+        minutes = require_int(data, "minutes")
+        reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
+        session, outgoing = await db_hop(live.extend_time)(
+            session_id=session_id, by=self.user, minutes=minutes, reason=reason
+        )
+        await self.send_json(
+            frame(
+                "action_ok",
+                action="extend_time",
+                session_id=session_id,
+                minutes=minutes,
+                deadline_at=session.deadline_at.isoformat(),
+            )
+        )
+        self._post(outgoing)
+
+    async def on_pause_session(self, data: dict) -> None:
+        session_id = require_int(data, "session_id")
+        reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
+        _session, outgoing = await db_hop(live.pause_session)(session_id=session_id, by=self.user, reason=reason)
+        await self.send_json(frame("action_ok", action="pause_session", session_id=session_id))
+        self._post(outgoing)
+
+    async def on_resume_session(self, data: dict) -> None:
+        session_id = require_int(data, "session_id")
+        session, outgoing = await db_hop(live.resume_session)(session_id=session_id, by=self.user)
+        await self.send_json(
+            frame(
+                "action_ok", action="resume_session", session_id=session_id, deadline_at=session.deadline_at.isoformat()
+            )
+        )
+        self._post(outgoing)
+
+    async def on_reset_attempt(self, data: dict) -> None:
+        session_id = require_int(data, "session_id")
+        reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
+        _session, outgoing = await db_hop(live.reset_attempt)(session_id=session_id, by=self.user, reason=reason)
+        await self.send_json(frame("action_ok", action="reset_attempt", session_id=session_id))
+        self._post(outgoing)
+
     # -- messages from the channel layer -----------------------------------------------------
 
     async def monitoring_push(self, message: dict) -> None:

@@ -22,6 +22,9 @@ STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "s
 PROCTOR_EVENTS = frozenset(
     {"join_exam", "leave_exam", "get_active_students", "warn_student", "resolve_alert", "terminate_session", "ping"}
 )
+# Time control on a running session's clock (proctors only): each is answered with `action_ok`.
+TIME_CONTROL_EVENTS = frozenset({"extend_time", "pause_session", "resume_session", "reset_attempt"})
+PROCTOR_EVENTS = PROCTOR_EVENTS | TIME_CONTROL_EVENTS
 CLIENT_EVENTS = STUDENT_EVENTS | PROCTOR_EVENTS
 
 

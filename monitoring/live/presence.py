@@ -135,7 +135,14 @@ def active_students(*, exam_id: int) -> list[dict]:
     sessions = {
         s["id"]: s
         for s in ExamSession.objects.filter(id__in=session_ids).values(
-            "id", "status", "risk_score", "risk_level", "integrity_score", "flagged_incidents_count", "deadline_at"
+            "id",
+            "status",
+            "risk_score",
+            "risk_level",
+            "integrity_score",
+            "flagged_incidents_count",
+            "deadline_at",
+            "paused_at",
         )
     }
     students = []
@@ -154,6 +161,8 @@ def active_students(*, exam_id: int) -> list[dict]:
                 "integrity_score": session.get("integrity_score", 100),
                 "flagged_incidents_count": session.get("flagged_incidents_count", 0),
                 "deadline_at": session["deadline_at"].isoformat() if session.get("deadline_at") else None,
+                # A reloaded dashboard shows Resume for a paused session.
+                "paused": session.get("paused_at") is not None,
                 "connections": row["connections"],
                 "connected_since": row["since"].isoformat(),
             }

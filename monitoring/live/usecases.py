@@ -18,7 +18,7 @@ from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes
-from monitoring.ingest import services
+from monitoring.ingest import services, timecontrol
 from monitoring.ingest.activity import Activity, FrameError
 from monitoring.live import presence
 from monitoring.models import Alert, Event, Presence
@@ -256,3 +256,24 @@ def terminate(*, session_id: int, by, reason: str) -> ExamSession:
     if not session.is_open:
         raise SessionNotActive("This exam session has already ended.")
     return exam_services.session_terminate(session=session, by=by, reason=reason)
+
+
+# -- time control (proctors) -----------------------------------------------------------------
+
+
+def extend_time(*, session_id: int, by, minutes: int, reason: str) -> tuple[ExamSession, Pushes]:
+    return timecontrol.session_time_extend(
+        session=_session_for_proctor(session_id, by), by=by, minutes=minutes, reason=reason
+    )
+
+
+def pause_session(*, session_id: int, by, reason: str) -> tuple[ExamSession, Pushes]:
+    return timecontrol.session_time_pause(session=_session_for_proctor(session_id, by), by=by, reason=reason)
+
+
+def resume_session(*, session_id: int, by) -> tuple[ExamSession, Pushes]:
+    return timecontrol.session_time_resume(session=_session_for_proctor(session_id, by), by=by)
+
+
+def reset_attempt(*, session_id: int, by, reason: str) -> tuple[ExamSession, Pushes]:
+    return timecontrol.session_attempt_reset(session=_session_for_proctor(session_id, by), by=by, reason=reason)

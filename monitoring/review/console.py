@@ -109,6 +109,35 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().get_queryset(request).filter(exam_scope(request.user, exam_field=self.exam_field))
 
 
+class VoidedFilter(admin.SimpleListFilter):
+    """The review queue leaves reset (voided) attempts out by default; they stay one click away."""
+
+    title = "attempt"
+    parameter_name = "voided"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Reset (voided)"), ("all", "All"))
+
+    def choices(self, changelist):
+        # "Counted attempts" is the default (no parameter), not Django's "All".
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Counted attempts",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(voided=self.value() == "yes")
+
+
 # Registered here, not in exams/admin.py: the review page reads events and alerts, and exams
 # must not import monitoring.
 @admin.register(ExamSession)
@@ -127,6 +156,7 @@ class ExamSessionAdmin(ScopedAdmin):
     list_display_links = ("id", "student")
     list_select_related = ("exam", "user")
     list_filter = (
+        VoidedFilter,
         # Only exams that have rows in this (scoped) list: the stock filter would name every exam.
         ("exam", admin.RelatedOnlyFieldListFilter),
         "status",
@@ -156,6 +186,20 @@ class ExamSessionAdmin(ScopedAdmin):
             },
         ),
         ("Result", {"fields": ("score", "max_score", "termination_reason", "terminated_by")}),
+        (
+            "Time control",
+            {
+                "fields": (
+                    "paused_at",
+                    "paused_seconds",
+                    "extended_seconds",
+                    "voided",
+                    "voided_at",
+                    "voided_by",
+                    "void_reason",
+                )
+            },
+        ),
         ("Review", {"fields": ("review_note", "reviewed_by", "reviewed_at")}),
     )
 

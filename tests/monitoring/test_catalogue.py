@@ -11,6 +11,7 @@ from django.test import Client
 from monitoring.ingest import activity as activity_rules
 from monitoring.ingest.activity import FrameError, parse_activity
 from monitoring.ingest.severity import severity_for
+from monitoring.pushes import SERVER_EVENTS
 from monitoring.review.selectors import event_label
 from scoring import aggregation, catalogue
 from scoring.catalogue import CATALOGUE, ID, NUMBER, NUMBERS, TECHNICAL
@@ -120,7 +121,10 @@ def test_dashboard_js_keeps_no_type_table_of_its_own():
     source = (STATIC / "monitoring" / "dashboard.js").read_text()
     assert 'getElementById("activity-catalogue")' in source
     for name in ALL_TYPES:
-        named = re.search(rf"[\"']{name}[\"']|\b{name}\s*:", source)
+        # A time-control type shares its name with the server frame that announces it (`session_paused`):
+        # the frame's handler (`session_paused: function`) is not a type table.
+        handler = r"(?!\s*function)" if name in SERVER_EVENTS else ""
+        named = re.search(rf"[\"']{name}[\"']|\b{name}\s*:{handler}", source)
         assert named is None, f"dashboard.js names the activity type {name}; read it from the catalogue"
 
 

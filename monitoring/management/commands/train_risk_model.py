@@ -26,6 +26,8 @@ class Command(BaseCommand):
         minimum = max(min_sessions, MIN_TRAINING_SESSIONS)
         behaviours = (
             ExamSession.objects.filter(status__in=[SessionStatus.SUBMITTED, SessionStatus.FLAGGED])
+            # A reset (voided) attempt is not how students behave in a real attempt: it never trains the model.
+            .exclude(voided=True)
             .exclude(behaviour={})
             .values_list("behaviour", flat=True)
         )

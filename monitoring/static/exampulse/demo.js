@@ -162,6 +162,10 @@
         onWarning: onWarning,
         onTerminated: onTerminated,
         onSubmitted: onSubmitted,
+        onPaused: onPaused,
+        onResumed: onResumed,
+        onTimeExtended: onTimeExtended,
+        onReset: onReset,
         onSaved: function () {
           $("saved").textContent = "Saved " + new Date().toLocaleTimeString();
         },
@@ -320,6 +324,38 @@
       $("exam-body").hidden = true;
     }
 
+    // --- time control by the proctor -------------------------------------------------------------
+
+    function onPaused(data) {
+      $("paused-reason").textContent = data.reason ? ": " + data.reason : "";
+      $("paused").hidden = false;
+      $("submit").disabled = true;
+      tickTimer();
+    }
+
+    function onResumed() {
+      $("paused").hidden = true;
+      $("submit").disabled = demo.submitting;
+      tickTimer();
+    }
+
+    function onTimeExtended(data) {
+      onWarning({ from_name: "the proctor", message: "You have " + data.minutes + " more minute" + (data.minutes === 1 ? "" : "s") + "." });
+      tickTimer();
+    }
+
+    function onReset() {
+      demo.finished = true;
+      tickTimer();
+      $("paused").hidden = true;
+      $("exam-body").hidden = true;
+      $("reset").hidden = false;
+    }
+
+    $("restart").addEventListener("click", function () {
+      window.location.reload();
+    });
+
     function onSubmitted(result) {
       demo.finished = true;
       tickTimer();
@@ -369,7 +405,7 @@
       var timer = $("timer");
       timer.textContent = text;
       timer.classList.toggle("urgent", total <= 60);
-      if (total === 0 && !demo.finished) submit();
+      if (total === 0 && !demo.finished && !client.paused) submit();
     }
 
     function submit() {

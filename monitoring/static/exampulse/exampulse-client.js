@@ -328,6 +328,12 @@
 
   function noop() {}
 
+  /** A REST refusal because a proctor paused the session (409, details.code session_paused). */
+  function isPaused(err) {
+    var body = err && err.body;
+    return !!(err && err.status === 409 && body && body.details && body.details.code === "session_paused");
+  }
+
   /**
    * The student client. Options (only token and examId are required):
    *   token, examId, baseUrl ("" = this origin), wsUrl (default from baseUrl/location),
@@ -336,7 +342,8 @@
    *   sendRate (10/s), sendBurst (20), maxInflight (50), backoffBaseMs (500), backoffCapMs (30000),
    *   capture (true: listen to document/window), detectDevtools (true),
    *   callbacks: onStatus(state, info), onJoined(data), onEvent(body), onAck(data), onWarning(data),
-   *   onTerminated(data), onSubmitted(result), onSaved(session), onError(error), onPending(count).
+   *   onTerminated(data), onSubmitted(result), onSaved(session), onError(error), onPending(count),
+   *   onPaused(data), onResumed(data), onTimeExtended(data), onReset(data) (time control by a proctor).
    *   Injected for tests: WebSocket, fetch, window, document, now, random, setTimeout, clearTimeout.
    */
   function ExamPulseClient(options) {
@@ -379,6 +386,10 @@
       "onSaved",
       "onError",
       "onPending",
+      "onPaused",
+      "onResumed",
+      "onTimeExtended",
+      "onReset",
     ].forEach(function (name) {
       cb[name] = typeof options[name] === "function" ? options[name] : noop;
     });
@@ -414,6 +425,10 @@
     this.pausedUntil = 0;
     this.ended = false; // submitted, terminated or stopped: nothing more to send
     this.terminated = false;
+    // Paused by a proctor: events are kept in the buffer (as when offline) and sent on resume.
+    this.paused = false;
+    this.pauseReason = "";
+    this.pausedRemainingMs = null;
     this.generated = []; // every client_event_id this page created, in order (the demo reports it)
     this.stats = { sent: 0, acked: 0, resent: 0, restStored: 0, restDuplicate: 0, dropped: 0, reconnects: 0 };
     this.timers = {};
@@ -491,6 +506,7 @@
         var elapsedMs = Date.parse(session.deadline_at) - Date.parse(session.started_at) - remainingMs;
         self.deadlineLocal = t + remainingMs;
         self.startedLocal = isFinite(elapsedMs) ? t - Math.max(0, elapsedMs) : t;
+        if (session.paused_at) self._pause({ session_id: session.id, reason: session.pause_reason || "" });
         if (self.cfg.capture) self._install();
         self._checkCapabilities();
         self._tick();
@@ -534,6 +550,8 @@
   /** Milliseconds left before the deadline, from the server's remaining_seconds (immune to clock skew). */
   ExamPulseClient.prototype.remainingMs = function () {
     if (this.deadlineLocal === null) return null;
+    // A paused clock stands still; resume restarts it from there (the server moved the deadline).
+    if (this.paused && this.pausedRemainingMs !== null) return this.pausedRemainingMs;
     return Math.max(0, this.deadlineLocal - this.now());
   };
 
@@ -671,6 +689,11 @@
         return payload.data;
       },
       function (err) {
+        if (isPaused(err)) {
+          // The answers stay dirty and are saved on resume.
+          self._pause({ session_id: self.sessionId, reason: self.pauseReason });
+          throw err;
+        }
         if (err.status === 409) self._sessionOver({ code: "session_not_active", message: err.message });
         self.cb.onError({ code: "autosave_failed", message: err.message, status: err.status });
         throw err;
@@ -723,6 +746,10 @@
         },
         function (err) {
           self.submitting = false;
+          if (isPaused(err)) {
+            self._pause({ session_id: self.sessionId, reason: self.pauseReason });
+            throw err;
+          }
           if (err.status === 409) self._sessionOver({ message: err.message });
           self._pump();
           throw err;
@@ -891,6 +918,14 @@
       case "exam_submitted":
         this._shutdown("submitted");
         return this.cb.onSubmitted(data);
+      case "session_paused":
+        return this._pause(data);
+      case "session_resumed":
+        return this._resume(data);
+      case "time_extended":
+        return this._extend(data);
+      case "attempt_reset":
+        return this._reset(data);
       default:
         return undefined; // connected, pong, left_exam: nothing to do
     }
@@ -947,6 +982,13 @@
       this._sessionOver(data);
       return;
     }
+    if (code === "session_paused") {
+      // Refused, not lost: keep the event and hold everything until the proctor resumes.
+      var held = clientEventId ? this.buffer.get(clientEventId) : null;
+      if (held) held.inflight = null;
+      this._pause({ session_id: this.sessionId, reason: this.pauseReason });
+      return;
+    }
     if (data.event === "join_exam") {
       this._clear("join");
       if (JOIN_FATAL_CODES[code]) {
@@ -990,9 +1032,76 @@
     this.cb.onTerminated(data || {});
   };
 
+  // --- time control (a proctor's pause, resume, extra time, reset) ------------------------------
+
+  /** Paused: hold events in the buffer (like offline) and freeze the countdown; tell the page once. */
+  ExamPulseClient.prototype._pause = function (data) {
+    if (this.ended || (data.session_id && this.sessionId !== null && data.session_id !== this.sessionId)) return;
+    if (data.reason) this.pauseReason = data.reason;
+    if (this.paused) return;
+    this.pausedRemainingMs = this.remainingMs();
+    this.paused = true;
+    this._clear("pump");
+    this._clear("autosave");
+    this._requeue("ws");
+    this.cb.onPaused({ session_id: this.sessionId, reason: this.pauseReason });
+  };
+
+  /** Resumed: restart the countdown where it stood, then send what was held and save dirty answers. */
+  ExamPulseClient.prototype._resume = function (data) {
+    if (this.ended || !this.paused || (data.session_id && data.session_id !== this.sessionId)) return;
+    if (this.pausedRemainingMs !== null) this.deadlineLocal = this.now() + this.pausedRemainingMs;
+    this.paused = false;
+    this.pauseReason = "";
+    this.pausedRemainingMs = null;
+    this.cb.onResumed(data);
+    if (this.answersDirty) this._scheduleAutosave();
+    var self = this;
+    if (this.joined && this.buffer.size() > this.cfg.restFlushThreshold) {
+      this.flush()
+        .catch(noop)
+        .then(function () {
+          self._pump();
+        });
+    } else {
+      this._pump();
+    }
+  };
+
+  /** Extra time: the countdown moves by the minutes given (kept in local time, immune to clock skew). */
+  ExamPulseClient.prototype._extend = function (data) {
+    if (this.ended || (data.session_id && data.session_id !== this.sessionId)) return;
+    var ms = (Number(data.minutes) || 0) * 60000;
+    if (this.paused && this.pausedRemainingMs !== null) this.pausedRemainingMs += ms;
+    else if (this.deadlineLocal !== null) this.deadlineLocal += ms;
+    this.cb.onTimeExtended(data);
+  };
+
+  /** The attempt was reset (voided): nothing more of it is stored; the page may start the exam again. */
+  ExamPulseClient.prototype._reset = function (data) {
+    if (this.ended || (data.session_id && data.session_id !== this.sessionId)) return;
+    var voided = this.sessionId;
+    var self = this;
+    this.buffer.entries.slice().forEach(function (e) {
+      if (e.session_id === voided) self.buffer.remove(e.id);
+    });
+    this.answers = {};
+    this.answersDirty = false;
+    if (this.storage) {
+      try {
+        this.storage.removeItem(this._answersKey());
+      } catch (err) {
+        /* ignore */
+      }
+    }
+    this._shutdown("reset");
+    this.cb.onPending(this.buffer.size());
+    this.cb.onReset(data);
+  };
+
   /** Send queued events of this session over the socket, within the client-side rate limit. */
   ExamPulseClient.prototype._pump = function () {
-    if (!this.joined || !this.ws || this.ended || this.submitting) return;
+    if (!this.joined || !this.ws || this.ended || this.submitting || this.paused) return;
     var wait = this.pausedUntil - this.now();
     if (wait > 0) {
       this._timer("pump", wait, this._pump);
@@ -1024,6 +1133,8 @@
    */
   ExamPulseClient.prototype.flush = function () {
     if (this.restFlushing) return this.restFlushing;
+    // Paused: the server would refuse them (session_paused); they wait for the resume.
+    if (this.paused) return Promise.resolve({ stored: 0, duplicate: 0, error: 0 });
     var self = this;
     var groups = {};
     var order = [];
@@ -1087,6 +1198,9 @@
             if (r.status === "stored") self.stats.restStored += 1;
             else self.stats.restDuplicate += 1;
             self.cb.onAck(Object.assign({ via: "rest" }, r));
+          } else if (r.code === "session_paused") {
+            // Paused meanwhile: kept for the resume, not lost.
+            self._pause({ session_id: sessionId, reason: self.pauseReason });
           } else {
             // Refused (invalid, or the session is over): resending cannot help.
             self.buffer.remove(entry.id);

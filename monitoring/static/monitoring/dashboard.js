@@ -204,8 +204,28 @@
       upsert(data.user_id, { status: data.status || "flagged" });
       renderStudents();
     },
+    time_extended: function (data) {
+      upsert(data.user_id, { session_id: data.session_id, deadline_at: data.deadline_at });
+      renderStudents();
+    },
+    session_paused: function (data) {
+      upsert(data.user_id, { session_id: data.session_id, paused: true });
+      renderStudents();
+    },
+    session_resumed: function (data) {
+      upsert(data.user_id, { session_id: data.session_id, paused: false, deadline_at: data.deadline_at });
+      renderStudents();
+    },
+    attempt_reset: function (data) {
+      upsert(data.user_id, { paused: false, status: "submitted", voided_session: data.session_id });
+      renderStudents();
+    },
     action_ok: function (data) {
-      var text = { warn_student: "Warning sent.", resolve_alert: "Alert resolved.", terminate_session: "Session terminated." };
+      var text = {
+        warn_student: "Warning sent.", resolve_alert: "Alert resolved.", terminate_session: "Session terminated.",
+        extend_time: "Extra time given.", pause_session: "Session paused.", resume_session: "Session resumed.",
+        reset_attempt: "Attempt reset: the student may start again."
+      };
       toast(text[data.action] || "Done.", "ok");
     },
     error: function (data) {
@@ -260,6 +280,8 @@
         s.roll_number ? el("span", { className: "sub", text: s.roll_number }) : null
       ]);
       var status = el("td", {}, [
+        s.paused && open ? el("span", { className: "tag paused", text: "paused" }) : null,
+        s.voided_session && s.voided_session === s.session_id ? el("span", { className: "tag voided", text: "reset" }) : null,
         el("span", { className: "tag status-" + (s.status || "none"), text: STATUS_TEXT[s.status] || s.status || "Not started" }),
         s.online === false ? el("span", { className: "tag offline", text: "offline" }) : null
       ]);
@@ -269,7 +291,7 @@
       var stop = el("button", { type: "button", className: "button small danger", "data-focus-key": "stop-" + s.user_id, disabled: !open, text: "Terminate" });
       stop.setAttribute("aria-label", "Terminate the session of " + name);
       stop.addEventListener("click", function () { askTerminate(s); });
-      var actions = el("td", { className: "actions" }, [warn, stop]);
+      var actions = el("td", { className: "actions" }, [warn].concat(timeButtons(s, name, open), [stop]));
       if (s.session_id) {
         var link = el("a", { className: "button small", href: sessionUrl(s.session_id), "data-focus-key": "open-" + s.user_id, text: "Review" });
         link.setAttribute("aria-label", "Review the session of " + name);
@@ -372,6 +394,49 @@
     field.value = "";
     ask("terminate-dialog", s.name, function (form) {
       send("terminate_session", { session_id: s.session_id, reason: form.elements.reason.value.trim() });
+    });
+  }
+
+  // Extend, Pause or Resume, Reset: beside Warn and Terminate, for a session in progress.
+  function timeButtons(s, name, open) {
+    var extend = el("button", { type: "button", className: "button small", "data-focus-key": "extend-" + s.user_id, disabled: !open, text: "Extend" });
+    extend.setAttribute("aria-label", "Give " + name + " extra time");
+    extend.addEventListener("click", function () { askExtend(s); });
+    var paused = !!s.paused;
+    var pause = el("button", { type: "button", className: "button small", "data-focus-key": "pause-" + s.user_id, disabled: !open, text: paused ? "Resume" : "Pause" });
+    pause.setAttribute("aria-label", (paused ? "Resume" : "Pause") + " the exam of " + name);
+    pause.addEventListener("click", function () {
+      if (paused) send("resume_session", { session_id: s.session_id });
+      else askPause(s);
+    });
+    var reset = el("button", { type: "button", className: "button small danger", "data-focus-key": "reset-" + s.user_id, disabled: !open, text: "Reset" });
+    reset.setAttribute("aria-label", "Reset the attempt of " + name);
+    reset.addEventListener("click", function () { askReset(s); });
+    return [extend, pause, reset];
+  }
+
+  function askExtend(s) {
+    $("extend-reason").value = "";
+    ask("extend-dialog", s.name, function (form) {
+      send("extend_time", {
+        session_id: s.session_id,
+        minutes: parseInt(form.elements.minutes.value, 10),
+        reason: form.elements.reason.value.trim()
+      });
+    });
+  }
+
+  function askPause(s) {
+    $("pause-reason").value = "";
+    ask("pause-dialog", s.name, function (form) {
+      send("pause_session", { session_id: s.session_id, reason: form.elements.reason.value.trim() });
+    });
+  }
+
+  function askReset(s) {
+    $("reset-reason").value = "";
+    ask("reset-dialog", s.name, function (form) {
+      send("reset_attempt", { session_id: s.session_id, reason: form.elements.reason.value.trim() });
     });
   }
 
