@@ -18,10 +18,10 @@ from monitoring.ingest.activity import FrameError
 from monitoring.pushes import frame
 
 # Client -> server frame names.
-STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "submit_exam", "ping"})
+STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "submit_exam", "ping"}) | {"raise_hand"}
 PROCTOR_EVENTS = frozenset(
     {"join_exam", "leave_exam", "get_active_students", "warn_student", "resolve_alert", "terminate_session", "ping"}
-)
+) | {"answer_hand"}
 CLIENT_EVENTS = STUDENT_EVENTS | PROCTOR_EVENTS
 
 
