@@ -328,6 +328,9 @@
 
   function noop() {}
 
+  // The server refuses a raise_hand message longer than this.
+  var MAX_HAND_MESSAGE = 500;
+
   /**
    * The student client. Options (only token and examId are required):
    *   token, examId, baseUrl ("" = this origin), wsUrl (default from baseUrl/location),
@@ -336,7 +339,8 @@
    *   sendRate (10/s), sendBurst (20), maxInflight (50), backoffBaseMs (500), backoffCapMs (30000),
    *   capture (true: listen to document/window), detectDevtools (true),
    *   callbacks: onStatus(state, info), onJoined(data), onEvent(body), onAck(data), onWarning(data),
-   *   onTerminated(data), onSubmitted(result), onSaved(session), onError(error), onPending(count).
+   *   onTerminated(data), onSubmitted(result), onSaved(session), onError(error), onPending(count),
+   *   onHandRaised(data) (the server took raiseHand's request), onHandAnswered(data {hand_id, message}).
    *   Injected for tests: WebSocket, fetch, window, document, now, random, setTimeout, clearTimeout.
    */
   function ExamPulseClient(options) {
@@ -379,6 +383,8 @@
       "onSaved",
       "onError",
       "onPending",
+      "onHandRaised",
+      "onHandAnswered",
     ].forEach(function (name) {
       cb[name] = typeof options[name] === "function" ? options[name] : noop;
     });
@@ -423,6 +429,8 @@
     this.wasFullscreen = false;
     this.devtoolsOpen = false;
     this.restFlushing = null;
+    this.maxWarnings = null; // the exam's warning limit (joined_exam), null: none
+    this.warningsCount = 0;
   }
 
   ExamPulseClient.prototype._status = function (state, info) {
@@ -535,6 +543,32 @@
   ExamPulseClient.prototype.remainingMs = function () {
     if (this.deadlineLocal === null) return null;
     return Math.max(0, this.deadlineLocal - this.now());
+  };
+
+  /** The server moved the deadline (time given back for a dropped connection): move the local one by as much. */
+  ExamPulseClient.prototype._moveDeadline = function (deadlineAt) {
+    if (!deadlineAt || !this.session || this.deadlineLocal === null) return;
+    var moved = Date.parse(deadlineAt) - Date.parse(this.session.deadline_at);
+    if (!isFinite(moved) || moved === 0) return;
+    this.deadlineLocal += moved;
+    this.session.deadline_at = deadlineAt;
+  };
+
+  /** "Warning k of n" (or "Warning k" without a limit) for the latest warning. */
+  ExamPulseClient.prototype.warningText = function (count) {
+    var k = typeof count === "number" ? count : this.warningsCount;
+    return "Warning " + k + (this.maxWarnings ? " of " + this.maxWarnings : "");
+  };
+
+  /**
+   * Ask the exam's proctors for help. Returns false when not connected (nothing was sent); the
+   * server's answer comes through onHandRaised, then onHandAnswered; a refusal (one open hand at a
+   * time: hand_already_raised) through onError.
+   */
+  ExamPulseClient.prototype.raiseHand = function (message) {
+    if (this.ended || !this.joined) return false;
+    var text = String(message === undefined || message === null ? "" : message).slice(0, MAX_HAND_MESSAGE);
+    return this._send({ event: "raise_hand", data: { exam_id: this.examId, message: text } });
   };
 
   ExamPulseClient.prototype.pendingCount = function () {
@@ -884,7 +918,14 @@
       case "error":
         return this._onErrorFrame(data);
       case "proctor_warning":
+        if (typeof data.count === "number") this.warningsCount = data.count;
+        if (data.limit !== undefined) this.maxWarnings = data.limit;
         return this.cb.onWarning(data);
+      case "hand_answered":
+        return this.cb.onHandAnswered(data);
+      case "action_ok":
+        if (data.action === "raise_hand") return this.cb.onHandRaised(data);
+        return undefined;
       case "session_terminated":
         this.terminated = true;
         return this._terminate(data);
@@ -901,6 +942,9 @@
     this.joined = true;
     this.attempt = 0;
     if (data.session_id && data.session_id !== this.sessionId) this.sessionId = data.session_id;
+    if (data.max_warnings !== undefined) this.maxWarnings = data.max_warnings;
+    if (typeof data.warnings_count === "number") this.warningsCount = data.warnings_count;
+    this._moveDeadline(data.deadline_at);
     this._status("online");
     this.cb.onJoined(data);
     this._timer("ping", this.cfg.pingIntervalMs, this._ping);
