@@ -11,6 +11,7 @@ from django.test import Client
 from monitoring.ingest import activity as activity_rules
 from monitoring.ingest.activity import FrameError, parse_activity
 from monitoring.ingest.severity import severity_for
+from monitoring.pushes import SERVER_EVENTS
 from monitoring.review.selectors import event_label
 from scoring import aggregation, catalogue
 from scoring.catalogue import CATALOGUE, ID, NUMBER, NUMBERS, TECHNICAL
@@ -119,7 +120,9 @@ def test_the_live_dashboard_page_is_served_the_catalogue(proctor, exam):
 def test_dashboard_js_keeps_no_type_table_of_its_own():
     source = (STATIC / "monitoring" / "dashboard.js").read_text()
     assert 'getElementById("activity-catalogue")' in source
-    for name in ALL_TYPES:
+    # A server frame that shares its name with the event it records (hand_raised, hand_answered) is
+    # a frame handler key there, not a type table; handlers are checked in test_frame_names.
+    for name in sorted(set(ALL_TYPES) - SERVER_EVENTS):
         named = re.search(rf"[\"']{name}[\"']|\b{name}\s*:", source)
         assert named is None, f"dashboard.js names the activity type {name}; read it from the catalogue"
 
