@@ -39,6 +39,10 @@ class ExamInputSerializer(serializers.Serializer):
     is_calibration = serializers.BooleanField(required=False)
     # A course the proctor staffs (superusers: any); null or absent: open to every student and proctor.
     course = serializers.IntegerField(min_value=1, max_value=MAX_PK, required=False, allow_null=True)
+    # Time lost to a dropped connection given back per session, in minutes; 0 turns it off.
+    disconnect_grace_minutes = serializers.IntegerField(min_value=0, max_value=60, required=False)
+    # The warning that reaches this count terminates the session; null: no limit.
+    max_warnings = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
 
     def validate_questions(self, value):
         try:
@@ -73,6 +77,8 @@ class _ExamBaseOutputSerializer(serializers.ModelSerializer):
             "status",
             "is_calibration",
             "course",
+            "disconnect_grace_minutes",
+            "max_warnings",
             "created_at",
             "updated_at",
         )
@@ -236,6 +242,9 @@ class SessionProctorOutputSerializer(_SessionBaseOutputSerializer):
             "reviewed_by",
             "reviewed_at",
             "last_event_at",
+            # Part B of time control: disconnect compensation and the warning count.
+            "time_compensated_seconds",
+            "warnings_count",
         )
         read_only_fields = fields
 

@@ -8,6 +8,7 @@ an unresolved high-risk alert, or is terminated by a proctor, ends `flagged`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +55,8 @@ EXAM_FIELDS = (
     "status",
     "is_calibration",
     "course",
+    "disconnect_grace_minutes",
+    "max_warnings",
 )
 COURSE_NOT_STAFFED = "Choose a course you are on the staff of (or none, for an exam open to everyone)."
 
@@ -164,6 +167,105 @@ def session_deadline(*, exam: Exam, user: User, started_at: datetime) -> datetim
 def _is_due(session: ExamSession, at: datetime) -> bool:
     # A paused session's clock is stopped: it is never due while paused (resume moves the deadline).
     return session.is_open and session.paused_at is None and at > session.deadline_at + GRACE
+
+
+# --- sessions: disconnect compensation ---------------------------------------------------------
+
+# A drop shorter than this is a blip (a page reload, a Wi-Fi hand-over): it earns nothing.
+COMPENSATION_THRESHOLD = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """What one rejoin after a dropped connection was worth: the time away and the seconds given back."""
+
+    session_id: int
+    away_seconds: int
+    compensated_seconds: int
+    deadline_at: datetime
+    time_compensated_seconds: int
+
+
+def compensation_for(
+    *,
+    disconnected_at: datetime,
+    at: datetime,
+    deadline_at: datetime,
+    grace_minutes: int,
+    already_compensated: int,
+    paused: bool = False,
+    paused_meanwhile: int = 0,
+) -> tuple[int, int]:
+    """(away seconds, seconds to give back) for a student whose last socket left at `disconnected_at`
+    and who joins again at `at`. Pure: no clock, no database.
+
+    Nothing for a drop under 30 s, for grace 0, for a paused session (the pause already gives the
+    time back), or when the student comes back after the deadline (the exam is over for them).
+    Time spent paused while away (`paused_meanwhile`) is not counted twice. The running total per
+    session never exceeds the grace.
+    """
+    away = max(0, int((at - disconnected_at).total_seconds()))
+    cap = max(0, grace_minutes) * 60
+    if away < COMPENSATION_THRESHOLD.total_seconds() or cap == 0 or paused or at > deadline_at:
+        return away, 0
+    earned = max(0, away - max(0, paused_meanwhile))
+    return away, max(0, min(earned, cap - already_compensated))
+
+
+def sessions_compensate_disconnects(
+    *, returns: dict[int, tuple[datetime, int]], at: datetime | None = None
+) -> dict[int, Compensation]:
+    """Give back time lost to dropped connections for many returning students in one batch.
+
+    `returns` maps session id -> (when its last socket left, its paused_seconds then). The sessions
+    are locked together (one SELECT ... FOR UPDATE, in id order) and the ones that earn time are
+    written with one bulk UPDATE, so a live extension or pause racing a rejoin is never lost.
+    Returns a Compensation for every open session of `returns` (compensated_seconds may be 0).
+    """
+    at = _now(at)
+    if not returns:
+        return {}
+    out: dict[int, Compensation] = {}
+    with transaction.atomic():
+        locked = (
+            ExamSession.objects.select_for_update(of=("self",))
+            .select_related("exam")
+            .only(
+                "id",
+                "status",
+                "deadline_at",
+                "time_compensated_seconds",
+                "paused_at",
+                "paused_seconds",
+                "exam__disconnect_grace_minutes",
+            )
+            .filter(pk__in=sorted(returns))
+            .order_by("pk")
+        )
+        changed = []
+        for session in locked:
+            if not session.is_open:
+                continue
+            disconnected_at, paused_before = returns[session.pk]
+            away, given = compensation_for(
+                disconnected_at=disconnected_at,
+                at=at,
+                deadline_at=session.deadline_at,
+                grace_minutes=session.exam.disconnect_grace_minutes,
+                already_compensated=session.time_compensated_seconds,
+                paused=session.paused_at is not None,
+                paused_meanwhile=session.paused_seconds - paused_before,
+            )
+            if given:
+                session.deadline_at += timedelta(seconds=given)
+                session.time_compensated_seconds += given
+                changed.append(session)
+            out[session.pk] = Compensation(
+                session.pk, away, given, session.deadline_at, session.time_compensated_seconds
+            )
+        if changed:
+            ExamSession.objects.bulk_update(changed, ["deadline_at", "time_compensated_seconds"])
+    return out
 
 
 # --- sessions: start -------------------------------------------------------------------------

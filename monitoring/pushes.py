@@ -31,7 +31,7 @@ from monitoring.broadcast import agroup_send, proctors_group, student_group
 
 if TYPE_CHECKING:
     from exams.models import ExamSession
-    from monitoring.models import Alert, Event
+    from monitoring.models import Alert, Event, RaisedHand
 
 # Server -> client frame names: every frame the server sends is one of these (frame() refuses others).
 SERVER_EVENTS = frozenset(
@@ -53,8 +53,11 @@ SERVER_EVENTS = frozenset(
         "high_risk_alert",
         "alert_resolved",
         "student_submitted",
+        "hand_raised",
         # pushed to a student
         "proctor_warning",
+        # pushed to the student and the exam's proctors
+        "hand_answered",
         # pushed to both: the student's socket then closes
         "session_terminated",
         # time control, pushed to both the student and the exam's proctors (the socket stays open)
@@ -167,14 +170,52 @@ def alert_resolved(alert: Alert, *, by, note: str) -> Push:
     )
 
 
-def proctor_warning(session: ExamSession, *, by, message: str) -> Push:
-    """The student's sockets show a proctor's warning."""
+def proctor_warning(
+    session: ExamSession, *, by, message: str, count: int | None = None, limit: int | None = None
+) -> Push:
+    """The student's sockets show a proctor's warning: warning `count` of `limit` (None: no limit)."""
     return Push(
         student_group(session.pk),
         push_message(
-            "proctor_warning", session_id=session.pk, exam_id=session.exam_id, message=message, from_name=by.name
+            "proctor_warning",
+            session_id=session.pk,
+            exam_id=session.exam_id,
+            message=message,
+            from_name=by.name,
+            count=count,
+            limit=limit,
         ),
     )
+
+
+def hand_payload(hand: RaisedHand, *, session: ExamSession) -> dict[str, Any]:
+    """An open raised hand as proctors see it (the `hand_raised` data, and each student's `hand`)."""
+    return {
+        "hand_id": hand.pk,
+        "session_id": session.pk,
+        "exam_id": session.exam_id,
+        "user_id": session.user_id,
+        "name": session.user.name,
+        "message": hand.message,
+        "raised_at": hand.raised_at.isoformat() if hand.raised_at else None,
+    }
+
+
+def hand_raised(hand: RaisedHand, session: ExamSession) -> Push:
+    """The exam's proctors see a student ask for help."""
+    return Push(proctors_group(session.exam_id), push_message("hand_raised", **hand_payload(hand, session=session)))
+
+
+def hand_answered(hand: RaisedHand, session: ExamSession, *, by) -> list[Push]:
+    """The student reads the answer; the exam's proctors see the hand closed (and by whom)."""
+    payload = {"hand_id": hand.pk, "session_id": session.pk, "exam_id": session.exam_id, "message": hand.answer}
+    return [
+        Push(student_group(session.pk), push_message("hand_answered", **payload, from_name=by.name)),
+        Push(
+            proctors_group(session.exam_id),
+            push_message("hand_answered", **payload, user_id=session.user_id, answered_by=by.pk),
+        ),
+    ]
 
 
 def student_joined(*, user, exam_id: int, session_summary: dict[str, Any]) -> Push:

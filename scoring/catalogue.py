@@ -278,6 +278,27 @@ _TYPES = (
         detail="{reason}",
         fields=(Field("reason", TEXT),),
     ),
+    # Raise hand (DESIGN part two): a request for help, never a sign of cheating.
+    ActivityType(
+        name="hand_raised",
+        category=TECHNICAL,
+        source=SERVER,
+        severity="low",
+        label="Raised a hand",
+        short="raised a hand",
+        detail="{message}",
+        fields=(Field("message", TEXT),),
+    ),
+    ActivityType(
+        name="hand_answered",
+        category=TECHNICAL,
+        source=PROCTOR,
+        severity="low",
+        label="Proctor answered a raised hand",
+        short="got an answer",
+        detail="{message}",
+        fields=(Field("message", TEXT),),
+    ),
 )
 
 CATALOGUE: dict[str, ActivityType] = {kind.name: kind for kind in _TYPES}

@@ -379,20 +379,40 @@ def alert_resolve(*, alert_id: int, by, note: str = "") -> tuple[Alert, list[Pus
     return alert, [live_pushes.alert_resolved(alert, by=by, note=note)]
 
 
+# The termination reason when a warning reaches the exam's max_warnings.
+WARNING_LIMIT_REASON = "warning_limit"
+
+
 @transaction.atomic
 def proctor_warn(*, session: ExamSession, by, message: str) -> tuple[Event, list[Push]]:
     """Record a warning to the student on the session's timeline and in the audit trail; returns the
-    event and the push that shows it to the student."""
+    event and the push that shows it to the student ("warning k of n").
+
+    The count goes up in the database (F()), under the session's row lock, so two proctors warning
+    at once count two. The warning that reaches the exam's `max_warnings` terminates the session
+    (reason `warning_limit`) through exams' `session_terminate`, so it is flagged and closed as usual.
+    """
+    session = ExamSession.objects.select_for_update(of=("self",)).select_related("exam", "user").get(pk=session.pk)
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress.")
+    ExamSession.objects.filter(pk=session.pk).update(warnings_count=F("warnings_count") + 1)
+    session.refresh_from_db(fields=["warnings_count"])
+    count, limit = session.warnings_count, session.exam.max_warnings
     event = Event.objects.create(
         session=session,
         event_type="proctor_warning",
-        event_data={"message": message, "by": by.pk},
+        event_data={"message": message, "by": by.pk, "count": count, "limit": limit},
         timestamp=timezone.now(),
         severity="low",
         is_technical=True,
         risk_score_after=session.risk_score,
     )
-    audit_record(actor=by, action="warn_student", target=session, details={"message": message})
-    return event, [live_pushes.proctor_warning(session, by=by, message=message)]
+    audit_record(actor=by, action="warn_student", target=session, details={"message": message, "count": count})
+    warning = live_pushes.proctor_warning(session, by=by, message=message, count=count, limit=limit)
+    if limit is None or count < limit:
+        return event, [warning]
+    # The last warning must reach the student before the termination closes their socket: both
+    # leave on commit, in this order (the termination's push is registered by session_terminate).
+    live_pushes.send_after_commit([warning])
+    exam_services.session_terminate(session=session, by=by, reason=WARNING_LIMIT_REASON)
+    return event, []

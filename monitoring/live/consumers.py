@@ -22,6 +22,7 @@ from exampulse.db import db_hop
 from exampulse.errors import DomainError
 from monitoring import broadcast, pushes
 from monitoring.ingest.activity import parse_activity, require_int
+from monitoring.ingest.hands import MAX_HAND_MESSAGE_LENGTH
 from monitoring.ingest.services import IngestRequest
 from monitoring.live import batches
 from monitoring.live import usecases as live
@@ -352,6 +353,22 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
         _session, outgoing = await db_hop(live.reset_attempt)(session_id=session_id, by=self.user, reason=reason)
         await self.send_json(frame("action_ok", action="reset_attempt", session_id=session_id))
+        self._post(outgoing)
+
+    async def on_raise_hand(self, data: dict) -> None:
+        exam_id = require_int(data, "exam_id")
+        message = require_text(data, "message", max_length=MAX_HAND_MESSAGE_LENGTH, required=False)
+        hand, outgoing = await db_hop(live.hand_raise)(exam_id=exam_id, user=self.user, message=message)
+        await self.send_json(
+            frame("action_ok", action="raise_hand", hand_id=hand.pk, session_id=hand.session_id, exam_id=exam_id)
+        )
+        self._post(outgoing)
+
+    async def on_answer_hand(self, data: dict) -> None:
+        hand_id = require_int(data, "hand_id")
+        message = require_text(data, "message", max_length=MAX_HAND_MESSAGE_LENGTH)
+        hand, outgoing = await db_hop(live.hand_answer)(hand_id=hand_id, by=self.user, message=message)
+        await self.send_json(frame("action_ok", action="answer_hand", hand_id=hand.pk, session_id=hand.session_id))
         self._post(outgoing)
 
     # -- messages from the channel layer -----------------------------------------------------

@@ -18,10 +18,10 @@ from monitoring.ingest.activity import FrameError
 from monitoring.pushes import frame
 
 # Client -> server frame names.
-STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "submit_exam", "ping"})
+STUDENT_EVENTS = frozenset({"join_exam", "leave_exam", "suspicious_activity", "submit_exam", "ping"}) | {"raise_hand"}
 PROCTOR_EVENTS = frozenset(
     {"join_exam", "leave_exam", "get_active_students", "warn_student", "resolve_alert", "terminate_session", "ping"}
-)
+) | {"answer_hand"}
 # Time control on a running session's clock (proctors only): each is answered with `action_ok`.
 TIME_CONTROL_EVENTS = frozenset({"extend_time", "pause_session", "resume_session", "reset_attempt"})
 PROCTOR_EVENTS = PROCTOR_EVENTS | TIME_CONTROL_EVENTS

@@ -16,7 +16,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from exams.models import ExamSession
-from monitoring.models import Presence
+from monitoring.models import Presence, RaisedHand
 
 SERVER_ID = uuid.uuid4().hex
 HEARTBEAT_SECONDS = 20
@@ -143,8 +143,12 @@ def active_students(*, exam_id: int) -> list[dict]:
             "flagged_incidents_count",
             "deadline_at",
             "paused_at",
+            "time_compensated_seconds",
+            "warnings_count",
+            "exam__max_warnings",
         )
     }
+    hands = open_hands(session_ids=session_ids)
     students = []
     for row in rows:
         session = sessions.get(row["session_id"]) or {}
@@ -163,9 +167,28 @@ def active_students(*, exam_id: int) -> list[dict]:
                 "deadline_at": session["deadline_at"].isoformat() if session.get("deadline_at") else None,
                 # A reloaded dashboard shows Resume for a paused session.
                 "paused": session.get("paused_at") is not None,
+                "time_compensated_seconds": session.get("time_compensated_seconds", 0),
+                "warnings_count": session.get("warnings_count", 0),
+                "max_warnings": session.get("exam__max_warnings"),
+                "hand": hands.get(row["session_id"]),
                 "connections": row["connections"],
                 "connected_since": row["since"].isoformat(),
             }
         )
     students.sort(key=lambda s: (-s["risk_score"], s["name"]))
     return students
+
+
+def open_hands(*, session_ids: Sequence[int]) -> dict[int, dict]:
+    """The open raised hand of each of these sessions (one query), as `{hand_id, message, raised_at}`."""
+    if not session_ids:
+        return {}
+    rows = (
+        RaisedHand.objects.filter(session_id__in=session_ids, answered_at__isnull=True)
+        .order_by("raised_at", "id")
+        .values("id", "session_id", "message", "raised_at")
+    )
+    return {
+        row["session_id"]: {"hand_id": row["id"], "message": row["message"], "raised_at": row["raised_at"].isoformat()}
+        for row in rows
+    }

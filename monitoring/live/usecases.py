@@ -8,20 +8,21 @@ that change implies. The consumer queues those in its outbox once the hop has re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
-from exampulse.errors import DomainError
+from exampulse.errors import DomainError, NotFound
 from exams import selectors as exam_selectors
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes
-from monitoring.ingest import services, timecontrol
+from monitoring.ingest import hands, services, timecontrol
 from monitoring.ingest.activity import Activity, FrameError
 from monitoring.live import presence
-from monitoring.models import Alert, Event, Presence
+from monitoring.models import Alert, Event, Presence, RaisedHand
 from monitoring.pushes import Push
 
 Pushes = list[Push]
@@ -47,25 +48,37 @@ def _session_summary(session: ExamSession | None) -> dict[str, Any]:
     }
 
 
-def _reconnected(session_ids: set[int]) -> set[int]:
-    """The sessions whose last connection event was a disconnect (the student is coming back)."""
+def _reconnected(session_ids: set[int]) -> dict[int, tuple[datetime, int]]:
+    """The sessions whose last connection event was a disconnect (the student is coming back), with
+    when their last socket left (server clock) and their paused_seconds then: one query per batch."""
     if not session_ids:
-        return set()
+        return {}
     rows = (
         Event.objects.filter(session_id__in=session_ids, event_type__in=("disconnected", "reconnected"))
         .order_by("session_id", "-timestamp", "-id")
-        .values_list("session_id", "event_type")
+        .values_list("session_id", "event_type", "timestamp", "event_data")
     )
-    last: dict[int, str] = {}
-    for session_id, event_type in rows:
-        last.setdefault(session_id, event_type)
-    return {session_id for session_id, event_type in last.items() if event_type == "disconnected"}
+    last: dict[int, tuple[str, datetime, dict]] = {}
+    for session_id, event_type, timestamp, data in rows:
+        last.setdefault(session_id, (event_type, timestamp, data or {}))
+    return {
+        session_id: (timestamp, int(data.get("paused_seconds", 0) or 0))
+        for session_id, (event_type, timestamp, data) in last.items()
+        if event_type == "disconnected"
+    }
 
 
-def _technical(session_id: int, exam_id: int, event_type: str) -> services.IngestRequest:
+def _time_summary(session: ExamSession | None) -> dict[str, Any]:
+    """Time control seen on join: the time given back for drops, and warnings so far."""
+    if session is None:
+        return {}
+    return {"time_compensated_seconds": session.time_compensated_seconds, "warnings_count": session.warnings_count}
+
+
+def _technical(session_id: int, exam_id: int, event_type: str, payload: dict | None = None) -> services.IngestRequest:
     """A connection event the server records itself (never scored)."""
     return services.IngestRequest(
-        session_id, Activity(exam_id=exam_id, event_type=event_type, payload={}, is_technical=True)
+        session_id, Activity(exam_id=exam_id, event_type=event_type, payload=payload or {}, is_technical=True)
     )
 
 
@@ -99,12 +112,23 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
     firsts = presence.presence_join_many([arrival for _, arrival in arrivals])
     joined = {arrival.session.pk: arrival.session for _, arrival in arrivals if arrival.session is not None}
     returning = _reconnected(set(joined))
+    # Time lost to a drop of 30 s or more is given back (up to the exam's grace): one lock and one
+    # bulk UPDATE for the batch (exams.services.sessions_compensate_disconnects).
+    compensations = exam_services.sessions_compensate_disconnects(returns=returning)
+    for session_id, given in compensations.items():
+        joined[session_id].deadline_at = given.deadline_at
+        joined[session_id].time_compensated_seconds = given.time_compensated_seconds
     # Proctors hear a returning student's `reconnected` event before the `student_joined` news.
     reconnects: dict[int, Pushes] = {}
     if returning:
         ordered = sorted(returning)
         events = services.events_ingest(
-            [_technical(session_id, joined[session_id].exam_id, "reconnected") for session_id in ordered]
+            [
+                _technical(
+                    session_id, joined[session_id].exam_id, "reconnected", _compensation_data(compensations, session_id)
+                )
+                for session_id in ordered
+            ]
         )
         reconnects = {
             session_id: outcome.pushes
@@ -114,14 +138,30 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
     for (index, arrival), first in zip(arrivals, firsts, strict=True):
         session, user, exam = arrival.session, arrival.user, arrival.exam
         join = outcomes[index]
-        join.reply = {"exam_id": exam.pk, "role": "student", **_session_summary(session)}
+        join.reply = {
+            "exam_id": exam.pk,
+            "role": "student",
+            **_session_summary(session),
+            **_time_summary(session),
+            "max_warnings": exam.max_warnings,
+        }
         if session is not None:
             join.pushes.extend(reconnects.pop(session.pk, ()))
         if first:
             join.pushes.append(
-                pushes.student_joined(user=user, exam_id=exam.pk, session_summary=_session_summary(session))
+                pushes.student_joined(
+                    user=user, exam_id=exam.pk, session_summary={**_session_summary(session), **_time_summary(session)}
+                )
             )
     return outcomes
+
+
+def _compensation_data(compensations: dict, session_id: int) -> dict[str, int]:
+    """The `reconnected` event's data: how long the student was away and what was given back."""
+    given = compensations.get(session_id)
+    if given is None:
+        return {}
+    return {"away_seconds": given.away_seconds, "compensated_seconds": given.compensated_seconds}
 
 
 def student_may_join(*, exam_id: int, user) -> None:
@@ -176,11 +216,17 @@ def sockets_close(requests: list[CloseRequest]) -> list[Pushes | Exception]:
     )
     disconnects: dict[int, Pushes] = {}
     if gone_sessions:
-        exam_ids = dict(ExamSession.objects.filter(pk__in=gone_sessions).values_list("pk", "exam_id"))
+        rows = ExamSession.objects.filter(pk__in=gone_sessions).values_list("pk", "exam_id", "paused_seconds")
+        exam_ids = {pk: exam_id for pk, exam_id, _ in rows}
+        # Paused time so far, so that a pause during the drop is not given back twice on rejoin.
+        paused = {pk: paused_seconds for pk, _, paused_seconds in rows}
         known = [session_id for session_id in gone_sessions if session_id in exam_ids]
         # A session that has closed meanwhile refuses its event; that is the answer, not an error.
         events = services.events_ingest(
-            [_technical(session_id, exam_ids[session_id], "disconnected") for session_id in known]
+            [
+                _technical(session_id, exam_ids[session_id], "disconnected", {"paused_seconds": paused[session_id]})
+                for session_id in known
+            ]
         )
         disconnects = {
             session_id: outcome.pushes
@@ -277,3 +323,25 @@ def resume_session(*, session_id: int, by) -> tuple[ExamSession, Pushes]:
 
 def reset_attempt(*, session_id: int, by, reason: str) -> tuple[ExamSession, Pushes]:
     return timecontrol.session_attempt_reset(session=_session_for_proctor(session_id, by), by=by, reason=reason)
+
+
+def hand_raise(*, exam_id: int, user, message: str) -> tuple[RaisedHand, Pushes]:
+    """A student raises a hand in the exam they are taking (their open session only)."""
+    exam = exam_selectors.exam_get_for_user(exam_id=exam_id, user=user)
+    session = exam_selectors.session_open_for(exam=exam, user=user)
+    if session is None:
+        raise SessionNotActive("Start the exam before raising your hand.")
+    return hands.hand_raise(session=session, message=message)
+
+
+def hand_answer(*, hand_id: int, by, message: str) -> tuple[RaisedHand, Pushes]:
+    """A proctor answers a hand of a session they may see; any other hand is `not_found`."""
+    session_id = RaisedHand.objects.filter(pk=hand_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise NotFound("No such raised hand.")
+    try:
+        _session_for_proctor(session_id, by)
+    except DomainError:
+        # Same answer as a missing hand: a proctor cannot probe other courses' hands.
+        raise NotFound("No such raised hand.") from None
+    return hands.hand_answer(hand=RaisedHand(pk=hand_id), by=by, message=message)

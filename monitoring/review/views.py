@@ -65,6 +65,8 @@ def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
         # The script swaps the trailing 0 for a session id.
         "sessionUrl": reverse("admin:exams_examsession_change", args=[0]),
         "alerts": review.exam_open_alerts(exam_id=exam.pk),
+        # Warnings show as "k of n" per student.
+        "maxWarnings": exam.max_warnings,
     }
     context = {
         "exam": exam,

@@ -161,6 +161,13 @@
         },
         onWarning: onWarning,
         onTerminated: onTerminated,
+        onHandRaised: function () {
+          $("hand-status").textContent = "Your hand is raised; a proctor will answer.";
+        },
+        onHandAnswered: function (data) {
+          $("hand-status").textContent = "Proctor's answer: " + (data.message || "");
+          $("raise-hand").disabled = false;
+        },
         onSubmitted: onSubmitted,
         onPaused: onPaused,
         onResumed: onResumed,
@@ -172,6 +179,10 @@
         onError: function (err) {
           demo.errors.push(err);
           if (err.code === "autosave_failed") $("saved").textContent = "Not saved yet (offline?)";
+          if (err.event === "raise_hand") {
+            $("hand-status").textContent = err.message || "The hand was not raised.";
+            $("raise-hand").disabled = false;
+          }
         },
       });
       demo.client = client;
@@ -180,6 +191,15 @@
           demo.session = session;
           demo.questions = session.exam.questions || [];
           $("exam-body").hidden = false;
+          $("hand-box").hidden = false;
+          $("raise-hand").addEventListener("click", function () {
+            if (client.raiseHand($("hand-message").value.trim())) {
+              $("raise-hand").disabled = true;
+              $("hand-status").textContent = "Raising your hand…";
+            } else {
+              $("hand-status").textContent = "Not connected; try again in a moment.";
+            }
+          });
           renderNav();
           show(0);
           tickTimer();
@@ -306,7 +326,10 @@
       var box = $("warnings");
       var close = el("button", { type: "button", className: "link-button", text: "Dismiss" });
       var card = el("div", { className: "warning", role: "alert" }, [
-        el("strong", { text: "Warning from " + (data.from_name || "the proctor") + ": " }),
+        el("strong", {
+          className: "warning-count",
+          text: (demo.client ? demo.client.warningText(data.count) : "Warning") + " from " + (data.from_name || "the proctor") + ": ",
+        }),
         el("span", { className: "warning-message", text: data.message || "" }),
         close,
       ]);
@@ -322,6 +345,7 @@
       $("terminated-reason").textContent = data.reason ? "Reason: " + data.reason : "";
       $("terminated").hidden = false;
       $("exam-body").hidden = true;
+      $("hand-box").hidden = true;
     }
 
     // --- time control by the proctor -------------------------------------------------------------

@@ -333,6 +333,8 @@
     var body = err && err.body;
     return !!(err && err.status === 409 && body && body.details && body.details.code === "session_paused");
   }
+  // The server refuses a raise_hand message longer than this.
+  var MAX_HAND_MESSAGE = 500;
 
   /**
    * The student client. Options (only token and examId are required):
@@ -344,6 +346,7 @@
    *   callbacks: onStatus(state, info), onJoined(data), onEvent(body), onAck(data), onWarning(data),
    *   onTerminated(data), onSubmitted(result), onSaved(session), onError(error), onPending(count),
    *   onPaused(data), onResumed(data), onTimeExtended(data), onReset(data) (time control by a proctor).
+   *   onHandRaised(data) (the server took raiseHand's request), onHandAnswered(data {hand_id, message}).
    *   Injected for tests: WebSocket, fetch, window, document, now, random, setTimeout, clearTimeout.
    */
   function ExamPulseClient(options) {
@@ -390,6 +393,8 @@
       "onResumed",
       "onTimeExtended",
       "onReset",
+      "onHandRaised",
+      "onHandAnswered",
     ].forEach(function (name) {
       cb[name] = typeof options[name] === "function" ? options[name] : noop;
     });
@@ -438,6 +443,8 @@
     this.wasFullscreen = false;
     this.devtoolsOpen = false;
     this.restFlushing = null;
+    this.maxWarnings = null; // the exam's warning limit (joined_exam), null: none
+    this.warningsCount = 0;
   }
 
   ExamPulseClient.prototype._status = function (state, info) {
@@ -553,6 +560,32 @@
     // A paused clock stands still; resume restarts it from there (the server moved the deadline).
     if (this.paused && this.pausedRemainingMs !== null) return this.pausedRemainingMs;
     return Math.max(0, this.deadlineLocal - this.now());
+  };
+
+  /** The server moved the deadline (time given back for a dropped connection): move the local one by as much. */
+  ExamPulseClient.prototype._moveDeadline = function (deadlineAt) {
+    if (!deadlineAt || !this.session || this.deadlineLocal === null) return;
+    var moved = Date.parse(deadlineAt) - Date.parse(this.session.deadline_at);
+    if (!isFinite(moved) || moved === 0) return;
+    this.deadlineLocal += moved;
+    this.session.deadline_at = deadlineAt;
+  };
+
+  /** "Warning k of n" (or "Warning k" without a limit) for the latest warning. */
+  ExamPulseClient.prototype.warningText = function (count) {
+    var k = typeof count === "number" ? count : this.warningsCount;
+    return "Warning " + k + (this.maxWarnings ? " of " + this.maxWarnings : "");
+  };
+
+  /**
+   * Ask the exam's proctors for help. Returns false when not connected (nothing was sent); the
+   * server's answer comes through onHandRaised, then onHandAnswered; a refusal (one open hand at a
+   * time: hand_already_raised) through onError.
+   */
+  ExamPulseClient.prototype.raiseHand = function (message) {
+    if (this.ended || !this.joined) return false;
+    var text = String(message === undefined || message === null ? "" : message).slice(0, MAX_HAND_MESSAGE);
+    return this._send({ event: "raise_hand", data: { exam_id: this.examId, message: text } });
   };
 
   ExamPulseClient.prototype.pendingCount = function () {
@@ -911,7 +944,14 @@
       case "error":
         return this._onErrorFrame(data);
       case "proctor_warning":
+        if (typeof data.count === "number") this.warningsCount = data.count;
+        if (data.limit !== undefined) this.maxWarnings = data.limit;
         return this.cb.onWarning(data);
+      case "hand_answered":
+        return this.cb.onHandAnswered(data);
+      case "action_ok":
+        if (data.action === "raise_hand") return this.cb.onHandRaised(data);
+        return undefined;
       case "session_terminated":
         this.terminated = true;
         return this._terminate(data);
@@ -936,6 +976,9 @@
     this.joined = true;
     this.attempt = 0;
     if (data.session_id && data.session_id !== this.sessionId) this.sessionId = data.session_id;
+    if (data.max_warnings !== undefined) this.maxWarnings = data.max_warnings;
+    if (typeof data.warnings_count === "number") this.warningsCount = data.warnings_count;
+    this._moveDeadline(data.deadline_at);
     this._status("online");
     this.cb.onJoined(data);
     this._timer("ping", this.cfg.pingIntervalMs, this._ping);

@@ -19,6 +19,7 @@
 
   var students = new Map(); // user_id -> student
   var alerts = new Map(); // alert_id -> alert
+  var hands = new Map(); // hand_id -> open raised hand {hand_id, session_id, user_id, name, message, raised_at}
   var sort = { key: "risk", dir: "desc" };
   var socket = null;
   var attempt = 0;
@@ -152,12 +153,18 @@
         fresh.set(s.user_id, Object.assign({}, old, s, { online: true }));
       });
       students = fresh;
+      // The server's list is the truth for open hands of connected students.
+      (data.students || []).forEach(function (s) {
+        if (s.hand) hands.set(s.hand.hand_id, Object.assign({ session_id: s.session_id, user_id: s.user_id, name: s.name }, s.hand));
+      });
       renderStudents();
+      renderHands();
     },
     student_joined: function (data) {
       upsert(data.user_id, {
         name: data.name, roll_number: data.roll_number, session_id: data.session_id,
-        status: data.status, risk_score: data.risk_score || 0, risk_level: data.risk_level || "low", online: true
+        status: data.status, risk_score: data.risk_score || 0, risk_level: data.risk_level || "low", online: true,
+        time_compensated_seconds: data.time_compensated_seconds, warnings_count: data.warnings_count
       });
       renderStudents();
     },
@@ -220,11 +227,26 @@
       upsert(data.user_id, { paused: false, status: "submitted", voided_session: data.session_id });
       renderStudents();
     },
+    hand_raised: function (data) {
+      if (data.exam_id !== config.examId) return;
+      hands.set(data.hand_id, data);
+      renderHands();
+      toast(data.name + " raised a hand: " + (data.message || "(no message)"), "alert");
+    },
+    hand_answered: function (data) {
+      hands.delete(data.hand_id);
+      renderHands();
+    },
     action_ok: function (data) {
+      if (data.action === "warn_student") {
+        // The count the student sees; the next resync brings the server's own.
+        students.forEach(function (s) { if (s.session_id === data.session_id) s.warnings_count = (s.warnings_count || 0) + 1; });
+        renderStudents();
+      }
       var text = {
         warn_student: "Warning sent.", resolve_alert: "Alert resolved.", terminate_session: "Session terminated.",
         extend_time: "Extra time given.", pause_session: "Session paused.", resume_session: "Session resumed.",
-        reset_attempt: "Attempt reset: the student may start again."
+        reset_attempt: "Attempt reset: the student may start again.", answer_hand: "Answer sent."
       };
       toast(text[data.action] || "Done.", "ok");
     },
@@ -283,7 +305,8 @@
         s.paused && open ? el("span", { className: "tag paused", text: "paused" }) : null,
         s.voided_session && s.voided_session === s.session_id ? el("span", { className: "tag voided", text: "reset" }) : null,
         el("span", { className: "tag status-" + (s.status || "none"), text: STATUS_TEXT[s.status] || s.status || "Not started" }),
-        s.online === false ? el("span", { className: "tag offline", text: "offline" }) : null
+        s.online === false ? el("span", { className: "tag offline", text: "offline" }) : null,
+        timeControlTags(s)
       ]);
       var warn = el("button", { type: "button", className: "button small", "data-focus-key": "warn-" + s.user_id, disabled: !open, text: "Warn" });
       warn.setAttribute("aria-label", "Warn " + name);
@@ -318,6 +341,56 @@
       var key = th.getAttribute("data-key");
       th.setAttribute("aria-sort", key === sort.key ? (sort.dir === "desc" ? "descending" : "ascending") : "none");
     });
+  }
+
+  // Warnings "k of n" (n from the exam's max_warnings) and the time given back for dropped connections.
+  function timeControlTags(s) {
+    var limit = s.max_warnings || config.maxWarnings || null;
+    var parts = [];
+    if (s.warnings_count || limit) parts.push("Warnings " + (s.warnings_count || 0) + (limit ? " of " + limit : ""));
+    if (s.time_compensated_seconds) parts.push("+" + formatSeconds(s.time_compensated_seconds) + " for drops");
+    return parts.length ? el("span", { className: "sub time-control", "data-user-id": s.user_id, text: parts.join(" · ") }) : null;
+  }
+
+  function formatSeconds(total) {
+    var m = Math.floor(total / 60), sec = total % 60;
+    return m ? m + " min" + (sec ? " " + sec + " s" : "") : sec + " s";
+  }
+
+  function renderHands() {
+    var list = $("hand-list");
+    var focusKey = document.activeElement ? document.activeElement.getAttribute("data-focus-key") : null;
+    var typed = {};
+    list.querySelectorAll("input[data-hand-id]").forEach(function (input) { typed[input.getAttribute("data-hand-id")] = input.value; });
+    list.replaceChildren();
+    var open = Array.from(hands.values()).sort(function (a, b) { return (a.raised_at || "").localeCompare(b.raised_at || ""); });
+    open.forEach(function (h) {
+      var name = h.name || "Student " + h.user_id;
+      var input = el("input", { type: "text", maxlength: "500", "data-hand-id": h.hand_id, "data-focus-key": "hand-input-" + h.hand_id, placeholder: "Answer" });
+      input.value = typed[h.hand_id] || "";
+      input.setAttribute("aria-label", "Answer to " + name);
+      var answer = el("button", { type: "submit", className: "button small primary", "data-focus-key": "hand-answer-" + h.hand_id, text: "Answer" });
+      var form = el("form", { className: "hand-answer" }, [input, answer]);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var text = input.value.trim();
+        if (text) send("answer_hand", { hand_id: h.hand_id, message: text });
+      });
+      list.appendChild(el("li", { className: "alert-item hand-item", "data-hand-id": h.hand_id }, [
+        el("div", { className: "alert-head" }, [
+          el("strong", { text: name }),
+          el("time", { datetime: h.raised_at || "", text: timeText(h.raised_at) })
+        ]),
+        el("p", { className: "alert-message", text: h.message || "(no message)" }),
+        form
+      ]));
+    });
+    $("hand-count").textContent = String(open.length);
+    $("no-hands").hidden = open.length > 0;
+    if (focusKey) {
+      var again = list.querySelector('[data-focus-key="' + focusKey + '"]');
+      if (again) again.focus();
+    }
   }
 
   function sessionUrl(sessionId) {
@@ -462,5 +535,6 @@
   (config.alerts || []).forEach(function (a) { addAlert(a, true); });
   renderAlerts();
   renderStudents();
+  renderHands();
   connect();
 })();
