@@ -21,6 +21,7 @@ from exams.serializers import (
     ExamListQuerySerializer,
     ExamProctorOutputSerializer,
     ExamStudentOutputSerializer,
+    GradeInputSerializer,
     ReviewInputSerializer,
     SessionListQuerySerializer,
     SessionProctorDetailSerializer,
@@ -160,7 +161,8 @@ class SessionListApi(_Paginated):
             )
         },
         description="Proctors: filter by exam, user, status, review_status, risk_level; reset attempts "
-        "(voided) are left out unless ?voided=true, which lists only them; "
+        "(voided) are left out unless ?voided=true, which lists only them; ?grading_status=pending: "
+        "finished attempts whose short answers need grading; "
         "ordering risk (default) | -risk_score | risk_score | -started_at | started_at.",
     )
     def get(self, request):
@@ -176,6 +178,7 @@ class SessionListApi(_Paginated):
             risk_level=params.get("risk_level"),
             ordering=params.get("ordering"),
             voided=params.get("voided", False),
+            grading_status=params.get("grading_status"),
         )
         return self.paginate(sessions, lambda session: session_output(session, user=request.user))
 
@@ -251,3 +254,25 @@ class SessionTerminateApi(APIView):
             session=session, by=request.user, reason=serializer.validated_data["reason"]
         )
         return respond(SessionProctorOutputSerializer(session).data, message="Session terminated.")
+
+
+class SessionGradeApi(APIView):
+    """Proctors give points to the short answers of a finished session; the score is recomputed."""
+
+    permission_classes = [IsProctor]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("session_id", int, OpenApiParameter.PATH)],
+        request=GradeInputSerializer,
+        responses={200: SessionProctorDetailSerializer},
+        description="Only short questions of a finished session, each 0 to the question's points; partial "
+        "grading and regrading are allowed and recorded. grading_status: auto (no short questions), "
+        "pending (some short answers have no points yet) or complete. 400 names each bad question id; "
+        "409 while the session is in progress; 404 outside the proctor's courses.",
+    )
+    def post(self, request, session_id):
+        serializer = GradeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = selectors.session_get_for_user(session_id=session_id, user=request.user)
+        session = services.session_grade(session=session, by=request.user, **serializer.validated_data)
+        return respond(SessionProctorDetailSerializer(session).data, message="Grading recorded.")

@@ -108,3 +108,19 @@ class SessionAlreadyPaused(_TimeControlConflict):
 class SessionAlreadyVoided(_TimeControlConflict):
     code = "session_already_voided"
     default_message = "This attempt has already been reset."
+
+
+class SessionNotFinished(Conflict):
+    code = "session_not_finished"
+    default_message = "This exam session is still in progress; grade it once it has been submitted."
+
+
+class SessionVoidedNotGradable(Conflict):
+    code = "session_voided"
+    default_message = "This attempt was reset; it has no result to grade."
+
+
+class InvalidScores(DomainError):
+    status_code = 400
+    code = "invalid_scores"
+    default_message = "Some scores cannot be given: see details, by question id."

@@ -32,6 +32,19 @@ class ReviewStatus(models.TextChoices):
     VIOLATION = "violation", "Violation"
 
 
+class GradingStatus(models.TextChoices):
+    AUTO = "auto", "Auto (no short answers)"
+    PENDING = "pending", "Needs grading"
+    COMPLETE = "complete", "Graded"
+
+
+class SecondReview(models.TextChoices):
+    NONE = "", "Not needed"
+    REQUIRED = "required", "Required"
+    CONFIRMED = "confirmed", "Confirmed"
+    OVERTURNED = "overturned", "Overturned"
+
+
 class RiskLevel(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
@@ -175,6 +188,8 @@ class ExamSession(models.Model):
     # High-risk alerts raised and not yet resolved: a session that ends with any ends flagged.
     open_high_alerts = models.PositiveIntegerField(default=0)
     termination_reason = models.TextField(blank=True, default="")
+    # A code from the incident-reason taxonomy (exams.reasons); the free text stays beside it.
+    termination_reason_code = models.CharField(max_length=40, blank=True, default="")
     terminated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -209,6 +224,15 @@ class ExamSession(models.Model):
         max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
     )
     review_note = models.TextField(blank=True, default="")
+    review_reason_code = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    # Short answers wait for a proctor: `pending` until every one has points.
+    grading_status = models.CharField(
+        max_length=10, choices=GradingStatus.choices, default=GradingStatus.AUTO, db_index=True
+    )
+    # A violation needs a second, different proctor to confirm or overturn it.
+    second_review = models.CharField(
+        max_length=10, choices=SecondReview.choices, default=SecondReview.NONE, blank=True, db_index=True
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -236,3 +260,33 @@ class ExamSession(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == SessionStatus.IN_PROGRESS
+
+
+class SessionReview(models.Model):
+    """One step of a session's review, kept forever: verdicts, second reviews and grading, with notes.
+
+    The session row holds the current state; these rows are the history an auditor reads.
+    """
+
+    class Kind(models.TextChoices):
+        VERDICT = "verdict", "Verdict"
+        SECOND_REVIEW = "second_review", "Second review"
+        GRADING = "grading", "Grading"
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="reviews")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    review_status = models.CharField(max_length=10, blank=True, default="")
+    reason_code = models.CharField(max_length=40, blank=True, default="")
+    decision = models.CharField(max_length=10, blank=True, default="")  # confirm | overturn (second review)
+    note = models.TextField(blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)  # e.g. the points given per question
+
+    class Meta:
+        db_table = "session_reviews"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["session", "at"], name="session_reviews_by_session")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of session {self.session_id} by {self.by_id}"

@@ -192,3 +192,102 @@ def grade(questions: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str,
         "pending_manual_points": pending_points,
         "per_question": per_question,
     }
+
+
+# Grading status values (exams.models.GradingStatus), kept as plain strings so the data migration
+# can call `grading_status_of` without the model.
+GRADING_AUTO = "auto"
+GRADING_PENDING = "pending"
+GRADING_COMPLETE = "complete"
+
+
+def short_questions(questions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The exam's short (proctor-graded) questions by id, in exam order."""
+    return {q["id"]: q for q in questions if q.get("type") == "short"}
+
+
+def grading_status_of(questions: list[dict[str, Any]], grading: dict[str, Any] | None) -> str:
+    """auto when the exam has no short questions; pending until each has awarded points; then complete."""
+    shorts = short_questions(questions)
+    if not shorts:
+        return GRADING_AUTO
+    per_question = (grading or {}).get("per_question") or {}
+    graded = all(
+        isinstance(per_question.get(qid), dict) and _is_points(per_question[qid].get("awarded")) for qid in shorts
+    )
+    return GRADING_COMPLETE if graded else GRADING_PENDING
+
+
+def _is_points(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value == value
+
+
+def manual_scores_errors(questions: list[dict[str, Any]], scores: Any) -> dict[str, str]:
+    """Why these proctor scores cannot be applied, by question id (empty: they can).
+
+    Only short questions take proctor points; each must be a number (no bool, NaN or infinity)
+    from 0 to the question's points.
+    """
+    if not isinstance(scores, dict) or not scores:
+        return {"scores": "give points for at least one short question, keyed by question id."}
+    shorts = short_questions(questions)
+    known = {q["id"] for q in questions}
+    errors: dict[str, str] = {}
+    for raw_qid, points in scores.items():
+        qid = str(raw_qid)[:MAX_ID_LENGTH]
+        if qid not in known:
+            errors[qid] = "no such question in this exam."
+        elif qid not in shorts:
+            errors[qid] = "only short questions are graded by a proctor; this one is graded automatically."
+        elif not _is_points(points) or points in (float("inf"), float("-inf")):
+            errors[qid] = "points must be a number."
+        elif not 0 <= points <= shorts[qid].get("points", 1):
+            errors[qid] = f"points must be from 0 to {shorts[qid].get('points', 1)}."
+    return errors
+
+
+def apply_manual_scores(
+    questions: list[dict[str, Any]],
+    grading: dict[str, Any] | None,
+    scores: dict[str, float],
+    *,
+    answers: dict[str, Any],
+    by: dict[str, Any],
+    at: str,
+) -> dict[str, Any]:
+    """A new grading dict with these (already validated) proctor points, score and pending points recomputed.
+
+    Each graded short question records its points, who gave them and when; a regrade keeps the
+    earlier points under `history`. The score is the auto-graded points plus the proctor points.
+    """
+    base = dict(grading or {})
+    if "per_question" not in base:
+        # A session finished before grading was stored: grade its automatic part from its answers first.
+        base = grade(questions, answers or {})
+    per_question = {qid: dict(entry) for qid, entry in (base.get("per_question") or {}).items()}
+    for qid, points in scores.items():
+        question = short_questions(questions)[qid]
+        entry = per_question.get(qid) or {"correct": None, "awarded": None, "points": question.get("points", 1)}
+        if _is_points(entry.get("awarded")):
+            earlier = {key: entry.get(key) for key in ("awarded", "graded_by", "graded_at")}
+            entry["history"] = [*entry.get("history", []), earlier]
+        entry.update({"awarded": points, "graded_by": by, "graded_at": at, "manual": True})
+        per_question[qid] = entry
+    score: float = 0
+    pending: float = 0
+    max_score: float = 0
+    for question in questions:
+        entry = per_question.get(question["id"]) or {}
+        points = question.get("points", 1)
+        max_score += points
+        if _is_points(entry.get("awarded")):
+            score += entry["awarded"]
+        elif question.get("type") == "short":
+            pending += points
+    return {
+        **base,
+        "score": score,
+        "max_score": max_score,
+        "pending_manual_points": pending,
+        "per_question": per_question,
+    }

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from exams import services
 from exams.exceptions import ExamNotFound, SessionNotFound
-from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
+from exams.models import Exam, ExamSession, ExamStatus, GradingStatus, SessionStatus
 from exams.scoping import exam_scope, session_owner_scope
 
 # Larger ids cannot exist and would overflow the database's bigint.
@@ -146,11 +146,13 @@ def session_list(
     user_id: int | None = None,
     ordering: str | None = None,
     voided: bool = False,
+    grading_status: str | None = None,
     at: datetime | None = None,
 ) -> QuerySet[ExamSession]:
     """Sessions to list, overdue ones closed first: a student's own; for proctors all, filtered and ordered.
 
-    Proctors see the review queue: reset (voided) attempts only when `voided` is True, then only them.
+    Proctors see the review queue: reset (voided) attempts only when `voided` is True, then only them;
+    `grading_status="pending"` is the "needs grading" queue.
     """
     if not _is_user(user):
         return ExamSession.objects.none()
@@ -172,5 +174,10 @@ def session_list(
         queryset = queryset.filter(risk_level=risk_level)
     if user.is_proctor:
         queryset = queryset.filter(voided=bool(voided))
+    if grading_status:
+        queryset = queryset.filter(grading_status=grading_status)
+        if grading_status == GradingStatus.PENDING:
+            # A reset attempt has no result: it never needs grading, even listed with ?voided=true.
+            queryset = queryset.filter(voided=False)
     default = "risk" if user.is_proctor else "-started_at"
     return queryset.order_by(*SESSION_ORDERINGS[ordering or default])

@@ -11,7 +11,16 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from exams import questions as question_rules
-from exams.models import Exam, ExamSession, ExamStatus, ReviewStatus, RiskLevel, Sensitivity, SessionStatus
+from exams.models import (
+    Exam,
+    ExamSession,
+    ExamStatus,
+    GradingStatus,
+    ReviewStatus,
+    RiskLevel,
+    Sensitivity,
+    SessionStatus,
+)
 from exams.selectors import MAX_PK, SESSION_ORDERINGS
 
 MAX_DURATION_MINUTES = 24 * 60
@@ -147,6 +156,18 @@ class TerminateInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_NOTE)
 
 
+class GradeInputSerializer(serializers.Serializer):
+    """Points per short question, keyed by question id; the service checks ids, types and ranges."""
+
+    scores = serializers.DictField(
+        # Null passes here so the service names the question ("points must be a number").
+        child=serializers.JSONField(allow_null=True),
+        allow_empty=False,
+        help_text='Points per short question id, e.g. {"q3": 2.5}; each from 0 to the question\'s points.',
+    )
+    note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
+
+
 class SessionListQuerySerializer(serializers.Serializer):
     exam = serializers.IntegerField(min_value=1, max_value=MAX_PK, required=False)
     user = serializers.IntegerField(min_value=1, max_value=MAX_PK, required=False)
@@ -156,6 +177,8 @@ class SessionListQuerySerializer(serializers.Serializer):
     ordering = serializers.ChoiceField(choices=sorted(SESSION_ORDERINGS), required=False)
     # Proctors: reset (voided) attempts are left out unless asked for with ?voided=true.
     voided = serializers.BooleanField(required=False, default=False)
+    # Proctors: ?grading_status=pending is the "needs grading" queue (reset attempts never are).
+    grading_status = serializers.ChoiceField(choices=GradingStatus.choices, required=False)
 
 
 # --- sessions: output ------------------------------------------------------------------------------
@@ -174,6 +197,7 @@ _STUDENT_SESSION_FIELDS = (
     "score",
     "max_score",
     "pending_manual_points",
+    "grading_status",
     "is_late",
     "auto_submitted",
     "risk_score",

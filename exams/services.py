@@ -28,15 +28,18 @@ from exams.exceptions import (
     ExamNotOpen,
     ExamNotYours,
     InvalidAnswers,
+    InvalidScores,
     ReviewNoteRequired,
     SessionAlreadyPaused,
     SessionAlreadySubmitted,
     SessionAlreadyVoided,
     SessionNotActive,
+    SessionNotFinished,
     SessionNotPaused,
     SessionPaused,
+    SessionVoidedNotGradable,
 )
-from exams.models import Course, Exam, ExamSession, ExamStatus, ReviewStatus, SessionStatus
+from exams.models import Course, Exam, ExamSession, ExamStatus, ReviewStatus, SessionReview, SessionStatus
 from exams.signals import session_submitted, session_terminated
 from scoring import services as scoring_services
 
@@ -339,6 +342,7 @@ def _finish(session: ExamSession, *, at: datetime, answers: dict[str, Any], auto
     session.score = result["score"]
     session.max_score = result["max_score"]
     session.grading = result
+    session.grading_status = question_rules.grading_status_of(session.exam.questions, result)
     session.status = SessionStatus.FLAGGED if session.open_high_alerts > 0 else SessionStatus.SUBMITTED
     session.save()
     # A calibration exam teaches the baseline how this student behaves; a flagged attempt
@@ -449,6 +453,7 @@ def session_terminate(*, session: ExamSession, by: User, reason: str, at: dateti
         locked.score = result["score"]
         locked.max_score = result["max_score"]
         locked.grading = result
+        locked.grading_status = question_rules.grading_status_of(locked.exam.questions, result)
         locked.status = SessionStatus.FLAGGED
         locked.termination_reason = reason
         locked.terminated_by = by
@@ -496,6 +501,55 @@ def session_review(
             target=locked,
             details={"from": previous, "to": review_status, "note": note},
         )
+    return locked
+
+
+# --- sessions: grading short answers ------------------------------------------------------------
+
+GRADE_NOTE_MAX_LENGTH = 2000
+
+
+def session_grade(
+    *, session: ExamSession, by: User, scores: Any, note: str = "", at: datetime | None = None
+) -> ExamSession:
+    """A proctor gives points to short answers of a finished session: the score is recomputed,
+    `grading_status` follows (pending until every short question has points), and each grading
+    (a regrade too) is kept as a SessionReview row and an audit entry."""
+    at = _now(at)
+    if not getattr(by, "is_proctor", False):
+        raise Forbidden("Only proctors can grade short answers.")
+    note = note.strip() if isinstance(note, str) else ""
+    if len(note) > GRADE_NOTE_MAX_LENGTH:
+        raise DomainError(
+            f"The note is longer than {GRADE_NOTE_MAX_LENGTH} characters.",
+            details={"note": [f"At most {GRADE_NOTE_MAX_LENGTH} characters."]},
+        )
+    with transaction.atomic():
+        locked = _lock(session)
+        if locked.is_open:
+            raise SessionNotFinished(details={"status": locked.status})
+        if locked.voided:
+            raise SessionVoidedNotGradable()
+        questions = locked.exam.questions
+        errors = question_rules.manual_scores_errors(questions, scores)
+        if errors:
+            raise InvalidScores(details=errors)
+        clean = {str(qid): points for qid, points in scores.items()}
+        locked.grading = question_rules.apply_manual_scores(
+            questions,
+            locked.grading,
+            clean,
+            answers=locked.answers,
+            by={"id": by.pk, "name": by.name},
+            at=at.isoformat(),
+        )
+        locked.score = locked.grading["score"]
+        locked.max_score = locked.grading["max_score"]
+        locked.grading_status = question_rules.grading_status_of(questions, locked.grading)
+        locked.save(update_fields=["grading", "score", "max_score", "grading_status"])
+        details = {"scores": clean, "score": locked.score, "grading_status": locked.grading_status}
+        SessionReview.objects.create(session=locked, kind=SessionReview.Kind.GRADING, by=by, note=note, details=details)
+        audit_record(actor=by, action="session_grade", target=locked, details={**details, "note": note})
     return locked
 
 

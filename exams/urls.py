@@ -17,6 +17,7 @@ urlpatterns = [
         apis.SessionTerminateApi.as_view(),
         name="session-terminate",
     ),
+    re_path(r"^exams/sessions/(?P<session_id>\d+)/grade/?$", apis.SessionGradeApi.as_view(), name="session-grade"),
     re_path(r"^exams/(?P<exam_id>\d+)/?$", apis.ExamDetailApi.as_view(), name="exam-detail"),
     re_path(r"^exams/(?P<exam_id>\d+)/start/?$", apis.SessionStartApi.as_view(), name="exam-start"),
     re_path(r"^exams/(?P<exam_id>\d+)/submit/?$", apis.SessionSubmitApi.as_view(), name="exam-submit"),

@@ -31,6 +31,7 @@ from monitoring.models import Alert, Event
 from monitoring.pushes import send_after_commit
 from monitoring.review import charts
 from monitoring.review import selectors as review
+from monitoring.review.grading import GradingAdminMixin, NeedsGradingFilter
 from scoring.engine import alert_threshold
 
 LEVEL_TEXT = {"low": "Low", "medium": "Medium", "high": "High"}
@@ -141,7 +142,7 @@ class VoidedFilter(admin.SimpleListFilter):
 # Registered here, not in exams/admin.py: the review page reads events and alerts, and exams
 # must not import monitoring.
 @admin.register(ExamSession)
-class ExamSessionAdmin(ScopedAdmin):
+class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
     list_display = (
         "id",
         "student",
@@ -160,6 +161,7 @@ class ExamSessionAdmin(ScopedAdmin):
         # Only exams that have rows in this (scoped) list: the stock filter would name every exam.
         ("exam", admin.RelatedOnlyFieldListFilter),
         "status",
+        NeedsGradingFilter,
         "risk_level",
         "review_status",
         ("started_at", admin.DateFieldListFilter),
