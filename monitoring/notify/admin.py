@@ -31,6 +31,7 @@ class SuperuserOnly(admin.ModelAdmin):
 
 
 class WebhookForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(choices=NotifyEvent.choices, widget=forms.CheckboxSelectMultiple)
     # Write-only: the stored secret is never rendered back; blank on an edit keeps it.
     secret = forms.CharField(

@@ -41,10 +41,10 @@ def alert_email_store(*, alert: Alert, session: ExamSession) -> AlertEmail | Non
         return None
     exam = session.exam
     student = session.user
-    subject = f"[ExamPulse] {alert.risk_level} risk: {student.name} in {exam.title}"[:200]
+    subject = f"[ExamPulse] {alert.risk_level} risk: {student.name} in {exam.name}"[:200]
     body = "\n".join(
         [
-            f"A {alert.severity} alert was raised in {exam.title} (exam {exam.pk}).",
+            f"A {alert.severity} alert was raised in {exam.name} (exam {exam.pk}).",
             f"Student: {student.name} <{student.email}> (session {session.pk})",
             f"Risk: {alert.risk_score:.2f} ({alert.risk_level})",
             f"Why: {alert.message}",

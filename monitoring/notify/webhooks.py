@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,14 +31,6 @@ from monitoring.notify import outbox
 SIGNATURE_HEADER = "X-ExamPulse-Signature"
 USER_AGENT = "ExamPulse-Webhooks/1"
 MAX_ERROR_LENGTH = 1000
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a 3xx stays an answer (a failed attempt), never a second request elsewhere
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
 
 
 def sign(*, body: bytes, secret: str) -> str:
@@ -133,26 +124,17 @@ def delivery_attempt(*, delivery_pk: int) -> int | None:
     if not hook.active:
         return _record(delivery, at=now, status_code=None, error="webhook is inactive", duration_ms=0, final=True)
     body = body_for(delivery, sent_at=now)
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked (http/https) when stored
-        hook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            SIGNATURE_HEADER: sign(body=body, secret=hook.secret),
-            "X-ExamPulse-Event": delivery.event,
-            "X-ExamPulse-Delivery": str(delivery.delivery_id),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: sign(body=body, secret=hook.secret),
+        "X-ExamPulse-Event": delivery.event,
+        "X-ExamPulse-Delivery": str(delivery.delivery_id),
+    }
     started = time.monotonic()
     status_code, error = None, ""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status_code = response.status
-            response.read(65536)
-    except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, f"HTTP {exc.code} {exc.reason}"
+        status_code = _post(hook.url, body=body, headers=headers, timeout=timeout)
     except Exception as exc:  # refused, reset, DNS, TLS, timeout: each is one failed attempt
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)
@@ -161,6 +143,22 @@ def delivery_attempt(*, delivery_pk: int) -> int | None:
     elif not error:
         error = f"HTTP {status_code}"
     return _record(delivery, at=now, status_code=status_code, error=error, duration_ms=duration_ms)
+
+
+def _post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    """POST once and return the status. http.client sends the header names as written and never
+    follows a redirect (a 3xx is a failed attempt: the receiver's URL is the one stored)."""
+    parts = urllib.parse.urlsplit(url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        return response.status
+    finally:
+        connection.close()
 
 
 def _record(
