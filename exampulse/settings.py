@@ -292,11 +292,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 # Seconds before each retry of a failed webhook or alert email; past the last, the row gives up.
 # The default retries within 10 s and keeps trying for about 1 h 43 min.
-NOTIFY_RETRY_SCHEDULE = [
-    int(item) for item in env_list("NOTIFY_RETRY_SCHEDULE", ["10", "30", "120", "600", "1800", "3600"])
-]
-if any(delay < 1 for delay in NOTIFY_RETRY_SCHEDULE):
-    raise ImproperlyConfigured("NOTIFY_RETRY_SCHEDULE must be positive seconds, e.g. 10,30,120")
+_schedule = env_list("NOTIFY_RETRY_SCHEDULE", ["10", "30", "120", "600", "1800", "3600"])
+if not all(item.isdigit() and int(item) >= 1 for item in _schedule):
+    raise ImproperlyConfigured(f"NOTIFY_RETRY_SCHEDULE must be positive whole seconds, e.g. 10,30,120, not {_schedule}")
+NOTIFY_RETRY_SCHEDULE = [int(item) for item in _schedule]
 # Who hears of a high-risk alert in an exam with no course (a course's staff hear of their own).
 # Empty: nobody, since a course-less exam has no staff of record.
 ALERT_EMAIL_FALLBACK = env_list("ALERT_EMAIL_FALLBACK", [])
