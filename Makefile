@@ -28,13 +28,13 @@ seed: migrate
 # notifications' worker (webhooks, alert emails) beside it: started first, stopped when daphne exits.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py db_worker --interval 1 & worker=$$!; \
+	$(PY) manage.py db_worker --interval 1 --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	EXAMPULSE_DEMO=$${EXAMPULSE_DEMO:-true} $(PY) -m daphne -b $(HOST) -p $(PORT) exampulse.asgi:application
 
 # The notifications' worker alone (another terminal, or one per extra machine).
 worker: migrate
-	$(PY) manage.py db_worker --interval 1
+	$(PY) manage.py db_worker --interval 1 --no-reload
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
