@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test jstest lint format migrate seed bench clean-venv
+.PHONY: run worker test jstest lint format migrate seed bench clean-venv
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,17 @@ seed: migrate
 	$(PY) manage.py seed_demo_activity
 	$(PY) manage.py train_risk_model
 
-# Development server with demo data on the embedded defaults (SQLite, in-memory layer).
+# Development server with demo data on the embedded defaults (SQLite, in-memory layer), and the
+# notifications' worker (webhooks, alert emails) beside it: started first, stopped when daphne exits.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py db_worker --interval 1 --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	EXAMPULSE_DEMO=$${EXAMPULSE_DEMO:-true} $(PY) -m daphne -b $(HOST) -p $(PORT) exampulse.asgi:application
+
+# The notifications' worker alone (another terminal, or one per extra machine).
+worker: migrate
+	$(PY) manage.py db_worker --interval 1 --no-reload
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

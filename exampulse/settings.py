@@ -96,6 +96,10 @@ INSTALLED_APPS = [
     "channels",
     # Counts failed logins per account and per address (accounts.throttling).
     "axes",
+    # The tasks framework's backport (Django 6's django.tasks) and its database backend: the
+    # notifications' worker (`manage.py db_worker`) runs webhook deliveries and alert emails.
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "exams",
     "scoring",
@@ -281,6 +285,21 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ExamPulse <no-reply@localhost>")
+# Notifications (monitoring.notify). Tasks live in the database, so any process may enqueue and
+# one `manage.py db_worker` (started by `make run`) sends them; no broker to run.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A webhook POST's bound, per connect and per read: the worker, never a request, waits on it.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Seconds before each retry of a failed webhook or alert email; past the last, the row gives up.
+# The default retries within 10 s and keeps trying for about 1 h 43 min.
+_schedule = env_list("NOTIFY_RETRY_SCHEDULE", ["10", "30", "120", "600", "1800", "3600"])
+if not all(item.isdigit() and int(item) >= 1 for item in _schedule):
+    raise ImproperlyConfigured(f"NOTIFY_RETRY_SCHEDULE must be positive whole seconds, e.g. 10,30,120, not {_schedule}")
+NOTIFY_RETRY_SCHEDULE = [int(item) for item in _schedule]
+# Who hears of a high-risk alert in an exam with no course (a course's staff hear of their own).
+# Empty: nobody, since a course-less exam has no staff of record.
+ALERT_EMAIL_FALLBACK = env_list("ALERT_EMAIL_FALLBACK", [])
+
 # Where set-password and reset links point: the front end's page that posts uid, token and the
 # new password to /api/auth/password-reset/confirm. `?uid=...&token=...` is appended.
 PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset")

@@ -40,7 +40,7 @@ from exams.exceptions import (
     SessionVoidedNotGradable,
 )
 from exams.models import Course, Exam, ExamSession, ExamStatus, ReviewStatus, SessionReview, SessionStatus
-from exams.signals import session_submitted, session_terminated
+from exams.signals import session_flagged, session_submitted, session_terminated
 from scoring import services as scoring_services
 
 # A submission this long after the deadline is still on time: network and clock slack.
@@ -350,6 +350,8 @@ def _finish(session: ExamSession, *, at: datetime, answers: dict[str, Any], auto
     if session.exam.is_calibration and session.status == SessionStatus.SUBMITTED:
         scoring_services.baseline_add_from_behaviour(user=session.user, behaviour=session.behaviour)
     transaction.on_commit(lambda: session_submitted.send(sender=ExamSession, session=session))
+    if session.status == SessionStatus.FLAGGED:
+        transaction.on_commit(lambda: session_flagged.send(sender=ExamSession, session=session))
 
 
 def session_save_answers(
@@ -460,6 +462,7 @@ def session_terminate(*, session: ExamSession, by: User, reason: str, at: dateti
         locked.save()
         audit_record(actor=by, action="session_terminate", target=locked, details={"reason": reason})
         transaction.on_commit(lambda: session_terminated.send(sender=ExamSession, session=locked, by=by, reason=reason))
+        transaction.on_commit(lambda: session_flagged.send(sender=ExamSession, session=locked))
     return locked
 
 

@@ -12,3 +12,7 @@ from django.dispatch import Signal
 session_submitted = Signal()
 # kwargs: session, by (the proctor User), reason (str)
 session_terminated = Signal()
+# kwargs: session (its status just became flagged: unresolved high-risk alerts at submit, or terminated)
+session_flagged = Signal()
+# kwargs: session, by (the proctor whose violation verdict requires a second review)
+second_review_required = Signal()

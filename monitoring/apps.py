@@ -6,5 +6,7 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        # Connect the receivers for exams' signals (the one back-channel from exams).
+        # Connect the receivers for exams' signals (the one back-channel from exams), and the
+        # notifications' receivers (monitoring's and exams' signals → webhook and email outbox).
         from monitoring.live import handlers  # noqa: F401
+        from monitoring.notify import receivers  # noqa: F401

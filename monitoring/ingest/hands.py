@@ -18,6 +18,7 @@ from exampulse.errors import Conflict
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes as live_pushes
+from monitoring import signals
 from monitoring.models import Event, RaisedHand
 from monitoring.pushes import Push
 
@@ -59,6 +60,7 @@ def hand_raise(*, session: ExamSession, message: str, at: datetime | None = None
         raise HandAlreadyRaised(details={"hand_id": open_hand.pk})
     hand = RaisedHand.objects.create(session=session, message=message[:MAX_HAND_MESSAGE_LENGTH])
     _record(session, "hand_raised", {"message": hand.message, "hand_id": hand.pk}, at)
+    signals.hand_raised.send(sender=RaisedHand, hand=hand, session=session)
     return hand, [live_pushes.hand_raised(hand, session)]
 
 

@@ -24,6 +24,7 @@ from exams.exceptions import SessionNotActive, SessionPaused
 from exams.models import ExamSession
 from exams.scoping import exam_scope
 from monitoring import pushes as live_pushes
+from monitoring import signals
 from monitoring.ingest.activity import Activity, FrameError
 from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_apply_score, session_score
 from monitoring.ingest.severity import severity_for
@@ -333,9 +334,11 @@ def alert_raise(
     severity: str,
     message: str,
     components: dict,
+    notify: bool = True,
 ) -> Alert:
     """Create an alert (a threshold alert also marks the session's alerted level); `pushes.high_risk_alert`
-    builds what proctors are told."""
+    builds what proctors are told. With `notify` (not for seeded history), `signals.alert_raised` lets
+    monitoring.notify store its webhook deliveries and email in this same transaction."""
     alert = Alert.objects.create(
         session=session,
         alert_type=alert_type,
@@ -349,6 +352,8 @@ def alert_raise(
         ExamSession.objects.filter(pk=session.pk).update(alerted_level=risk_level)
         session.alerted_level = risk_level
         exam_services.session_alert_opened(session=session)
+    if notify:
+        signals.alert_raised.send(sender=Alert, alert=alert, session=session)
     return alert
 
 

@@ -142,6 +142,7 @@ def _raise_alerts(session: ExamSession, at) -> int:
                 severity="high" if session.risk_level == "high" else "medium",
                 message=f"Risk {session.risk_score:.2f} ({session.risk_level}) in a seeded past session",
                 components=session.risk_components.get("components", {}),
+                notify=False,  # seeded history: no webhook or email about a past session
             )
         )
     if session.anomaly_score is not None and session.anomaly_score > ANOMALY_THRESHOLD:
@@ -155,6 +156,7 @@ def _raise_alerts(session: ExamSession, at) -> int:
                 message=session.risk_components.get("anomaly", {}).get("explanation")
                 or f"Behaviour unlike the student's baseline (anomaly score {session.anomaly_score:.1f})",
                 components={"anomaly_score": session.anomaly_score},
+                notify=False,
             )
         )
     if raised:

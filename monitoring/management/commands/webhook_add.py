@@ -1,0 +1,27 @@
+"""Register a webhook: `manage.py webhook_add --url URL --secret S --events high_risk_alert,hand_raised`."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from exampulse.errors import DomainError
+from monitoring.models import NotifyEvent
+from monitoring.notify import webhooks
+
+
+class Command(BaseCommand):
+    help = "Add a webhook (global: it hears every exam). Prints its id."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--url", required=True, help="http:// or https:// URL that receives the POSTs")
+        parser.add_argument("--secret", required=True, help="HMAC-SHA256 key the receiver verifies")
+        parser.add_argument("--events", required=True, help=f"comma-separated, among: {', '.join(NotifyEvent.values)}")
+        parser.add_argument("--inactive", action="store_true", help="store it switched off")
+
+    def handle(self, *args, url: str, secret: str, events: str, inactive: bool, **options) -> None:
+        names = [name.strip() for name in events.split(",") if name.strip()]
+        try:
+            hook = webhooks.webhook_create(url=url, secret=secret, events=names, active=not inactive)
+        except DomainError as exc:
+            raise CommandError(f"{exc} {exc.details}") from exc
+        self.stdout.write(str(hook.pk))
