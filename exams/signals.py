@@ -12,3 +12,6 @@ from django.dispatch import Signal
 session_submitted = Signal()
 # kwargs: session, by (the proctor User), reason (str)
 session_terminated = Signal()
+# kwargs: session (a violation verdict now waits for a different proctor), by (who gave the verdict).
+# Sent on commit; the webhooks side turns it into a `second_review_required` delivery.
+second_review_required = Signal()
