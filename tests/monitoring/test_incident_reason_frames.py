@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from django.test import Client
 
 from accounts.models import AuditEntry
+from exams import reasons
 from exams.models import ExamSession
 from monitoring.models import Event
 
@@ -89,3 +91,15 @@ class TestWarnAndPause:
         await watcher.send("pause_session", session_id=session.pk, reason="Check", reason_code="id_mismatch")
         assert (await watcher.expect("action_ok"))["action"] == "pause_session"
         assert await audit_details("session_pause") == [{"reason": "Check", "reason_code": "id_mismatch"}]
+
+
+def test_the_live_page_serves_the_taxonomy_for_its_reason_selects(proctor, exam):
+    client = Client()
+    client.force_login(proctor)
+    response = client.get(f"/monitor/exam/{exam.pk}/")
+    assert response.status_code == 200
+    assert response.context["reasons"] == reasons.as_json()
+    page = response.content.decode()
+    assert 'id="incident-reasons"' in page
+    assert 'id="terminate-reason-code" name="reason_code" data-reason-select required' in page
+    assert 'id="warn-reason-code"' in page and 'id="pause-reason-code"' in page
