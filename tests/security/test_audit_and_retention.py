@@ -128,7 +128,7 @@ def test_warning_and_resolving_over_the_socket_are_audited(live):
     assert resolved["data"]["action"] == "resolve_alert"
     [warn] = audit("warn_student")
     assert warn.actor == live["proctor"]
-    assert warn.details == {"message": "Eyes on your screen"}
+    assert warn.details == {"message": "Eyes on your screen", "count": 1}
     [resolve] = audit("alert_resolve")
     assert (resolve.actor, resolve.target_id) == (live["proctor"], str(alert.pk))
     assert resolve.details["note"] == "ok"
