@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsProctor, IsStudent
 from exampulse.api import respond
-from exams import selectors, services
+from exams import reasons, reviews, selectors, services
 from exams.exceptions import SessionNotStarted
 from exams.serializers import (
     AnswersInputSerializer,
@@ -22,7 +22,9 @@ from exams.serializers import (
     ExamProctorOutputSerializer,
     ExamStudentOutputSerializer,
     GradeInputSerializer,
+    IncidentReasonSerializer,
     ReviewInputSerializer,
+    SecondReviewInputSerializer,
     SessionListQuerySerializer,
     SessionProctorDetailSerializer,
     SessionProctorOutputSerializer,
@@ -160,7 +162,8 @@ class SessionListApi(_Paginated):
                 many=True,
             )
         },
-        description="Proctors: filter by exam, user, status, review_status, risk_level; reset attempts "
+        description="Proctors: filter by exam, user, status, review_status, risk_level, reason_code (the verdict's "
+        "or the termination's incident reason), second_review; reset attempts "
         "(voided) are left out unless ?voided=true, which lists only them; ?grading_status=pending: "
         "finished attempts whose short answers need grading; "
         "ordering risk (default) | -risk_score | risk_score | -started_at | started_at.",
@@ -179,6 +182,8 @@ class SessionListApi(_Paginated):
             ordering=params.get("ordering"),
             voided=params.get("voided", False),
             grading_status=params.get("grading_status"),
+            reason_code=params.get("reason_code"),
+            second_review=params.get("second_review"),
         )
         return self.paginate(sessions, lambda session: session_output(session, user=request.user))
 
@@ -226,33 +231,77 @@ class SessionAnswersApi(APIView):
         return respond(SessionStudentOutputSerializer(session).data, message="Answers saved.")
 
 
+class IncidentReasonListApi(APIView):
+    """The incident-reason taxonomy: `[{code, label, category}]`, fixed, in display order."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: IncidentReasonSerializer(many=True)},
+        description="Codes for `reason_code` in terminate (required), warn and pause (optional), and a "
+        "suspicious or violation verdict (required). Categories: environment, behaviour, identity, technical, other.",
+    )
+    def get(self, request):
+        return respond(reasons.as_json())
+
+
 class SessionReviewApi(APIView):
-    """Proctors set `review_status` with a note; the change is audited."""
+    """Proctors set the verdict with a note (and a reason_code for suspicious/violation); audited and kept."""
 
     permission_classes = [IsProctor]
 
-    @extend_schema(request=ReviewInputSerializer, responses={200: SessionProctorOutputSerializer})
+    @extend_schema(
+        request=ReviewInputSerializer,
+        responses={200: SessionProctorOutputSerializer},
+        description="suspicious and violation need a note and a reason_code (400 `reason_required` / "
+        "`invalid_reason`). A violation sets second_review `required`; while it waits, or once confirmed, "
+        "another verdict is refused (409 `second_review_pending` / `verdict_confirmed`).",
+    )
     def post(self, request, session_id):
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = selectors.session_get_for_user(session_id=session_id, user=request.user)
-        session = services.session_review(session=session, by=request.user, **serializer.validated_data)
+        session = reviews.session_review(session=session, by=request.user, **serializer.validated_data)
         return respond(SessionProctorOutputSerializer(session).data, message="Review recorded.")
 
 
-class SessionTerminateApi(APIView):
-    """Proctors end an open session with a reason: it ends flagged; the action is audited."""
+class SessionSecondReviewApi(APIView):
+    """A different proctor confirms or overturns a violation verdict; both stay in the history."""
 
     permission_classes = [IsProctor]
 
-    @extend_schema(request=TerminateInputSerializer, responses={200: SessionProctorOutputSerializer})
+    @extend_schema(
+        request=SecondReviewInputSerializer,
+        responses={200: SessionProctorOutputSerializer},
+        description="Only while second_review is `required` (else 409 `second_review_not_required`); the "
+        "proctor who gave the violation gets 403 `same_reviewer`. `overturn` needs review_status (clean or "
+        "suspicious; suspicious with reason_code) and a note. second_review becomes confirmed / overturned.",
+    )
+    def post(self, request, session_id):
+        serializer = SecondReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = selectors.session_get_for_user(session_id=session_id, user=request.user)
+        session = reviews.session_second_review(session=session, by=request.user, **serializer.validated_data)
+        message = "Violation confirmed." if session.second_review == "confirmed" else "Violation overturned."
+        return respond(SessionProctorOutputSerializer(session).data, message=message)
+
+
+class SessionTerminateApi(APIView):
+    """Proctors end an open session with a reason_code and a reason: it ends flagged; the action is audited."""
+
+    permission_classes = [IsProctor]
+
+    @extend_schema(
+        request=TerminateInputSerializer,
+        responses={200: SessionProctorOutputSerializer},
+        description="reason_code (from GET /api/incident-reasons) is required: 400 `reason_required` / "
+        "`invalid_reason` otherwise; it is stored as termination_reason_code.",
+    )
     def post(self, request, session_id):
         serializer = TerminateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = selectors.session_get_for_user(session_id=session_id, user=request.user)
-        session = services.session_terminate(
-            session=session, by=request.user, reason=serializer.validated_data["reason"]
-        )
+        session = services.session_terminate(session=session, by=request.user, **serializer.validated_data)
         return respond(SessionProctorOutputSerializer(session).data, message="Session terminated.")
 
 

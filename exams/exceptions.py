@@ -124,3 +124,49 @@ class InvalidScores(DomainError):
     status_code = 400
     code = "invalid_scores"
     default_message = "Some scores cannot be given: see details, by question id."
+
+
+# --- review: reasons, verdicts, second review ------------------------------------------------------
+
+
+class _Coded(DomainError):
+    """REST's `{"error", "details"}` envelope carries no code, so details does (the socket frame has both)."""
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None) -> None:
+        super().__init__(message, details={"code": self.code, **(details or {})})
+
+
+class InvalidReason(_Coded):
+    status_code = 400
+    code = "invalid_reason"
+    default_message = "Unknown reason_code: choose one from GET /api/incident-reasons."
+
+
+class ReasonRequired(_Coded):
+    status_code = 400
+    code = "reason_required"
+    default_message = "A reason_code from GET /api/incident-reasons is required."
+
+
+class SecondReviewNotRequired(_Coded):
+    status_code = 409
+    code = "second_review_not_required"
+    default_message = "This session is not waiting for a second review."
+
+
+class SameReviewer(_Coded):
+    status_code = 403
+    code = "same_reviewer"
+    default_message = "A second review must come from a different proctor than the one who gave the verdict."
+
+
+class VerdictAwaitingSecondReview(_Coded):
+    status_code = 409
+    code = "second_review_pending"
+    default_message = "This violation verdict is waiting for a second look: confirm or overturn it with second-review."
+
+
+class VerdictConfirmed(_Coded):
+    status_code = 409
+    code = "verdict_confirmed"
+    default_message = "Two proctors have confirmed this violation; the verdict is final."

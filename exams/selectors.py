@@ -147,6 +147,8 @@ def session_list(
     ordering: str | None = None,
     voided: bool = False,
     grading_status: str | None = None,
+    reason_code: str | None = None,
+    second_review: str | None = None,
     at: datetime | None = None,
 ) -> QuerySet[ExamSession]:
     """Sessions to list, overdue ones closed first: a student's own; for proctors all, filtered and ordered.
@@ -172,6 +174,11 @@ def session_list(
         queryset = queryset.filter(review_status=review_status)
     if risk_level:
         queryset = queryset.filter(risk_level=risk_level)
+    if user.is_proctor and reason_code:
+        # The incident reason of the verdict or of the termination.
+        queryset = queryset.filter(Q(review_reason_code=reason_code) | Q(termination_reason_code=reason_code))
+    if user.is_proctor and second_review:
+        queryset = queryset.filter(second_review=second_review)
     if user.is_proctor:
         queryset = queryset.filter(voided=bool(voided))
     if grading_status:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from exams import questions as question_rules
+from exams import reasons
 from exams.models import (
     Exam,
     ExamSession,
@@ -18,7 +20,9 @@ from exams.models import (
     GradingStatus,
     ReviewStatus,
     RiskLevel,
+    SecondReview,
     Sensitivity,
+    SessionReview,
     SessionStatus,
 )
 from exams.selectors import MAX_PK, SESSION_ORDERINGS
@@ -147,13 +151,51 @@ class SubmitInputSerializer(serializers.Serializer):
     time_taken = serializers.IntegerField(min_value=0, max_value=10**7, required=False, allow_null=True)
 
 
+@extend_schema_field({"type": "string", "enum": [reason.code for reason in reasons.REASONS]})
+class ReasonCodeField(serializers.CharField):
+    """A code of the incident-reason taxonomy (GET /api/incident-reasons).
+
+    Plain text here: the service checks it, so REST, the socket and the admin refuse an unknown code
+    the same way (400, details.code `invalid_reason`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", reasons.MAX_CODE_LENGTH)
+        super().__init__(**kwargs)
+
+
 class ReviewInputSerializer(serializers.Serializer):
     review_status = serializers.ChoiceField(choices=ReviewStatus.choices)
+    note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
+    # Required for suspicious and violation (the service says so with `reason_required`).
+    reason_code = ReasonCodeField(required=False, allow_blank=True, default="")
+
+
+class SecondReviewInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[("confirm", "Confirm"), ("overturn", "Overturn")])
+    # Required when overturning: clean or suspicious (suspicious also needs reason_code).
+    review_status = serializers.ChoiceField(
+        choices=[
+            (ReviewStatus.CLEAN, "Clean"),
+            (ReviewStatus.SUSPICIOUS, "Suspicious"),
+            (ReviewStatus.VIOLATION, "Violation"),
+        ],
+        required=False,
+        allow_null=True,
+    )
+    reason_code = ReasonCodeField(required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
 
 
 class TerminateInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_NOTE)
+    # Required (400 `reason_required` / `invalid_reason`); the free-text reason stays beside it.
+    reason_code = ReasonCodeField(required=False, allow_blank=True, default="")
+
+
+class IncidentReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    category = serializers.ChoiceField(choices=reasons.CATEGORIES)
 
 
 class GradeInputSerializer(serializers.Serializer):
@@ -179,6 +221,9 @@ class SessionListQuerySerializer(serializers.Serializer):
     voided = serializers.BooleanField(required=False, default=False)
     # Proctors: ?grading_status=pending is the "needs grading" queue (reset attempts never are).
     grading_status = serializers.ChoiceField(choices=GradingStatus.choices, required=False)
+    # Proctors: sessions whose verdict or termination names this incident reason.
+    reason_code = serializers.ChoiceField(choices=reasons.flat_choices(), required=False)
+    second_review = serializers.ChoiceField(choices=[c for c in SecondReview.choices if c[0]], required=False)
 
 
 # --- sessions: output ------------------------------------------------------------------------------
@@ -260,9 +305,12 @@ class SessionProctorOutputSerializer(_SessionBaseOutputSerializer):
             "flagged_incidents_count",
             "open_high_alerts",
             "termination_reason",
+            "termination_reason_code",
             "terminated_by",
             "review_status",
             "review_note",
+            "review_reason_code",
+            "second_review",
             "reviewed_by",
             "reviewed_at",
             "last_event_at",
@@ -308,6 +356,22 @@ def _alert(alert) -> dict:
     }
 
 
+def _review(step: SessionReview) -> dict:
+    by = step.by
+    return {
+        "id": step.pk,
+        "kind": step.kind,
+        "by": {"id": by.pk, "name": by.name, "email": by.email} if by else None,
+        "at": serializers.DateTimeField().to_representation(step.at),
+        "review_status": step.review_status,
+        "reason_code": step.reason_code,
+        "reason_label": reasons.label(step.reason_code) if step.reason_code else "",
+        "decision": step.decision,
+        "note": step.note,
+        "details": step.details,
+    }
+
+
 class SessionProctorDetailSerializer(SessionProctorOutputSerializer):
     """Everything a reviewer needs: the session, its behaviour, the events timeline and the alerts.
 
@@ -317,10 +381,22 @@ class SessionProctorDetailSerializer(SessionProctorOutputSerializer):
     events = serializers.SerializerMethodField()
     events_total = serializers.SerializerMethodField()
     alerts = serializers.SerializerMethodField()
+    reviews = serializers.SerializerMethodField()
 
     class Meta(SessionProctorOutputSerializer.Meta):
-        fields = (*SessionProctorOutputSerializer.Meta.fields, "behaviour", "events_total", "events", "alerts")
+        fields = (
+            *SessionProctorOutputSerializer.Meta.fields,
+            "behaviour",
+            "events_total",
+            "events",
+            "alerts",
+            "reviews",
+        )
         read_only_fields = fields
+
+    def get_reviews(self, session) -> list[dict]:
+        """The review history, oldest first: every verdict, second review and grading step with its note."""
+        return [_review(step) for step in session.reviews.select_related("by").order_by("at", "id")]
 
     def get_exam(self, session) -> dict:
         return ExamProctorOutputSerializer(session.exam).data

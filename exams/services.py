@@ -29,7 +29,6 @@ from exams.exceptions import (
     ExamNotYours,
     InvalidAnswers,
     InvalidScores,
-    ReviewNoteRequired,
     SessionAlreadyPaused,
     SessionAlreadySubmitted,
     SessionAlreadyVoided,
@@ -39,7 +38,8 @@ from exams.exceptions import (
     SessionPaused,
     SessionVoidedNotGradable,
 )
-from exams.models import Course, Exam, ExamSession, ExamStatus, ReviewStatus, SessionReview, SessionStatus
+from exams.models import Course, Exam, ExamSession, ExamStatus, SessionReview, SessionStatus
+from exams.reviews import reason_check, review_validate, session_review  # noqa: F401 (re-exported)
 from exams.signals import session_flagged, session_submitted, session_terminated
 from scoring import services as scoring_services
 
@@ -435,8 +435,10 @@ def sessions_close_expired(*, at: datetime | None = None, queryset: QuerySet[Exa
 # --- sessions: proctor actions ----------------------------------------------------------------
 
 
-def session_terminate(*, session: ExamSession, by: User, reason: str, at: datetime | None = None) -> ExamSession:
-    """A proctor ends an open session: graded as saved, status flagged, reason and actor recorded."""
+def session_terminate(
+    *, session: ExamSession, by: User, reason: str, reason_code: str, at: datetime | None = None
+) -> ExamSession:
+    """A proctor ends an open session: graded as saved, status flagged, reason code, reason and actor recorded."""
     at = _now(at)
     if not getattr(by, "is_proctor", False):
         raise Forbidden("Only proctors can terminate a session.")
@@ -445,6 +447,7 @@ def session_terminate(*, session: ExamSession, by: User, reason: str, at: dateti
         raise DomainError(
             "A reason is required to terminate a session.", details={"reason": ["This field is required."]}
         )
+    reason_code = reason_check(reason_code, required=True)
     with transaction.atomic():
         locked = _lock(session)
         if not locked.is_open:
@@ -458,52 +461,18 @@ def session_terminate(*, session: ExamSession, by: User, reason: str, at: dateti
         locked.grading_status = question_rules.grading_status_of(locked.exam.questions, result)
         locked.status = SessionStatus.FLAGGED
         locked.termination_reason = reason
+        locked.termination_reason_code = reason_code
         locked.terminated_by = by
         locked.save()
-        audit_record(actor=by, action="session_terminate", target=locked, details={"reason": reason})
-        transaction.on_commit(lambda: session_terminated.send(sender=ExamSession, session=locked, by=by, reason=reason))
-        transaction.on_commit(lambda: session_flagged.send(sender=ExamSession, session=locked))
-    return locked
-
-
-# A verdict against the student must say why (DESIGN: "set by a proctor with a note").
-NOTE_REQUIRED_FOR = frozenset({ReviewStatus.SUSPICIOUS, ReviewStatus.VIOLATION})
-
-
-def review_validate(*, review_status: str, note: str) -> None:
-    """The one rule for a review outcome (REST, admin form and admin action): a known status, and a
-    non-blank note for suspicious and violation. Raises a DomainError saying what is wrong."""
-    if review_status not in ReviewStatus.values:
-        raise DomainError(
-            f"review_status must be one of {', '.join(ReviewStatus.values)}.",
-            details={"review_status": ["invalid choice"]},
-        )
-    if review_status in NOTE_REQUIRED_FOR and not (note or "").strip():
-        raise ReviewNoteRequired(details={"note": ["required for suspicious and violation"]})
-
-
-def session_review(
-    *, session: ExamSession, by: User, review_status: str, note: str = "", at: datetime | None = None
-) -> ExamSession:
-    """Set the review outcome with a note; every change is recorded (who, when, from what to what)."""
-    at = _now(at)
-    if not getattr(by, "is_proctor", False):
-        raise Forbidden("Only proctors can review sessions.")
-    review_validate(review_status=review_status, note=note)
-    with transaction.atomic():
-        locked = _lock(session)
-        previous = locked.review_status
-        locked.review_status = review_status
-        locked.review_note = note
-        locked.reviewed_by = by
-        locked.reviewed_at = at
-        locked.save(update_fields=["review_status", "review_note", "reviewed_by", "reviewed_at"])
         audit_record(
-            actor=by,
-            action="session_review",
-            target=locked,
-            details={"from": previous, "to": review_status, "note": note},
+            actor=by, action="session_terminate", target=locked, details={"reason": reason, "reason_code": reason_code}
         )
+        transaction.on_commit(
+            lambda: session_terminated.send(
+                sender=ExamSession, session=locked, by=by, reason=reason, reason_code=reason_code
+            )
+        )
+        transaction.on_commit(lambda: session_flagged.send(sender=ExamSession, session=locked))
     return locked
 
 
@@ -665,17 +634,23 @@ def exam_extend(*, exam: Exam, by: User, minutes: int, reason: str, at: datetime
     return extended
 
 
-def session_pause(*, session: ExamSession, by: User, reason: str, at: datetime | None = None) -> ExamSession:
-    """A proctor stops an open session's clock: no answers, no events, no expiry until resumed; audited."""
+def session_pause(
+    *, session: ExamSession, by: User, reason: str, reason_code: str = "", at: datetime | None = None
+) -> ExamSession:
+    """A proctor stops an open session's clock: no answers, no events, no expiry until resumed; audited.
+
+    `reason_code` (optional) names the incident from the taxonomy; an unknown one is refused."""
     at = _now(at)
     reason = _proctor_reason(by=by, reason=reason, action="pause a session")
+    reason_code = reason_check(reason_code, required=False)
     with transaction.atomic():
         locked = _open_locked(session, at)
         if locked.paused_at is not None:
             raise SessionAlreadyPaused(details={"paused_at": locked.paused_at.isoformat()})
         locked.paused_at = at
         locked.save(update_fields=["paused_at"])
-        audit_record(actor=by, action="session_pause", target=locked, details={"reason": reason})
+        details = {"reason": reason, **({"reason_code": reason_code} if reason_code else {})}
+        audit_record(actor=by, action="session_pause", target=locked, details=details)
     return locked
 
 

@@ -13,6 +13,12 @@ urlpatterns = [
     ),
     re_path(r"^exams/sessions/(?P<session_id>\d+)/review/?$", apis.SessionReviewApi.as_view(), name="session-review"),
     re_path(
+        r"^exams/sessions/(?P<session_id>\d+)/second-review/?$",
+        apis.SessionSecondReviewApi.as_view(),
+        name="session-second-review",
+    ),
+    re_path(r"^incident-reasons/?$", apis.IncidentReasonListApi.as_view(), name="incident-reasons"),
+    re_path(
         r"^exams/sessions/(?P<session_id>\d+)/terminate/?$",
         apis.SessionTerminateApi.as_view(),
         name="session-terminate",

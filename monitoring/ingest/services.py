@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from accounts.services import audit_record
 from exampulse.errors import DomainError
+from exams import reasons as exam_reasons
+from exams import reviews as exam_reviews
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive, SessionPaused
 from exams.models import ExamSession
@@ -389,7 +391,7 @@ WARNING_LIMIT_REASON = "warning_limit"
 
 
 @transaction.atomic
-def proctor_warn(*, session: ExamSession, by, message: str) -> tuple[Event, list[Push]]:
+def proctor_warn(*, session: ExamSession, by, message: str, reason_code: str = "") -> tuple[Event, list[Push]]:
     """Record a warning to the student on the session's timeline and in the audit trail; returns the
     event and the push that shows it to the student ("warning k of n").
 
@@ -397,6 +399,7 @@ def proctor_warn(*, session: ExamSession, by, message: str) -> tuple[Event, list
     at once count two. The warning that reaches the exam's `max_warnings` terminates the session
     (reason `warning_limit`) through exams' `session_terminate`, so it is flagged and closed as usual.
     """
+    reason_code = exam_reviews.reason_check(reason_code, required=False)
     session = ExamSession.objects.select_for_update(of=("self",)).select_related("exam", "user").get(pk=session.pk)
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress.")
@@ -406,18 +409,21 @@ def proctor_warn(*, session: ExamSession, by, message: str) -> tuple[Event, list
     event = Event.objects.create(
         session=session,
         event_type="proctor_warning",
-        event_data={"message": message, "by": by.pk, "count": count, "limit": limit},
+        event_data={"message": message, "by": by.pk, "count": count, "limit": limit, "reason_code": reason_code},
         timestamp=timezone.now(),
         severity="low",
         is_technical=True,
         risk_score_after=session.risk_score,
     )
-    audit_record(actor=by, action="warn_student", target=session, details={"message": message, "count": count})
+    details = {"message": message, "count": count, **({"reason_code": reason_code} if reason_code else {})}
+    audit_record(actor=by, action="warn_student", target=session, details=details)
     warning = live_pushes.proctor_warning(session, by=by, message=message, count=count, limit=limit)
     if limit is None or count < limit:
         return event, [warning]
     # The last warning must reach the student before the termination closes their socket: both
     # leave on commit, in this order (the termination's push is registered by session_terminate).
     live_pushes.send_after_commit([warning])
-    exam_services.session_terminate(session=session, by=by, reason=WARNING_LIMIT_REASON)
+    exam_services.session_terminate(
+        session=session, by=by, reason=WARNING_LIMIT_REASON, reason_code=exam_reasons.WARNING_LIMIT
+    )
     return event, []

@@ -56,12 +56,14 @@ def exam_time_extend(*, exam: Exam, by, minutes: int, reason: str) -> tuple[list
 
 
 @transaction.atomic
-def session_time_pause(*, session: ExamSession, by, reason: str) -> tuple[ExamSession, list[Push]]:
+def session_time_pause(
+    *, session: ExamSession, by, reason: str, reason_code: str = ""
+) -> tuple[ExamSession, list[Push]]:
     """Stop an open session's clock; the student sees the pause once (`session_paused`)."""
     at = timezone.now()
-    session = exam_services.session_pause(session=session, by=by, reason=reason, at=at)
+    session = exam_services.session_pause(session=session, by=by, reason=reason, reason_code=reason_code, at=at)
     reason = _reason(reason)
-    _timeline(session, "session_paused", by=by, at=at, reason=reason)
+    _timeline(session, "session_paused", by=by, at=at, reason=reason, reason_code=reason_code or "")
     return session, live_pushes.session_paused(session, reason=reason)
 
 

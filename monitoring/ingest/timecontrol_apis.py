@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsProctor
 from exampulse.api import respond
 from exams import selectors as exam_selectors
-from exams.serializers import SessionProctorOutputSerializer
+from exams.serializers import ReasonCodeField, SessionProctorOutputSerializer
 from exams.services import EXTEND_MINUTES_MAX, REASON_MAX_LENGTH
 from monitoring.ingest import timecontrol
 from monitoring.pushes import send_after_commit
@@ -23,6 +23,11 @@ from monitoring.pushes import send_after_commit
 
 class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+
+
+class PauseInputSerializer(ReasonInputSerializer):
+    # Optional: the incident behind the pause, from GET /api/incident-reasons (unknown: 400 `invalid_reason`).
+    reason_code = ReasonCodeField(required=False, allow_blank=True, default="")
 
 
 class ExtendInputSerializer(ReasonInputSerializer):
@@ -92,13 +97,13 @@ class SessionPauseApi(APIView):
     permission_classes = [IsProctor]
 
     @extend_schema(
-        request=ReasonInputSerializer,
+        request=PauseInputSerializer,
         responses={200: SessionProctorOutputSerializer},
         description="While paused the session takes no answers and no events (code `session_paused`) and never "
         "expires; the student receives `session_paused`. 409 if already paused or ended.",
     )
     def post(self, request, session_id):
-        serializer = ReasonInputSerializer(data=request.data)
+        serializer = PauseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = exam_selectors.session_get_for_user(session_id=session_id, user=request.user)
         session, outgoing = timecontrol.session_time_pause(

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from exampulse.db import db_hop
 from exampulse.errors import DomainError
+from exams.reviews import reason_check
 from monitoring import broadcast, pushes
 from monitoring.ingest.activity import parse_activity, require_int
 from monitoring.ingest.hands import MAX_HAND_MESSAGE_LENGTH
@@ -294,7 +295,11 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def on_warn_student(self, data: dict) -> None:
         session_id = require_int(data, "session_id")
         message = require_text(data, "message", max_length=MAX_WARNING_LENGTH)
-        _event, outgoing = await db_hop(live.warn)(session_id=session_id, by=self.user, message=message)
+        # Checked before the hop: a bad code costs no database round trip (the service checks again).
+        reason_code = reason_check(data.get("reason_code"), required=False)
+        _event, outgoing = await db_hop(live.warn)(
+            session_id=session_id, by=self.user, message=message, reason_code=reason_code
+        )
         await self.send_json(frame("action_ok", action="warn_student", session_id=session_id))
         self._post(outgoing)
 
@@ -308,7 +313,8 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def on_terminate_session(self, data: dict) -> None:
         session_id = require_int(data, "session_id")
         reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
-        await db_hop(live.terminate)(session_id=session_id, by=self.user, reason=reason)
+        reason_code = reason_check(data.get("reason_code"), required=True)
+        await db_hop(live.terminate)(session_id=session_id, by=self.user, reason=reason, reason_code=reason_code)
         await self.send_json(frame("action_ok", action="terminate_session", session_id=session_id))
 
     # -- time control (proctors) -------------------------------------------------------------
@@ -334,7 +340,10 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def on_pause_session(self, data: dict) -> None:
         session_id = require_int(data, "session_id")
         reason = require_text(data, "reason", max_length=MAX_REASON_LENGTH)
-        _session, outgoing = await db_hop(live.pause_session)(session_id=session_id, by=self.user, reason=reason)
+        reason_code = reason_check(data.get("reason_code"), required=False)
+        _session, outgoing = await db_hop(live.pause_session)(
+            session_id=session_id, by=self.user, reason=reason, reason_code=reason_code
+        )
         await self.send_json(frame("action_ok", action="pause_session", session_id=session_id))
         self._post(outgoing)
 

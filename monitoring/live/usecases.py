@@ -288,8 +288,10 @@ def _session_for_proctor(session_id: int, user) -> ExamSession:
     return exam_selectors.session_get_for_user(session_id=session_id, user=user)
 
 
-def warn(*, session_id: int, by, message: str) -> tuple[Event, Pushes]:
-    return services.proctor_warn(session=_session_for_proctor(session_id, by), by=by, message=message)
+def warn(*, session_id: int, by, message: str, reason_code: str = "") -> tuple[Event, Pushes]:
+    return services.proctor_warn(
+        session=_session_for_proctor(session_id, by), by=by, message=message, reason_code=reason_code
+    )
 
 
 def resolve(*, alert_id: int, by, note: str) -> tuple[Alert, Pushes]:
@@ -297,11 +299,11 @@ def resolve(*, alert_id: int, by, note: str) -> tuple[Alert, Pushes]:
 
 
 @transaction.atomic
-def terminate(*, session_id: int, by, reason: str) -> ExamSession:
+def terminate(*, session_id: int, by, reason: str, reason_code: str) -> ExamSession:
     session = _session_for_proctor(session_id, by)
     if not session.is_open:
         raise SessionNotActive("This exam session has already ended.")
-    return exam_services.session_terminate(session=session, by=by, reason=reason)
+    return exam_services.session_terminate(session=session, by=by, reason=reason, reason_code=reason_code)
 
 
 # -- time control (proctors) -----------------------------------------------------------------
@@ -313,8 +315,10 @@ def extend_time(*, session_id: int, by, minutes: int, reason: str) -> tuple[Exam
     )
 
 
-def pause_session(*, session_id: int, by, reason: str) -> tuple[ExamSession, Pushes]:
-    return timecontrol.session_time_pause(session=_session_for_proctor(session_id, by), by=by, reason=reason)
+def pause_session(*, session_id: int, by, reason: str, reason_code: str = "") -> tuple[ExamSession, Pushes]:
+    return timecontrol.session_time_pause(
+        session=_session_for_proctor(session_id, by), by=by, reason=reason, reason_code=reason_code
+    )
 
 
 def resume_session(*, session_id: int, by) -> tuple[ExamSession, Pushes]:

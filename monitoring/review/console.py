@@ -22,8 +22,10 @@ from django.utils.html import format_html
 
 from accounts.services import audit_record_export
 from exampulse.errors import DomainError
+from exams import reasons
+from exams import reviews as exam_reviews
 from exams import services as exam_services
-from exams.models import ExamSession, ReviewStatus
+from exams.models import ExamSession, ReviewStatus, SecondReview
 from exams.scoping import exam_scope
 from monitoring.ingest.risk import session_rescore_recorded
 from monitoring.ingest.services import alert_resolve
@@ -46,13 +48,25 @@ def risk_badge(level: str, score: float | None = None) -> str:
     return format_html('<span class="risk-badge risk-{}">{} · {}</span>', level, text, f"{score:.2f}")
 
 
+def _reason_field(**kwargs) -> forms.ChoiceField:
+    """A select of the incident-reason taxonomy, grouped by category, with an empty first choice."""
+    return forms.ChoiceField(
+        choices=[("", "—"), *reasons.grouped_choices()], required=False, label="Incident reason", **kwargs
+    )
+
+
+def _field_of(exc: DomainError, *names: str) -> str | None:
+    return next((name for name in names if name in exc.details), None)
+
+
 class ReviewForm(forms.Form):
     review_status = forms.ChoiceField(choices=ReviewStatus.choices, label="Review outcome")
+    reason_code = _reason_field(help_text="Required for suspicious and violation.")
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         required=False,
         max_length=2000,
-        help_text="Why: required for suspicious and violation.",
+        help_text="Why: required for suspicious and violation. A violation then needs a second proctor.",
     )
 
     def clean(self):
@@ -60,10 +74,34 @@ class ReviewForm(forms.Form):
         if "review_status" in data:
             # The service's rule, checked here too so the form shows it next to the field.
             try:
-                exam_services.review_validate(review_status=data["review_status"], note=data.get("note") or "")
+                exam_reviews.review_validate(
+                    review_status=data["review_status"],
+                    note=data.get("note") or "",
+                    reason_code=data.get("reason_code") or "",
+                )
             except DomainError as exc:
-                self.add_error("note" if "note" in exc.details else None, exc.message)
+                self.add_error(_field_of(exc, "note", "reason_code"), exc.message)
         return data
+
+
+class SecondReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("confirm", "Confirm the violation"), ("overturn", "Overturn it")],
+        widget=forms.RadioSelect,
+        label="Decision",
+    )
+    review_status = forms.ChoiceField(
+        choices=[("", "—"), (ReviewStatus.CLEAN, "Clean"), (ReviewStatus.SUSPICIOUS, "Suspicious")],
+        required=False,
+        label="New outcome (when overturning)",
+    )
+    reason_code = _reason_field(help_text="Required when overturning to suspicious.")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        max_length=2000,
+        help_text="Why: required when overturning.",
+    )
 
 
 class ResolveForm(forms.Form):
@@ -139,6 +177,45 @@ class VoidedFilter(admin.SimpleListFilter):
         return queryset.filter(voided=self.value() == "yes")
 
 
+class SecondReviewFilter(admin.SimpleListFilter):
+    """Violations waiting for a different proctor come first in the list of choices."""
+
+    title = "second review"
+    parameter_name = "second_review"
+
+    def lookups(self, request, model_admin):
+        return (
+            (SecondReview.REQUIRED, "Waiting for a second look"),
+            (SecondReview.CONFIRMED, "Confirmed"),
+            (SecondReview.OVERTURNED, "Overturned"),
+        )
+
+    def queryset(self, request, queryset):
+        return queryset.filter(second_review=self.value()) if self.value() else queryset
+
+
+class _ReasonFilter(admin.SimpleListFilter):
+    """Filter on an incident-reason field, offering the taxonomy's labels."""
+
+    field = ""
+
+    def lookups(self, request, model_admin):
+        return reasons.flat_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class ReviewReasonFilter(_ReasonFilter):
+    title = "verdict reason"
+    parameter_name = field = "review_reason_code"
+
+
+class TerminationReasonFilter(_ReasonFilter):
+    title = "termination reason"
+    parameter_name = field = "termination_reason_code"
+
+
 # Registered here, not in exams/admin.py: the review page reads events and alerts, and exams
 # must not import monitoring.
 @admin.register(ExamSession)
@@ -151,6 +228,7 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
         "flagged_incidents_count",
         "state",
         "review_status",
+        "second_look",
         "is_late",
         "started_at",
     )
@@ -164,6 +242,9 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
         NeedsGradingFilter,
         "risk_level",
         "review_status",
+        SecondReviewFilter,
+        ReviewReasonFilter,
+        TerminationReasonFilter,
         ("started_at", admin.DateFieldListFilter),
         "is_late",
     )
@@ -187,7 +268,10 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
                 )
             },
         ),
-        ("Result", {"fields": ("score", "max_score", "termination_reason", "terminated_by")}),
+        (
+            "Result",
+            {"fields": ("score", "max_score", "termination_reason", "termination_reason_code", "terminated_by")},
+        ),
         (
             "Time control",
             {
@@ -202,7 +286,10 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
                 )
             },
         ),
-        ("Review", {"fields": ("review_note", "reviewed_by", "reviewed_at")}),
+        (
+            "Review",
+            {"fields": ("review_note", "review_reason_code", "second_review", "reviewed_by", "reviewed_at")},
+        ),
     )
 
     class Media:
@@ -225,6 +312,10 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
     @admin.display(description="Risk", ordering="-risk_score")
     def risk(self, session: ExamSession) -> str:
         return risk_badge(session.risk_level, session.risk_score)
+
+    @admin.display(description="Second look", ordering="second_review")
+    def second_look(self, session: ExamSession) -> str:
+        return session.get_second_review_display() if session.second_review else "-"
 
     @admin.display(description="Status", ordering="status")
     def state(self, session: ExamSession) -> str:
@@ -266,7 +357,20 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
             "components": review.component_rows(session),
             "opinions": review.model_opinions(session),
             "alerts": alerts,
-            "review_form": ReviewForm(initial={"review_status": session.review_status, "note": session.review_note}),
+            "review_form": ReviewForm(
+                initial={
+                    "review_status": session.review_status,
+                    "note": session.review_note,
+                    "reason_code": session.review_reason_code,
+                }
+            ),
+            "reviews": self._history(session),
+            "review_reason_label": reasons.label(session.review_reason_code),
+            "termination_reason_label": reasons.label(session.termination_reason_code),
+            # Offered only to a proctor other than the verdict's author; the service refuses anyone else too.
+            "second_review_form": SecondReviewForm()
+            if session.second_review == SecondReview.REQUIRED and session.reviewed_by_id != request.user.pk
+            else None,
             "can_change": can_change,
             "can_resolve": request.user.has_perm("monitoring.change_alert"),
             "show_save": False,
@@ -275,12 +379,24 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
             "show_delete": False,
         }
 
+    @staticmethod
+    def _history(session: ExamSession) -> list:
+        steps = exam_reviews.session_review_history(session=session)
+        for step in steps:
+            step.reason_label = reasons.label(step.reason_code) if step.reason_code else ""
+        return steps
+
     # -- acting on one session ------------------------------------------------------------------
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("<int:session_id>/review/", wrap(self.review_view), name="exams_examsession_review"),
+            path(
+                "<int:session_id>/second-review/",
+                wrap(self.second_review_view),
+                name="exams_examsession_second_review",
+            ),
             path("<int:session_id>/rescore/", wrap(self.rescore_view), name="exams_examsession_rescore"),
             path(
                 "<int:session_id>/alerts/<int:alert_id>/resolve/",
@@ -314,12 +430,37 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
                 by=request.user,
                 review_status=form.cleaned_data["review_status"],
                 note=form.cleaned_data["note"],
+                reason_code=form.cleaned_data["reason_code"],
             )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
             self.message_user(request, f"Review status set to {form.cleaned_data['review_status']}.", messages.SUCCESS)
         return self._back(session_id, "#review")
+
+    def second_review_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        session = self._session_for_change(request, session_id)
+        form = SecondReviewForm(request.POST)
+        if not form.is_valid():
+            errors = "; ".join(message for field in form.errors.values() for message in field)
+            self.message_user(request, f"Second review not saved: {errors}", messages.ERROR)
+            return self._back(session_id, "#second-review")
+        data = form.cleaned_data
+        try:
+            # The service decides who may (a different proctor) and when (only while required).
+            session = exam_reviews.session_second_review(
+                session=session,
+                by=request.user,
+                decision=data["decision"],
+                review_status=data["review_status"] or None,
+                reason_code=data["reason_code"],
+                note=data["note"],
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Second review: violation {session.second_review}.", messages.SUCCESS)
+        return self._back(session_id, "#second-review")
 
     def rescore_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
         session = self._session_for_change(request, session_id)
@@ -362,8 +503,12 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
     @admin.action(description="Set review status of the selected sessions…", permissions=["change"])
     def set_review_status(self, request, queryset):
         def apply(session, data):
-            exam_services.session_review(
-                session=session, by=request.user, review_status=data["review_status"], note=data["note"]
+            exam_reviews.session_review(
+                session=session,
+                by=request.user,
+                review_status=data["review_status"],
+                note=data["note"],
+                reason_code=data["reason_code"],
             )
 
         return _action_form(

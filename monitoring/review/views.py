@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from exams import reasons
 from exams import selectors as exam_selectors
 from exams.exceptions import ExamNotFound
 from exams.models import Exam
@@ -74,6 +75,8 @@ def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
         "threshold": alert_threshold(exam.monitoring_sensitivity),
         # The page is served the catalogue so that dashboard.js keeps no copy of the event types.
         "catalogue": catalogue.as_json(),
+        # The incident-reason taxonomy for the terminate, warn and pause prompts (no copy in the script).
+        "reasons": reasons.as_json(),
     }
     return render(request, "monitoring/exam_live.html", context)
 

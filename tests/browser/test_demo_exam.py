@@ -302,7 +302,12 @@ def test_termination_by_the_proctor_ends_the_page_without_reconnecting(server, p
     with proctor_socket(server, exam_id) as proctor:
         open_exam_from_index(page, server, student="dana@exampulse.ai", exam_id=exam_id)
         session_id = session_of(server, "dana@exampulse.ai", exam_id)
-        proctor.send("terminate_session", session_id=session_id, reason="Second person in the room")
+        proctor.send(
+            "terminate_session",
+            session_id=session_id,
+            reason="Second person in the room",
+            reason_code="unauthorised_person",
+        )
         page.wait_for_selector("#terminated:has-text('Second person in the room')")
         assert page.locator("#connection").inner_text() == "terminated"
         assert server.query("SELECT status FROM exam_sessions WHERE id = ?", (session_id,)) == [("flagged",)]

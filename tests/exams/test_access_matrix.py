@@ -18,7 +18,7 @@ EXAM_PUT = {"name": "Renamed", "duration_minutes": 45}
 NEW_EXAM = {"name": "New", "duration_minutes": 10}
 ANSWERS = {"answers": {"q1": "4"}}
 REVIEW = {"review_status": "clean", "note": "ok"}
-TERMINATE = {"reason": "Left the room."}
+TERMINATE = {"reason": "Left the room.", "reason_code": "left_seat"}
 ACCOMMODATIONS = {"extra_time_pct": 25}
 
 ACTORS = ("anonymous", "student", "other_student", "proctor")

@@ -282,7 +282,7 @@ class TestProctorActions:
         session = services.session_start(exam=exam, user=student)
         response = api_client(proctor).post(
             f"/api/exams/sessions/{session.pk}/review",
-            {"review_status": "suspicious", "note": "Many tab switches."},
+            {"review_status": "suspicious", "note": "Many tab switches.", "reason_code": "tab_switching"},
             format="json",
         )
         assert response.status_code == 200
@@ -294,7 +294,12 @@ class TestProctorActions:
         )
         entry = AuditEntry.objects.get(action="session_review")
         assert entry.actor == proctor and entry.target_id == str(session.pk)
-        assert entry.details == {"from": "pending", "to": "suspicious", "note": "Many tab switches."}
+        assert entry.details == {
+            "from": "pending",
+            "to": "suspicious",
+            "note": "Many tab switches.",
+            "reason_code": "tab_switching",
+        }
 
     @pytest.mark.parametrize("body", [{"review_status": "guilty"}, {}, {"review_status": "clean", "note": "x" * 2001}])
     def test_bad_review_input_is_a_400(self, api_client, exam, student, proctor, body):
@@ -327,18 +332,22 @@ class TestProctorActions:
             session = services.session_start(exam=exam, user=student)
             with django_capture_on_commit_callbacks(execute=True):
                 response = api_client(proctor).post(
-                    f"/api/exams/sessions/{session.pk}/terminate", {"reason": "Phone in hand."}, format="json"
+                    f"/api/exams/sessions/{session.pk}/terminate",
+                    {"reason": "Phone in hand.", "reason_code": "phone_use"},
+                    format="json",
                 )
             assert response.status_code == 200
             session.refresh_from_db()
             assert session.status == "flagged" and session.terminated_by == proctor
-            assert session.termination_reason == "Phone in hand."
+            assert (session.termination_reason, session.termination_reason_code) == ("Phone in hand.", "phone_use")
             assert AuditEntry.objects.filter(action="session_terminate", actor=proctor).count() == 1
             assert [(kw["session"].pk, kw["by"], kw["reason"]) for kw in received] == [
                 (session.pk, proctor, "Phone in hand.")
             ]
             again = api_client(proctor).post(
-                f"/api/exams/sessions/{session.pk}/terminate", {"reason": "again"}, format="json"
+                f"/api/exams/sessions/{session.pk}/terminate",
+                {"reason": "again", "reason_code": "other"},
+                format="json",
             )
             assert again.status_code == 409
         finally:

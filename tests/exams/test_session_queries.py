@@ -44,7 +44,7 @@ def test_proctor_filters_by_risk_level_status_and_review_status(api_client, proc
     exam, (low, high, medium) = three_sessions
     client = api_client(proctor)
     services.session_submit(session=low, answers={})
-    services.session_review(session=medium, by=proctor, review_status="violation", note="seen")
+    services.session_review(session=medium, by=proctor, review_status="violation", note="seen", reason_code="phone_use")
     assert ids(client.get("/api/exams/sessions?risk_level=high")) == [high.pk]
     assert ids(client.get(f"/api/exams/sessions?exam={exam.pk}&status=submitted")) == [low.pk]
     assert ids(client.get("/api/exams/sessions?review_status=violation")) == [medium.pk]

@@ -226,7 +226,7 @@ def test_timeline_is_paginated_newest_first_with_milestones_on_the_right_page(co
 def test_review_form_sets_the_outcome_through_the_service_and_audits_it(console, proctor, session):
     response = console.post(
         reverse("admin:exams_examsession_review", args=[session.pk]),
-        {"review_status": "suspicious", "note": "Eleven tab switches in a minute."},
+        {"review_status": "suspicious", "note": "Eleven tab switches in a minute.", "reason_code": "tab_switching"},
     )
     assert response.status_code == 302
     session.refresh_from_db()

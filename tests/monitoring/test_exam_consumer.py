@@ -358,7 +358,7 @@ class TestProctorActions:
         self, ws_connect, student, proctor, exam, session
     ):
         watcher, socket = await self._joined(ws_connect, student, proctor, exam)
-        await watcher.send("terminate_session", session_id=session.pk, reason="phone on desk")
+        await watcher.send("terminate_session", session_id=session.pk, reason="phone on desk", reason_code="phone_use")
         await watcher.expect("action_ok")
         told = await socket.expect("session_terminated")
         assert told["reason"] == "phone on desk"

@@ -44,7 +44,7 @@ class TestProctorActionsAreAudited:
     def test_review_records_who_what_and_why(self, api_client, live):
         response = api_client(live["proctor"]).post(
             f"/api/exams/sessions/{live['session'].pk}/review",
-            {"review_status": "suspicious", "note": "tab switching during q3"},
+            {"review_status": "suspicious", "note": "tab switching during q3", "reason_code": "tab_switching"},
             format="json",
         )
 
@@ -52,17 +52,24 @@ class TestProctorActionsAreAudited:
         [entry] = audit("session_review")
         assert entry.actor == live["proctor"]
         assert (entry.target_type, entry.target_id) == ("examsession", str(live["session"].pk))
-        assert entry.details == {"from": "pending", "to": "suspicious", "note": "tab switching during q3"}
+        assert entry.details == {
+            "from": "pending",
+            "to": "suspicious",
+            "note": "tab switching during q3",
+            "reason_code": "tab_switching",
+        }
 
     def test_terminate_records_the_reason(self, api_client, live):
         response = api_client(live["proctor"]).post(
-            f"/api/exams/sessions/{live['session'].pk}/terminate", {"reason": "phone in view"}, format="json"
+            f"/api/exams/sessions/{live['session'].pk}/terminate",
+            {"reason": "phone in view", "reason_code": "phone_use"},
+            format="json",
         )
 
         assert response.status_code == 200
         [entry] = audit("session_terminate")
         assert entry.actor == live["proctor"]
-        assert entry.details == {"reason": "phone in view"}
+        assert entry.details == {"reason": "phone in view", "reason_code": "phone_use"}
 
     def test_accommodations_record_before_and_after(self, api_client, live):
         response = api_client(live["proctor"]).put(
@@ -135,7 +142,13 @@ class TestAuditAdmin:
         for status in ("clean", "violation"):
             from exams.services import session_review
 
-            session_review(session=live["session"], by=live["proctor"], review_status=status, note=f"=cmd|{status}")
+            session_review(
+                session=live["session"],
+                by=live["proctor"],
+                review_status=status,
+                note=f"=cmd|{status}",
+                reason_code="other",
+            )
         return client
 
     def test_the_trail_is_listed_filtered_and_searched(self, admin_client, live):

@@ -80,7 +80,7 @@ REST = [
     ("post", "/api/exams/sessions/{session}/events", EVENTS, (200, 404, 403, 403, 403), (200, 404, 403, 403, 403)),
     ("post", "/api/exams/sessions/{session}/review", {"review_status": "clean", "note": "ok"},
      STAFF_ONLY, ANY_PROCTOR),
-    ("post", "/api/exams/sessions/{session}/terminate", {"reason": "Phone."},
+    ("post", "/api/exams/sessions/{session}/terminate", {"reason": "Phone.", "reason_code": "phone_use"},
      STAFF_ONLY, ANY_PROCTOR),
     ("put", "/api/users/{target}/accommodations", ACCOMMODATIONS, STAFF_ONLY, ANY_PROCTOR),
     ("patch", "/api/users/{target}/accommodations", ACCOMMODATIONS, STAFF_ONLY, ANY_PROCTOR),
@@ -161,7 +161,7 @@ PROCTOR_FRAMES = {
     "get_active_students": lambda w: {"exam_id": w["exam"].pk},
     "warn_student": lambda w: {"session_id": w["session"].pk, "message": "Eyes on screen."},
     "resolve_alert": lambda w: {"alert_id": w["alert"].pk, "note": "ok"},
-    "terminate_session": lambda w: {"session_id": w["session"].pk, "reason": "Phone."},
+    "terminate_session": lambda w: {"session_id": w["session"].pk, "reason": "Phone.", "reason_code": "phone_use"},
 }
 # What a proctor frame answers: in scope, and out of scope (the same as a missing id).
 PROCTOR_REPLIES = {

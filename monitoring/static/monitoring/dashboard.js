@@ -12,6 +12,9 @@
   var LEVELS = { low: "Low", medium: "Medium", high: "High" };
   // Every activity type, served by the page from scoring.catalogue: type -> {category, short, label, ...}.
   var CATALOGUE = JSON.parse(document.getElementById("activity-catalogue").textContent);
+  // The incident-reason taxonomy, served by the page from exams.reasons: [{code, label, category}].
+  var REASONS = JSON.parse(document.getElementById("incident-reasons").textContent);
+  var CATEGORY_TEXT = { environment: "Environment", behaviour: "Behaviour", identity: "Identity", technical: "Technical", other: "Other" };
   var STATUS_TEXT = { in_progress: "In progress", submitted: "Submitted", flagged: "Flagged", null: "Not started" };
   var MAX_BACKOFF_MS = 30000;
   var PING_MS = 25000;
@@ -456,17 +459,40 @@
     dialog.showModal();
   }
 
+  // Each reason <select> gets the taxonomy once, grouped by category (its first, empty option stays).
+  function fillReasonSelects() {
+    document.querySelectorAll("select[data-reason-select]").forEach(function (select) {
+      var groups = {};
+      REASONS.forEach(function (r) {
+        if (!groups[r.category]) {
+          groups[r.category] = el("optgroup", { label: CATEGORY_TEXT[r.category] || r.category });
+          select.appendChild(groups[r.category]);
+        }
+        groups[r.category].appendChild(el("option", { value: r.code, text: r.label }));
+      });
+    });
+  }
+
+  // A frame field only when a reason was chosen (warn and pause take it optionally).
+  function withReason(data, form) {
+    var code = form.elements.reason_code ? form.elements.reason_code.value : "";
+    if (code) data.reason_code = code;
+    return data;
+  }
+
   function askWarn(s) {
+    $("warn-reason-code").value = "";
     ask("warn-dialog", s.name, function (form) {
-      send("warn_student", { session_id: s.session_id, message: form.elements.message.value.trim() });
+      send("warn_student", withReason({ session_id: s.session_id, message: form.elements.message.value.trim() }, form));
     });
   }
 
   function askTerminate(s) {
     var field = $("terminate-reason");
     field.value = "";
+    $("terminate-reason-code").value = "";
     ask("terminate-dialog", s.name, function (form) {
-      send("terminate_session", { session_id: s.session_id, reason: form.elements.reason.value.trim() });
+      send("terminate_session", withReason({ session_id: s.session_id, reason: form.elements.reason.value.trim() }, form));
     });
   }
 
@@ -501,8 +527,9 @@
 
   function askPause(s) {
     $("pause-reason").value = "";
+    $("pause-reason-code").value = "";
     ask("pause-dialog", s.name, function (form) {
-      send("pause_session", { session_id: s.session_id, reason: form.elements.reason.value.trim() });
+      send("pause_session", withReason({ session_id: s.session_id, reason: form.elements.reason.value.trim() }, form));
     });
   }
 
@@ -533,6 +560,7 @@
   $("resync").addEventListener("click", resync);
   $("reconnect-now").addEventListener("click", function () { attempt = 0; connect(); });
   (config.alerts || []).forEach(function (a) { addAlert(a, true); });
+  fillReasonSelects();
   renderAlerts();
   renderStudents();
   renderHands();
