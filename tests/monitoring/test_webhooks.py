@@ -178,7 +178,7 @@ def test_session_flagged_and_second_review_required_are_delivered(
 ):
     hook_for(receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
-        session_terminate(session=session, by=proctor, reason="phone on the desk")
+        session_terminate(session=session, by=proctor, reason="phone on the desk", reason_code="phone_use")
     flagged = WebhookDelivery.objects.get(event="session_flagged")
     assert flagged.payload["session_id"] == session.pk and flagged.payload["status"] == "flagged"
     with django_capture_on_commit_callbacks(execute=True):
