@@ -353,6 +353,9 @@ SPECTACULAR_SETTINGS = {
         "RiskLevelEnum": "exams.models.RiskLevel",
         "ExamStatusEnum": "exams.models.ExamStatus",
         "SessionStatusEnum": "exams.models.SessionStatus",
+        "ReviewStatusEnum": "exams.models.ReviewStatus",
+        # A second review overturns to a verdict other than pending.
+        "OverturnStatusEnum": ["clean", "suspicious", "violation"],
         "BaselineStatusEnum": ["missing", "collecting", "ready", "reset"],
     },
 }
