@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
@@ -217,14 +218,37 @@ def population_model_save(*, model: PopulationModel, at: datetime | None = None)
     return path
 
 
+# The newest model path as last listed: (directory, its mtime then, path or None). Replaced whole,
+# so a thread never reads half of it.
+_newest: tuple[str, int, Path | None] | None = None
+# A directory changed this recently (ns) may change again within its mtime's granularity: list it again.
+_MTIME_SETTLE_NS = 2_000_000_000
+
+
 def population_model_path() -> Path | None:
-    """The newest saved model file, or None when none was trained."""
+    """The newest saved model file, or None when none was trained.
+
+    Scoring asks for it once per scored session per batch, so the listing is cached by the
+    directory's mtime (a save or a removal changes it); a directory modified in the last couple of
+    seconds is listed again every time, so a change inside one mtime tick is never missed.
+    """
+    global _newest
     directory = model_dir()
+    try:
+        stat = directory.stat()
+    except OSError:
+        return None
+    key, mtime = str(directory), stat.st_mtime_ns
+    cached = _newest
+    if cached is not None and cached[0] == key and cached[1] == mtime and time.time_ns() - mtime > _MTIME_SETTLE_NS:
+        return cached[2]
     if not directory.is_dir():
         return None
     # Versions are UTC timestamps, so the lexically greatest name is the newest.
     paths = sorted(directory.glob(f"{MODEL_PREFIX}*.joblib"))
-    return paths[-1] if paths else None
+    path = paths[-1] if paths else None
+    _newest = (key, mtime, path)
+    return path
 
 
 def population_model() -> PopulationModel | None:

@@ -36,7 +36,6 @@ from scoring import catalogue
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
 from scoring.models import Baseline
-from scoring.services import baselines_for
 
 logger = logging.getLogger(__name__)
 
@@ -128,22 +127,21 @@ def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = No
     sessions = {
         session.pk: session
         for session in ExamSession.objects.select_for_update(of=("self",))
-        .select_related("exam", "user")
+        # The student's baseline rides along (an outer join, not locked): scoring reads it, and a
+        # baseline changed mid-exam scores the batch after the change, without a query of its own.
+        .select_related("exam", "user", "user__baseline")
         # Large fields ingestion never reads (an exam's questions, a session's answers) stay behind.
         .defer(*INGEST_DEFERRED_FIELDS)
         .filter(pk__in=session_ids)
         .order_by("pk")
     }
     stored = _stored_events(requests)
-    baselines = _baselines(requests, sessions)
     tallies: dict[int, _SessionTally] = {}
     outcomes: list[IngestOutcome | None] = [None] * len(requests)
     new_events: list[Event] = []
     for index, request in enumerate(requests):
         try:
-            outcomes[index] = _ingest_one(
-                request, at=at, sessions=sessions, stored=stored, baselines=baselines, tallies=tallies
-            )
+            outcomes[index] = _ingest_one(request, at=at, sessions=sessions, stored=stored, tallies=tallies)
         except DatabaseError:
             raise  # the transaction is broken: the whole batch fails and nothing of it is stored
         except DomainError as exc:
@@ -179,13 +177,12 @@ def _stored_events(requests: Sequence[IngestRequest]) -> dict[tuple[int, str], E
     return {(event.session_id, event.client_event_id): event for event in rows}
 
 
-def _baselines(requests: Sequence[IngestRequest], sessions: dict[int, ExamSession]) -> dict[int, Baseline]:
-    """The baselines of the students whose events this batch scores, by user id: one query per batch
-    (none for a batch of connection events), so a baseline changed mid-exam scores the next event."""
-    user_ids = {
-        sessions[r.session_id].user_id for r in requests if not r.activity.is_technical and r.session_id in sessions
-    }
-    return baselines_for(user_ids=user_ids) if user_ids else {}
+def _baseline_of(session: ExamSession) -> Baseline | None:
+    """The student's baseline as the locking query joined it (None when they have none)."""
+    try:
+        return session.user.baseline
+    except Baseline.DoesNotExist:
+        return None
 
 
 def _ingest_one(
@@ -194,7 +191,6 @@ def _ingest_one(
     at: datetime,
     sessions: dict[int, ExamSession],
     stored: dict[tuple[int, str], Event],
-    baselines: dict[int, Baseline],
     tallies: dict[int, _SessionTally],
 ) -> IngestResult:
     """Fold one event into its locked session's tally; the event row is inserted with the batch."""
@@ -251,8 +247,8 @@ def _ingest_one(
         return IngestResult(event=event, duplicate=False, risk_score=tally.risk_score, risk_level=tally.risk_level)
 
     if tally.context is None:
-        # The exam and student come with the locked row, the baseline with the batch: no query here.
-        tally.context = scoring_context_for(session, baseline=baselines.get(session.user_id))
+        # The exam, the student and their baseline come with the locked row: no query here.
+        tally.context = scoring_context_for(session, baseline=_baseline_of(session))
     behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
     scored = session_score(context=tally.context, behaviour=behaviour)
     risk = scored.risk

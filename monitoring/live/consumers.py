@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -101,6 +102,19 @@ heartbeat = _Heartbeat()
 
 
 class ExamConsumer(AsyncJsonWebsocketConsumer):
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch, without its `aclose_old_connections` before every message.
+
+        That call is a hop to asgiref's single thread-sensitive executor for each frame received
+        and each group push delivered, so under load every message queued behind the others for a
+        thread that touches no database here: this consumer reaches the database only through
+        `db_hop`, which closes stale connections around each hop itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

@@ -19,6 +19,7 @@ from exams.services import session_start, session_submit
 from monitoring.ingest import services
 from monitoring.ingest.activity import parse_activity
 from monitoring.models import Alert, Event
+from scoring.models import Baseline
 from scoring.services import baseline_add_sample
 from tests.factories import StudentFactory
 from tests.monitoring.conftest import make_exam
@@ -166,6 +167,19 @@ class TestEventsIngest:
 
         statements(1, 0)  # the first batch may expire or warm caches; measure the next ones
         assert statements(2, 100) == statements(40, 200)
+
+    def test_the_baseline_comes_with_the_row_lock_not_a_query_of_its_own(self, proctor):
+        session = session_start(exam=make_exam(proctor), user=student_with_baseline())
+        with CaptureQueriesContext(connection) as captured:
+            outcomes = services.events_ingest([request(session, i, "typing_sample", {"wpm": 40 + i}) for i in range(3)])
+        assert all(isinstance(outcome, services.IngestResult) for outcome in outcomes)
+        selects = [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith("SELECT")]
+        table = f'"{Baseline._meta.db_table}"'
+        assert not [sql for sql in selects if f"FROM {table}" in sql]
+        # The row-lock query (FOR UPDATE where the database supports it) brings the baseline along.
+        assert [
+            sql for sql in selects if f"LEFT OUTER JOIN {table}" in sql and sql.startswith('SELECT "exam_sessions"')
+        ]
 
     def test_a_bug_in_one_event_costs_only_that_event(self, proctor, monkeypatch):
         session = session_start(exam=make_exam(proctor), user=StudentFactory())
