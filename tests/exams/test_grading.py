@@ -53,7 +53,9 @@ class TestGradingStatusAtTheEnd:
 
     def test_terminate_sets_pending(self, exam, student, proctor):
         session = services.session_start(exam=exam, user=student)
-        session = services.session_terminate(session=session, by=proctor, reason="Phone on the desk.", reason_code="phone_use")
+        session = services.session_terminate(
+            session=session, by=proctor, reason="Phone on the desk.", reason_code="phone_use"
+        )
         assert session.grading_status == "pending"
 
 
