@@ -223,9 +223,13 @@ class MeasuredServer(Server):
         self.cpu_ticks_start = self.cpu_ticks()
         self.wall_start = time.monotonic()
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) this process has used since `mark()`."""
+        return (self.cpu_ticks() - self.cpu_ticks_start) / CLOCK_TICKS
+
     def cpu_percent(self) -> float:
         elapsed = time.monotonic() - self.wall_start
-        return 100.0 * (self.cpu_ticks() - self.cpu_ticks_start) / CLOCK_TICKS / max(elapsed, 1e-9)
+        return 100.0 * self.cpu_seconds() / max(elapsed, 1e-9)
 
 
 def machine_cpu() -> tuple[int, int]:
@@ -523,6 +527,9 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
             await asyncio.sleep(args.drain)
             result = {"rate_target": rate, **summarise(fleet, keys, elapsed)}
             result["cpu_percent"] = [round(s.cpu_percent(), 1) for s in servers]
+            # All servers' CPU over the phase (and its drain) per acknowledged event.
+            cpu_seconds = sum(s.cpu_seconds() for s in servers)
+            result["cpu_ms_per_event"] = round(1000 * cpu_seconds / max(result["events_acked"], 1), 3)
             result["machine_cpu_percent"] = machine_cpu_percent(machine_start)
             result["rss_mb"] = [round(s.rss_kb() / 1024, 1) for s in servers]
             return result
@@ -542,6 +549,7 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
                     f"  {report['stack']:7s} rate {rate:6.0f}/s: {step['events_per_s']:7.1f} ev/s acked, "
                     f"p99 delivery {step['delivery_ms'][99]:7.1f} ms, "
                     f"{step['deliveries_received']}/{step['deliveries_expected']} delivered, "
+                    f"ack p99 {step['ack_ms'][99]:6.1f} ms, cpu/event {step['cpu_ms_per_event']:.2f} ms, "
                     f"cpu {step['cpu_percent']}, machine {step['machine_cpu_percent']} %",
                     flush=True,
                 )
@@ -601,7 +609,7 @@ def print_report(reports: list[dict]) -> None:
                     f"sent {s['events_sent']} acked {s['events_acked']}; "
                     f"deliveries {s['deliveries_received']}/{s['deliveries_expected']}; "
                     f"student->proctor ms {s['delivery_ms']}; ack ms {s['ack_ms']}; "
-                    f"errors {s['errors'] or 0}; cpu% {s['cpu_percent']} (machine {s['machine_cpu_percent']}); "
+                    f"errors {s['errors'] or 0}; cpu/event {s['cpu_ms_per_event']} ms; cpu% {s['cpu_percent']} (machine {s['machine_cpu_percent']}); "
                     f"RSS MB {s['rss_mb']}; "
                     f"client lag max {s['client_lag_max_ms']} ms"
                 )
@@ -622,6 +630,11 @@ def print_report(reports: list[dict]) -> None:
             for q in (50, 99):
                 b = bare["steady"]["delivery_ms"][q] or 1e-9
                 print(f"steady p{q} delivery latency: {product['steady']['delivery_ms'][q] / b:.2f}x bare")
+            b_cpu = bare["steady"]["cpu_ms_per_event"] or 1e-9
+            print(
+                f"steady server CPU per acked event: {product['steady']['cpu_ms_per_event']:.2f} ms vs "
+                f"{bare['steady']['cpu_ms_per_event']:.2f} ms bare = {product['steady']['cpu_ms_per_event'] / b_cpu:.2f}x"
+            )
         if "peak_events_per_s" in product and bare.get("peak_events_per_s"):
             ratio = product["peak_events_per_s"] / bare["peak_events_per_s"]
             print(f"peak events/s: {ratio:.0%} of bare ({product['peak_events_per_s']} vs {bare['peak_events_per_s']})")

@@ -420,6 +420,12 @@ EXAMPULSE = {
     # measured best: its batches grow with the load, where two split them and contend for the GIL.
     "WS_BATCH_MAX": env_int("WS_BATCH_MAX", 100, minimum=1),
     "WS_BATCH_WORKERS": env_int("WS_BATCH_WORKERS", 1, minimum=1),
+    # Each server process keeps a snapshot of up to this many sessions it ingests for, so an
+    # event needs no locking read of the session (monitoring/ingest/snapshots.py). 0 turns it off.
+    "SESSION_SNAPSHOTS": env_int("SESSION_SNAPSHOTS", 20000, minimum=0),
+    # The population model scores a live session every this many scored events (and its first);
+    # in between its last opinion stands. It never changes the risk, only the review's context.
+    "POPULATION_SCORE_EVERY": env_int("POPULATION_SCORE_EVERY", 10, minimum=1),
     "DEMO": env_bool("EXAMPULSE_DEMO", False),
     "MODEL_DIR": env_str("MODEL_DIR", str(BASE_DIR / "var" / "models")),
 }

@@ -219,6 +219,10 @@ class ExamSession(models.Model):
     # The highest risk level already alerted on, so a burst of events raises no alert storm.
     alerted_level = models.CharField(max_length=6, blank=True, default="")
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # Goes up with every write of what scoring reads besides the clock and status: the aggregate,
+    # the score, and the student's baseline, accommodations or the exam's rules (their signals bump
+    # the open sessions). A server process's snapshot of the session is current while it matches.
+    state_version = models.PositiveIntegerField(default=0)
 
     review_status = models.CharField(
         max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 
 from accounts.services import audit_record
 from exams.models import ExamSession, SessionStatus
@@ -85,7 +86,14 @@ def student_data_delete(*, student, by=None, reason: str = "") -> StudentData:
     Alert.objects.filter(session__user=student).delete()
     Presence.objects.filter(user=student).delete()
     Baseline.objects.filter(user=student).delete()
-    sessions.update(behaviour={}, risk_components={}, anomaly_score=None, last_event_at=None)
+    sessions.update(
+        behaviour={},
+        risk_components={},
+        anomaly_score=None,
+        last_event_at=None,
+        # Every process's snapshot of these sessions is stale (monitoring.ingest.snapshots).
+        state_version=F("state_version") + 1,
+    )
     audit_record(
         actor=by,
         action="student_data_delete",

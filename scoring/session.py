@@ -7,6 +7,7 @@ score) stays here, so ingestion asks scoring once per event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,23 +82,38 @@ def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float
     return value, f"{text}: {detail}" if detail else text, flagged
 
 
-def _population(context: ScoringContext, signals: Signals) -> tuple[float | None, bool, str, str | None]:
+def _population(
+    context: ScoringContext, signals: Signals, previous: Mapping[str, Any] | None
+) -> tuple[float | None, bool, str, str | None]:
     model = context.population
     if model is None:
         return None, False, "no population model trained", None
+    version = model.metadata.get("version")
+    if previous and previous.get("version") == version and previous.get("score") is not None:
+        return previous["score"], bool(previous.get("is_outlier")), str(previous.get("explanation", "")), version
     value = round(model.score_one(vector_from(signals)), 4)
     outlier = model.is_outlier(value)
-    version = model.metadata.get("version")
     word = "unusual" if outlier else "ordinary"
     return value, outlier, f"{word} among past sessions (isolation score {value:.2f})", version
 
 
-def session_score(*, context: ScoringContext, behaviour: dict[str, Any] | None) -> SessionScore:
-    """Score a session's aggregate state: the spec's risk, the per-student anomaly and the population view."""
+def session_score(
+    *,
+    context: ScoringContext,
+    behaviour: dict[str, Any] | None,
+    population_previous: Mapping[str, Any] | None = None,
+) -> SessionScore:
+    """Score a session's aggregate state: the spec's risk, the per-student anomaly and the population view.
+
+    `population_previous` is the population opinion stored with the session's last score (the
+    "population" entry of `components_json()`): given, and from the same model version, it stands
+    instead of scoring the model again. The population model never changes the risk, so a live
+    caller refreshes it on a cadence rather than paying for the forest on every event.
+    """
     signals = signals_from(behaviour)
     risk = engine.score(signals=signals, baseline=context.baseline, policy=context.policy)
     anomaly, explanation, flagged = _anomaly(context, session_vector(signals))
-    population, outlier, population_text, version = _population(context, signals)
+    population, outlier, population_text, version = _population(context, signals, population_previous)
     return SessionScore(
         risk=risk,
         anomaly_score=anomaly,

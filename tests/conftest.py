@@ -41,9 +41,14 @@ def _fresh_cache():
     """
     from django.core.cache import cache
 
+    from monitoring.ingest.snapshots import store as session_snapshots
+
+    # Session snapshots too: a test's rows (and their ids) are gone after it.
     cache.clear()
+    session_snapshots.clear()
     yield
     cache.clear()
+    session_snapshots.clear()
 
 
 @pytest.fixture

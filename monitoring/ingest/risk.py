@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from accounts.services import audit_record
 from exams.models import ExamSession
@@ -83,9 +84,12 @@ def scoring_context_for(session: ExamSession, *, baseline: Any = _LOAD) -> Scori
 
 
 def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: SessionScore, **fields: Any) -> None:
-    """Write the score, its explanation, the aggregate state (and any extra fields) in one UPDATE."""
+    """Write the score, its explanation, the aggregate state (and any extra fields) in one UPDATE.
+
+    The version bump makes every process's snapshot of the session stale (monitoring.ingest.snapshots)."""
     ExamSession.objects.filter(pk=session_id).update(
         **fields,
+        state_version=F("state_version") + 1,
         risk_score=result.risk.risk_score,
         integrity_score=result.risk.integrity_score,
         risk_level=result.risk.risk_level,

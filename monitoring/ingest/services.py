@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,9 +28,12 @@ from exams.models import ExamSession
 from exams.scoping import exam_scope
 from monitoring import pushes as live_pushes
 from monitoring import signals
+from monitoring.ingest import rows
 from monitoring.ingest.activity import Activity, FrameError
-from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_apply_score, session_score
+from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_score
 from monitoring.ingest.severity import severity_for
+from monitoring.ingest.snapshots import SessionSnapshot
+from monitoring.ingest.snapshots import store as snapshot_store
 from monitoring.models import Alert, Event
 from monitoring.pushes import Push
 from scoring import catalogue
@@ -43,6 +47,8 @@ LEVEL_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
 THRESHOLD_ALERT = "risk_threshold"
 ANOMALY_ALERT = "behaviour_anomaly"
 INCIDENT_SEVERITIES = frozenset({"medium", "high"})
+# What the batch's lock reads of each session row: what may change without a version bump.
+SESSION_VOLATILE = ("pk", "state_version", "status", "paused_at", "deadline_at")
 INGEST_DEFERRED_FIELDS = (
     "answers",
     "grading",
@@ -103,7 +109,10 @@ class _SessionTally:
     risk_level: str = ""
 
 
-@transaction.atomic
+class _StoredBefore(Exception):
+    """The batch held an event already stored in an earlier transaction (a client's retry)."""
+
+
 def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = None) -> list[IngestOutcome]:
     """Store a batch of events in one transaction, each exactly once; one outcome per request, in order.
 
@@ -117,31 +126,36 @@ def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = No
     pushes are in each result's `pushes` (its activity, then the alerts it raised); the caller sends
     them (`pushes.send_after_commit`, or the consumer's outbox so the database thread never waits
     on the layer).
+
+    The batch first runs on this process's session snapshots (monitoring.ingest.snapshots) with no
+    duplicate query: the insert itself skips a stored `client_event_id`. If it skipped one, the
+    attempt rolls back and the batch runs again with the duplicate check, on freshly read rows.
     """
     at = at or timezone.now()
-    # Row locks, taken in id order so two batches that share sessions queue rather than deadlock,
-    # serialise each session's events: the folded aggregates never lose an update and a retried
-    # client_event_id is always seen by the duplicate check. `of=self` leaves exam and user rows
-    # unlocked, so students of one exam do not queue behind each other.
-    session_ids = sorted({request.session_id for request in requests})
-    sessions = {
-        session.pk: session
-        for session in ExamSession.objects.select_for_update(of=("self",))
-        # The student's baseline rides along (an outer join, not locked): scoring reads it, and a
-        # baseline changed mid-exam scores the batch after the change, without a query of its own.
-        .select_related("exam", "user", "user__baseline")
-        # Large fields ingestion never reads (an exam's questions, a session's answers) stay behind.
-        .defer(*INGEST_DEFERRED_FIELDS)
-        .filter(pk__in=session_ids)
-        .order_by("pk")
-    }
-    stored = _stored_events(requests)
+    snapshots = snapshot_store.take({request.session_id for request in requests})
+    try:
+        return _ingest(requests, at=at, snapshots=snapshots, check_stored=False)
+    except _StoredBefore:
+        # A retry of an event stored earlier: rare (a client resending after a lost ack).
+        return _ingest(requests, at=at, snapshots={}, check_stored=True)
+
+
+@transaction.atomic
+def _ingest(
+    requests: Sequence[IngestRequest], *, at: datetime, snapshots: dict[int, SessionSnapshot], check_stored: bool
+) -> list[IngestOutcome]:
+    sessions = _sessions_lock(sorted({request.session_id for request in requests}), snapshots=snapshots)
+    stored = _stored_events(requests) if check_stored else {}
+    # The scoring contexts of the sessions that run on a current snapshot.
+    contexts = {sid: snap.context for sid, snap in snapshots.items() if sessions.get(sid) is snap.session}
     tallies: dict[int, _SessionTally] = {}
     outcomes: list[IngestOutcome | None] = [None] * len(requests)
     new_events: list[Event] = []
     for index, request in enumerate(requests):
         try:
-            outcomes[index] = _ingest_one(request, at=at, sessions=sessions, stored=stored, tallies=tallies)
+            outcomes[index] = _ingest_one(
+                request, at=at, sessions=sessions, stored=stored, tallies=tallies, contexts=contexts
+            )
         except DatabaseError:
             raise  # the transaction is broken: the whole batch fails and nothing of it is stored
         except DomainError as exc:
@@ -154,8 +168,8 @@ def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = No
             continue
         if not outcomes[index].duplicate:
             new_events.append(outcomes[index].event)
-    if new_events:
-        Event.objects.bulk_create(new_events)
+    if not rows.events_insert(new_events):
+        raise _StoredBefore()  # rolls this attempt back
     _tallies_write(tallies.values())
     for outcome in outcomes:
         # Proctors see the activity first, then the alerts it caused. A duplicate pushes nothing.
@@ -163,7 +177,56 @@ def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = No
             session = sessions[outcome.event.session_id]
             outcome.pushes.append(live_pushes.student_activity(session, outcome.event, outcome))
             outcome.pushes.extend(live_pushes.high_risk_alert(alert, session) for alert in outcome.alerts)
+    kept = [
+        SessionSnapshot(session=tally.session, context=tally.context)
+        for tally in tallies.values()
+        if tally.session.is_open
+    ]
+    transaction.on_commit(lambda: [snapshot_store.put(snapshot) for snapshot in kept])
     return outcomes
+
+
+def _sessions_lock(session_ids: list[int], *, snapshots: dict[int, SessionSnapshot]) -> dict[int, ExamSession]:
+    """Lock the batch's session rows and return them: a current snapshot, or the row read in full.
+
+    Row locks, taken in id order so two batches that share sessions queue rather than deadlock,
+    serialise each session's events: the folded aggregates never lose an update and a retried
+    client_event_id is always seen. The lock reads only the columns that change without a version
+    bump (status, pause, deadline); a snapshot whose version matches takes them and stands in for
+    the row. The other rows are read in full, with the exam, the student and their baseline.
+    """
+    locked = ExamSession.objects.select_for_update().filter(pk__in=session_ids).order_by("pk")
+    current = {row[0]: row[1:] for row in locked.values_list(*SESSION_VOLATILE)}
+    sessions: dict[int, ExamSession] = {}
+    for session_id, snapshot in snapshots.items():
+        state = current.get(session_id)
+        if state is not None and state[0] == snapshot.version:
+            session = snapshot.session
+            for name, value in zip(SESSION_VOLATILE[2:], state[1:], strict=True):
+                setattr(session, name, value)
+            sessions[session_id] = session
+    cold = [session_id for session_id in current if session_id not in sessions]
+    if cold:
+        sessions.update(
+            (session.pk, session)
+            # Already locked above: a plain read. The student's baseline rides along (an outer
+            # join): scoring reads it, and a baseline changed mid-exam scores the next batch.
+            for session in ExamSession.objects.select_related("exam", "user", "user__baseline")
+            # Large fields ingestion never reads (an exam's questions, a session's answers) stay behind.
+            .defer(*INGEST_DEFERRED_FIELDS)
+            .filter(pk__in=cold)
+        )
+    return sessions
+
+
+def _tally_for(session: ExamSession, *, context: ScoringContext | None = None) -> _SessionTally:
+    return _SessionTally(
+        session=session,
+        was_anomalous=bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous")),
+        context=context,
+        risk_score=session.risk_score,
+        risk_level=session.risk_level,
+    )
 
 
 def _stored_events(requests: Sequence[IngestRequest]) -> dict[tuple[int, str], Event]:
@@ -171,10 +234,10 @@ def _stored_events(requests: Sequence[IngestRequest]) -> dict[tuple[int, str], E
     keys = {(r.session_id, r.activity.client_event_id) for r in requests if r.activity.client_event_id}
     if not keys:
         return {}
-    rows = Event.objects.filter(
+    found = Event.objects.filter(
         session_id__in={session_id for session_id, _ in keys}, client_event_id__in={key for _, key in keys}
     )
-    return {(event.session_id, event.client_event_id): event for event in rows}
+    return {(event.session_id, event.client_event_id): event for event in found}
 
 
 def _baseline_of(session: ExamSession) -> Baseline | None:
@@ -192,6 +255,7 @@ def _ingest_one(
     sessions: dict[int, ExamSession],
     stored: dict[tuple[int, str], Event],
     tallies: dict[int, _SessionTally],
+    contexts: dict[int, ScoringContext | None],
 ) -> IngestResult:
     """Fold one event into its locked session's tally; the event row is inserted with the batch."""
     activity = request.activity
@@ -210,13 +274,7 @@ def _ingest_one(
     if tally is None:
         session = exam_services.session_expire_if_due(session=session, at=at)
         sessions[session.pk] = session
-        tally = _SessionTally(
-            session=session,
-            was_anomalous=bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous")),
-            risk_score=session.risk_score,
-            risk_level=session.risk_level,
-        )
-        tallies[session.pk] = tally
+        tally = tallies[session.pk] = _tally_for(session, context=contexts.get(session.pk))
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress; the event was not stored.")
     if session.paused_at is not None and _from_client(activity.event_type):
@@ -250,7 +308,9 @@ def _ingest_one(
         # The exam, the student and their baseline come with the locked row: no query here.
         tally.context = scoring_context_for(session, baseline=_baseline_of(session))
     behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
-    scored = session_score(context=tally.context, behaviour=behaviour)
+    scored = session_score(
+        context=tally.context, behaviour=behaviour, population_previous=_population_previous(tally, behaviour)
+    )
     risk = scored.risk
     event.risk_score_after = risk.risk_score
     session.behaviour = behaviour
@@ -266,22 +326,54 @@ def _ingest_one(
     )
 
 
+def _population_previous(tally: _SessionTally, behaviour: dict) -> dict | None:
+    """The population opinion to keep for this event, or None to score the model again.
+
+    It is scored on the session's first scored event and every POPULATION_SCORE_EVERY-th after it;
+    in between the last one stands (it never changes the risk).
+    """
+    every = settings.EXAMPULSE["POPULATION_SCORE_EVERY"]
+    if (int(behaviour.get("events") or 0) - 1) % every == 0:
+        return None
+    if tally.scored is not None:
+        scored = tally.scored
+        return {
+            "score": scored.population_score,
+            "is_outlier": scored.population_outlier,
+            "explanation": scored.population_explanation,
+            "version": scored.population_version,
+        }
+    return (tally.session.risk_components or {}).get("population")
+
+
 def _from_client(event_type: str) -> bool:
     kind = catalogue.get(event_type)
     return kind is None or kind.source == catalogue.CLIENT
 
 
 def _tallies_write(tallies) -> None:
-    """One UPDATE per scored session, with the batch's last score and its aggregate state."""
+    """Write each scored session's last score and aggregate state (one round trip for the batch),
+    and keep the session objects equal to their rows: they become this process's snapshots."""
+    writes = []
     for tally in tallies:
         if tally.scored is None:
             continue
-        extra = {"last_event_at": tally.last_event_at}
-        if tally.incidents:
-            extra["flagged_incidents_count"] = F("flagged_incidents_count") + tally.incidents
-        session_apply_score(
-            session_id=tally.session.pk, behaviour=tally.session.behaviour, result=tally.scored, **extra
-        )
+        session, risk = tally.session, tally.scored.risk
+        values = {
+            "risk_score": risk.risk_score,
+            "integrity_score": risk.integrity_score,
+            "risk_level": risk.risk_level,
+            "risk_components": tally.scored.components_json(),
+            "anomaly_score": tally.scored.anomaly_score,
+            "behaviour": session.behaviour,
+            "last_event_at": tally.last_event_at,
+            "state_version": session.state_version + 1,
+        }
+        writes.append(rows.SessionWrite(session_id=session.pk, values=values, incidents=tally.incidents))
+        for name, value in values.items():
+            setattr(session, name, value)
+        session.flagged_incidents_count += tally.incidents
+    rows.sessions_write(writes)
 
 
 def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Alert]:
