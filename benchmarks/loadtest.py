@@ -253,7 +253,7 @@ def start_servers(app: str, count: int, *, server: str) -> list[MeasuredServer]:
         MeasuredServer(
             database_url=os.environ.get("DATABASE_URL"),
             redis_url=os.environ.get("REDIS_URL"),
-            extra_env={"DEBUG": os.environ["DEBUG"]},
+            extra_env={"DEBUG": os.environ["DEBUG"], **({"GC_LOG_PAUSES_MS": v} if (v := os.environ.get("GC_LOG_PAUSES_MS")) else {})},
             app=app,
             kind=server,
             args=args,

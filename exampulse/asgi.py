@@ -34,3 +34,20 @@ application = ProtocolTypeRouter(
 # are frozen out of collection, and the youngest generation is collected less often.
 gc.freeze()
 gc.set_threshold(int(os.environ.get("GC_GEN0_THRESHOLD") or 20000), 10, 20)
+
+if os.environ.get("GC_LOG_PAUSES_MS"):
+    # Diagnostics: log every collection slower than this many milliseconds.
+    import logging
+    import time
+
+    _gc_log, _gc_limit, _gc_started = logging.getLogger("exampulse.gc"), float(os.environ["GC_LOG_PAUSES_MS"]), [0.0]
+
+    def _gc_timer(phase: str, info: dict) -> None:
+        if phase == "start":
+            _gc_started[0] = time.perf_counter()
+            return
+        pause = (time.perf_counter() - _gc_started[0]) * 1000
+        if pause >= _gc_limit:
+            _gc_log.warning("gc generation %s: %.1f ms, %s collected", info["generation"], pause, info["collected"])
+
+    gc.callbacks.append(_gc_timer)

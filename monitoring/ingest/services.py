@@ -40,6 +40,7 @@ from scoring import catalogue
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
 from scoring.models import Baseline
+from scoring.services import baselines_for
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +185,24 @@ def _ingest(
     ]
     transaction.on_commit(lambda: [snapshot_store.put(snapshot) for snapshot in kept])
     return outcomes
+
+
+def sessions_warm(sessions: Sequence[ExamSession]) -> None:
+    """Keep snapshots of sessions a socket has just joined, so their first event needs no full read.
+
+    `sessions` are open sessions read with their exam and student (a join batch reads them anyway);
+    their baselines come in one query. A row changed since it was read simply does not match its
+    snapshot's version, and that batch reads it in full, so this can only save work, never be wrong.
+    """
+    if not sessions or settings.EXAMPULSE["SESSION_SNAPSHOTS"] <= 0:
+        return
+    baselines = baselines_for(user_ids={session.user_id for session in sessions})
+    kept = [
+        SessionSnapshot(session=session, context=scoring_context_for(session, baseline=baselines.get(session.user_id)))
+        for session in sessions
+        if session.is_open
+    ]
+    transaction.on_commit(lambda: [snapshot_store.put(snapshot) for snapshot in kept])
 
 
 def _sessions_lock(session_ids: list[int], *, snapshots: dict[int, SessionSnapshot]) -> dict[int, ExamSession]:

@@ -111,6 +111,8 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
         arrivals.append((index, presence.Arrival(r.channel_name, r.user, exam, session, "student")))
     firsts = presence.presence_join_many([arrival for _, arrival in arrivals])
     joined = {arrival.session.pk: arrival.session for _, arrival in arrivals if arrival.session is not None}
+    # Their first event then runs on a snapshot (monitoring.ingest.snapshots), not a full read.
+    services.sessions_warm(list(joined.values()))
     returning = _reconnected(set(joined))
     # Time lost to a drop of 30 s or more is given back (up to the exam's grace): one lock and one
     # bulk UPDATE for the batch (exams.services.sessions_compensate_disconnects).

@@ -220,3 +220,20 @@ def test_a_rolled_back_batch_leaves_no_snapshot(proctor):
     session.refresh_from_db()
     assert session.behaviour["tab_switches"] == 2
     assert not Event.objects.filter(client_event_id="k2").exists()
+
+
+def test_a_joined_sessions_first_event_needs_no_full_read(proctor):
+    from monitoring.live.usecases import JoinRequest, students_join
+
+    user = student_with_baseline()
+    session = session_start(exam=make_exam(proctor), user=user)
+    [joined] = students_join([JoinRequest(session.exam_id, user, "test.channel!1")])
+    assert joined.session_id == session.pk
+    with CaptureQueriesContext(connection) as queries:
+        first = ingest_one(session, "typing_sample", {"wpm": 90}, "first")
+    session_reads = [q["sql"] for q in queries.captured_queries if 'FROM "exam_sessions"' in q["sql"]]
+    assert len(session_reads) == 1 and "JOIN" not in session_reads[0].upper(), session_reads
+    # Scored against the student's baseline (40 wpm), as a full read would have.
+    store.clear()
+    again = session_start(exam=make_exam(proctor), user=student_with_baseline())
+    assert ingest_one(again, "typing_sample", {"wpm": 90}, "first").risk_score == first.risk_score > 0
