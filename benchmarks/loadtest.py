@@ -249,11 +249,13 @@ def machine_cpu_percent(start: tuple[int, int]) -> float:
 def start_servers(app: str, count: int, *, server: str) -> list[MeasuredServer]:
     """`count` healthy servers (tests.support.servers) on this run's database, Redis and settings."""
     args = ["--log-level", "warning", "--ws-max-size", "65536"] if server == "uvicorn" else []
+    # GC_LOG_PAUSES_MS=N: each server logs every garbage collection slower than N ms (exampulse/asgi.py).
+    gc_log = {"GC_LOG_PAUSES_MS": os.environ["GC_LOG_PAUSES_MS"]} if os.environ.get("GC_LOG_PAUSES_MS") else {}
     items = [
         MeasuredServer(
             database_url=os.environ.get("DATABASE_URL"),
             redis_url=os.environ.get("REDIS_URL"),
-            extra_env={"DEBUG": os.environ["DEBUG"], **({"GC_LOG_PAUSES_MS": v} if (v := os.environ.get("GC_LOG_PAUSES_MS")) else {})},
+            extra_env={"DEBUG": os.environ["DEBUG"], **gc_log},
             app=app,
             kind=server,
             args=args,
@@ -609,7 +611,8 @@ def print_report(reports: list[dict]) -> None:
                     f"sent {s['events_sent']} acked {s['events_acked']}; "
                     f"deliveries {s['deliveries_received']}/{s['deliveries_expected']}; "
                     f"student->proctor ms {s['delivery_ms']}; ack ms {s['ack_ms']}; "
-                    f"errors {s['errors'] or 0}; cpu/event {s['cpu_ms_per_event']} ms; cpu% {s['cpu_percent']} (machine {s['machine_cpu_percent']}); "
+                    f"errors {s['errors'] or 0}; cpu/event {s['cpu_ms_per_event']} ms; "
+                    f"cpu% {s['cpu_percent']} (machine {s['machine_cpu_percent']}); "
                     f"RSS MB {s['rss_mb']}; "
                     f"client lag max {s['client_lag_max_ms']} ms"
                 )
@@ -630,11 +633,8 @@ def print_report(reports: list[dict]) -> None:
             for q in (50, 99):
                 b = bare["steady"]["delivery_ms"][q] or 1e-9
                 print(f"steady p{q} delivery latency: {product['steady']['delivery_ms'][q] / b:.2f}x bare")
-            b_cpu = bare["steady"]["cpu_ms_per_event"] or 1e-9
-            print(
-                f"steady server CPU per acked event: {product['steady']['cpu_ms_per_event']:.2f} ms vs "
-                f"{bare['steady']['cpu_ms_per_event']:.2f} ms bare = {product['steady']['cpu_ms_per_event'] / b_cpu:.2f}x"
-            )
+            p_cpu, b_cpu = product["steady"]["cpu_ms_per_event"], bare["steady"]["cpu_ms_per_event"] or 1e-9
+            print(f"steady server CPU per acked event: {p_cpu:.2f} ms vs {b_cpu:.2f} ms bare = {p_cpu / b_cpu:.2f}x")
         if "peak_events_per_s" in product and bare.get("peak_events_per_s"):
             ratio = product["peak_events_per_s"] / bare["peak_events_per_s"]
             print(f"peak events/s: {ratio:.0%} of bare ({product['peak_events_per_s']} vs {bare['peak_events_per_s']})")
