@@ -249,13 +249,11 @@ def machine_cpu_percent(start: tuple[int, int]) -> float:
 def start_servers(app: str, count: int, *, server: str) -> list[MeasuredServer]:
     """`count` healthy servers (tests.support.servers) on this run's database, Redis and settings."""
     args = ["--log-level", "warning", "--ws-max-size", "65536"] if server == "uvicorn" else []
-    # GC_LOG_PAUSES_MS=N: each server logs every garbage collection slower than N ms (exampulse/asgi.py).
-    gc_log = {"GC_LOG_PAUSES_MS": os.environ["GC_LOG_PAUSES_MS"]} if os.environ.get("GC_LOG_PAUSES_MS") else {}
     items = [
         MeasuredServer(
             database_url=os.environ.get("DATABASE_URL"),
             redis_url=os.environ.get("REDIS_URL"),
-            extra_env={"DEBUG": os.environ["DEBUG"], **gc_log},
+            extra_env={"DEBUG": os.environ["DEBUG"]},
             app=app,
             kind=server,
             args=args,
@@ -659,6 +657,11 @@ def parse_args(argv=None):
     parser.add_argument("--deadline", type=float, default=1200.0, help="hard cap on the whole run, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the run's users, exams and events")
     parser.add_argument("--json", help="also write the full report to this file")
+    parser.add_argument(
+        "--product-app",
+        default="exampulse.asgi:application",
+        help="the product's ASGI application (benchmarks.gc_census:application counts its cyclic garbage)",
+    )
     parser.add_argument("--profile", metavar="DIR", help="record each server with py-spy into DIR and summarise")
     args = parser.parse_args(argv)
     args.students = min(args.students, args.max_students)
@@ -707,7 +710,7 @@ def main(args) -> list[dict]:
     try:
         stacks = {"product": [False], "bare": [True], "both": [True, False]}[args.stack]
         for bare in stacks:
-            app = "benchmarks.bare_asgi:application" if bare else "exampulse.asgi:application"
+            app = "benchmarks.bare_asgi:application" if bare else args.product_app
             remaining = deadline - time.monotonic()
             report, fleet = asyncio.run(
                 asyncio.wait_for(run_stack(population, app=app, bare=bare, args=args), remaining)

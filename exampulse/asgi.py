@@ -2,6 +2,7 @@
 
 import gc
 import os
+import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exampulse.settings")
 
@@ -34,6 +35,11 @@ application = ProtocolTypeRouter(
 # are frozen out of collection, and the youngest generation is collected less often.
 gc.freeze()
 gc.set_threshold(int(os.environ.get("GC_GEN0_THRESHOLD") or 20000), 10, 20)
+
+if os.environ.get("GIL_SWITCH_INTERVAL_MS"):
+    # How long a thread coming back from the database may wait for the GIL while the event loop
+    # runs Python (CPython's default is 5 ms, per hand-over).
+    sys.setswitchinterval(float(os.environ["GIL_SWITCH_INTERVAL_MS"]) / 1000)
 
 if os.environ.get("GC_LOG_PAUSES_MS"):
     # Diagnostics: log every collection slower than this many milliseconds.

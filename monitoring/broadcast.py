@@ -79,7 +79,9 @@ async def _bounded(what: str, call: Awaitable[Any], *, timeout_s: float | None =
         logger.debug("channel layer backing off; skipped %s", what)
         return False
     try:
-        await asyncio.wait_for(call, timeout_s or settings.EXAMPULSE["BROADCAST_TIMEOUT_MS"] / 1000)
+        # asyncio.timeout, not wait_for: the same bound without a task per call (one per live push).
+        async with asyncio.timeout(timeout_s or settings.EXAMPULSE["BROADCAST_TIMEOUT_MS"] / 1000):
+            await call
     except Exception as exc:  # the event is already stored; live delivery is best effort
         if guarded:
             breaker.trip()

@@ -167,6 +167,8 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             return
         if getattr(self, "outbox", None) is None:
             self.outbox: asyncio.Queue = asyncio.Queue(maxsize=OUTBOX_LIMIT)
+            self.outbox_sending = False
+            self.outbox_closing = False
             self.outbox_task = asyncio.get_running_loop().create_task(self._drain_outbox())
         for push in outgoing:
             try:
@@ -177,17 +179,26 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
                 logger.warning("outbox full; dropped a live push to %s", push.group)
 
     async def _drain_outbox(self) -> None:
-        while True:
+        while not self.outbox_closing:
             push = await self.outbox.get()
-            # Shielded: closing the socket stops the loop, never a push already on its way.
-            await asyncio.shield(pushes.asend([push], from_outbox=True))
+            self.outbox_sending = True
+            try:
+                await pushes.asend([push], from_outbox=True)
+            finally:
+                self.outbox_sending = False
 
     def _close_outbox(self) -> list[Push]:
-        """Stop the outbox's sender; returns the pushes it had not started on."""
+        """Stop the outbox's sender; returns the pushes it had not started on.
+
+        A push already on its way is never interrupted: the sender stops after it (a cancel would
+        cut it off mid-send), and is cancelled only while it waits for the next one.
+        """
         task = getattr(self, "outbox_task", None)
         if task is None:
             return []
-        task.cancel()
+        self.outbox_closing = True
+        if not self.outbox_sending:
+            task.cancel()
         unsent = []
         while not self.outbox.empty():
             unsent.append(self.outbox.get_nowait())
