@@ -1,27 +1,32 @@
-"""The event batch's writes, as two hand-built statements.
+"""An event batch's writes: its sessions' new scores and its events, in one round trip.
 
-Every event batch runs them, and Django's query compiler spends more CPU building an UPDATE or
+Every event batch runs these, and Django's query compiler spends more CPU building an UPDATE or
 a bulk INSERT than the database spends running it. The SQL is built once per process from the
 models' own table and column names and sent with the fields' own value adaptation
 (`get_db_prep_save`), so PostgreSQL and SQLite take the same code.
 
-- `sessions_write` updates every scored session of a batch, one statement per session sent
-  together (`executemany`: psycopg pipelines them into one round trip).
-- `events_insert` inserts a batch's events in one statement; an event whose `client_event_id`
-  is already stored for its session is skipped by the database (`ON CONFLICT DO NOTHING`), and
-  the caller learns which ones from the ids the statement returns.
+`batch_write` sends one UPDATE per scored session and one INSERT for all the events. On
+PostgreSQL they go out together in psycopg's pipeline mode: one round trip, where each round trip
+also costs the database thread a wait for the GIL behind the event loop. The UPDATE can be
+guarded (`WHERE state_version = <the snapshot's> AND the session is still open, unpaused and not
+due`): a batch computed from a process's snapshot (monitoring.ingest.snapshots) then learns from
+the row count whether the snapshot was current, and takes the row lock in the same statement.
+The INSERT skips an event whose `client_event_id` is already stored for its session
+(`ON CONFLICT DO NOTHING`); the ids it returns say which ones. These statements bypass Django's
+cursor wrapper on PostgreSQL (psycopg's pipeline is below it), so they are not in its query log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from django.db import connection
 
-from exams.models import ExamSession
+from exams.models import ExamSession, SessionStatus
 from monitoring.models import Event
 
 # The columns an event batch writes on a session, in the statement's order.
@@ -44,38 +49,38 @@ class SessionWrite:
     session_id: int
     values: dict[str, Any]  # SESSION_SCORE_FIELDS -> value
     incidents: int = 0
+    # With a guard: the version the batch was computed from (the UPDATE matches only that row).
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchWritten:
+    sessions_matched: int  # UPDATEs that found their row (with a guard: a current, open one)
+    events_new: bool  # every event was inserted (none was a repeat of a stored one)
 
 
 def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _column(model, name: str) -> str:
+    return _quote(model._meta.get_field(name).column)
+
+
 @cache
-def _session_update_sql() -> str:
+def _session_update_sql(guarded: bool) -> str:
     meta = ExamSession._meta
-    assignments = [f"{_quote(meta.get_field(name).column)} = %s" for name in SESSION_SCORE_FIELDS]
-    incidents = _quote(meta.get_field("flagged_incidents_count").column)
+    assignments = [f"{_column(ExamSession, name)} = %s" for name in SESSION_SCORE_FIELDS]
+    incidents = _column(ExamSession, "flagged_incidents_count")
     assignments.append(f"{incidents} = {incidents} + %s")
-    table, pk = _quote(meta.db_table), _quote(meta.pk.column)
+    where = f"{_quote(meta.pk.column)} = %s"
+    if guarded:
+        where += (
+            f" AND {_column(ExamSession, 'state_version')} = %s AND {_column(ExamSession, 'status')} = %s"
+            f" AND {_column(ExamSession, 'paused_at')} IS NULL AND {_column(ExamSession, 'deadline_at')} >= %s"
+        )
     # Identifiers from the model's meta, quoted; every value is a parameter.
-    return f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} = %s"  # noqa: S608
-
-
-def sessions_write(writes: Sequence[SessionWrite]) -> None:
-    """Write each session's score and aggregate; the caller holds the rows' locks."""
-    if not writes:
-        return
-    fields = [ExamSession._meta.get_field(name) for name in SESSION_SCORE_FIELDS]
-    rows = [
-        [field.get_db_prep_save(write.values[field.name], connection) for field in fields]
-        + [write.incidents, write.session_id]
-        for write in writes
-    ]
-    with connection.cursor() as cursor:
-        if len(rows) == 1:
-            cursor.execute(_session_update_sql(), rows[0])
-        else:
-            cursor.executemany(_session_update_sql(), rows)
+    return f"UPDATE {_quote(meta.db_table)} SET {', '.join(assignments)} WHERE {where}"  # noqa: S608
 
 
 def _event_fields() -> list:
@@ -85,11 +90,9 @@ def _event_fields() -> list:
 @cache
 def _event_insert_sql(count: int) -> str:
     meta = Event._meta
-    fields = _event_fields()
-    columns = ", ".join(_quote(field.column) for field in fields)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    session = _quote(meta.get_field("session").column)
-    key = _quote(meta.get_field("client_event_id").column)
+    columns = ", ".join(_quote(field.column) for field in _event_fields())
+    one = "(" + ", ".join(["%s"] * len(_event_fields())) + ")"
+    session, key = _column(Event, "session"), _column(Event, "client_event_id")
     # Identifiers from the model's meta, quoted; every value is a parameter.
     return (
         f"INSERT INTO {_quote(meta.db_table)} ({columns}) VALUES {', '.join([one] * count)} "  # noqa: S608
@@ -99,22 +102,59 @@ def _event_insert_sql(count: int) -> str:
     )
 
 
-def events_insert(events: Sequence[Event]) -> bool:
-    """Insert `events` and set their ids; False (and no ids set) when any of them was already stored.
+def _update_params(writes: Sequence[SessionWrite], not_due_before: datetime | None) -> list[list[Any]]:
+    fields = [ExamSession._meta.get_field(name) for name in SESSION_SCORE_FIELDS]
+    deadline = ExamSession._meta.get_field("deadline_at")
+    rows = []
+    for write in writes:
+        row = [field.get_db_prep_save(write.values[field.name], connection) for field in fields]
+        row += [write.incidents, write.session_id]
+        if not_due_before is not None:
+            row += [
+                write.expected_version,
+                SessionStatus.IN_PROGRESS.value,
+                deadline.get_db_prep_save(not_due_before, connection),
+            ]
+        rows.append(row)
+    return rows
 
-    The caller rolls back on False: the batch folded a repeat into its sessions' aggregates.
-    """
-    if not events:
-        return True
+
+def _insert_params(events: Sequence[Event]) -> list[Any]:
     fields = _event_fields()
     params: list[Any] = []
     for event in events:
         params.extend(field.get_db_prep_save(field.pre_save(event, add=True), connection) for field in fields)
+    return params
+
+
+def batch_write(
+    writes: Sequence[SessionWrite], events: Sequence[Event], *, not_due_before: datetime | None = None
+) -> BatchWritten:
+    """Update the sessions and insert the events (setting their ids when all are new).
+
+    With `not_due_before` each UPDATE is guarded by its `expected_version` and matches only a row
+    still in progress, not paused and with its deadline at or after that instant. Without it the
+    caller holds the rows' locks already. The caller rolls its transaction back when a guarded
+    UPDATE matched nothing or an event was a repeat: the batch computed from stale state.
+    """
+    update_sql = _session_update_sql(not_due_before is not None)
+    update_rows = _update_params(writes, not_due_before)
+    insert_sql = _event_insert_sql(len(events)) if events else ""
+    insert_params = _insert_params(events) if events else []
     with connection.cursor() as cursor:
-        cursor.execute(_event_insert_sql(len(events)), params)
-        returned = cursor.fetchall()
+        if connection.vendor == "postgresql":
+            matched, returned = _write_pipelined(cursor.cursor, update_sql, update_rows, insert_sql, insert_params)
+        else:
+            matched = 0
+            for row in update_rows:
+                cursor.execute(update_sql, row)
+                matched += cursor.rowcount
+            returned = []
+            if events:
+                cursor.execute(insert_sql, insert_params)
+                returned = cursor.fetchall()
     if len(returned) != len(events):
-        return False
+        return BatchWritten(sessions_matched=matched, events_new=False)
     # Rows come back in VALUES order on both databases; the keys are checked all the same.
     for event, (pk, key) in zip(events, returned, strict=True):
         if key != event.client_event_id:
@@ -122,4 +162,26 @@ def events_insert(events: Sequence[Event]) -> bool:
         event.pk = pk
         event._state.adding = False
         event._state.db = connection.alias
-    return True
+    return BatchWritten(sessions_matched=matched, events_new=True)
+
+
+def _write_pipelined(raw_cursor, update_sql: str, update_rows: list, insert_sql: str, insert_params: list):
+    """PostgreSQL: every statement in one pipeline (one round trip); returns (rows updated, rows inserted)."""
+    pg = raw_cursor.connection
+    insert_cursor = pg.cursor()
+    try:
+        with pg.pipeline():
+            if update_rows:
+                raw_cursor.executemany(update_sql + " RETURNING 1", update_rows, returning=True)
+            if insert_sql:
+                insert_cursor.execute(insert_sql, insert_params)
+        matched = 0
+        if update_rows:
+            while True:
+                matched += len(raw_cursor.fetchall())
+                if not raw_cursor.nextset():
+                    break
+        returned = insert_cursor.fetchall() if insert_sql else []
+    finally:
+        insert_cursor.close()
+    return matched, returned

@@ -110,8 +110,16 @@ class _SessionTally:
     risk_level: str = ""
 
 
-class _StoredBefore(Exception):
-    """The batch held an event already stored in an earlier transaction (a client's retry)."""
+class _Replay(Exception):
+    """This attempt computed from stale state: roll it back and run the batch again.
+
+    `check_stored`: an event was a repeat of one stored earlier (a client's retry), so the replay
+    runs the duplicate query; otherwise a snapshot was stale and the replay reads the rows.
+    """
+
+    def __init__(self, *, check_stored: bool) -> None:
+        super().__init__()
+        self.check_stored = check_stored
 
 
 def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = None) -> list[IngestOutcome]:
@@ -128,24 +136,55 @@ def events_ingest(requests: Sequence[IngestRequest], *, at: datetime | None = No
     them (`pushes.send_after_commit`, or the consumer's outbox so the database thread never waits
     on the layer).
 
-    The batch first runs on this process's session snapshots (monitoring.ingest.snapshots) with no
-    duplicate query: the insert itself skips a stored `client_event_id`. If it skipped one, the
-    attempt rolls back and the batch runs again with the duplicate check, on freshly read rows.
+    A batch whose sessions all have current-looking snapshots (monitoring.ingest.snapshots) is
+    computed from them with no read at all: its guarded UPDATEs prove them current as they take the
+    row locks, and its INSERT skips a stored `client_event_id`. Otherwise the rows are locked and
+    read first. An attempt that finds a stale snapshot or a repeated event rolls back and the batch
+    runs again on locked rows (with the duplicate query after a repeat).
     """
     at = at or timezone.now()
     snapshots = snapshot_store.take({request.session_id for request in requests})
-    try:
-        return _ingest(requests, at=at, snapshots=snapshots, check_stored=False)
-    except _StoredBefore:
-        # A retry of an event stored earlier: rare (a client resending after a lost ack).
-        return _ingest(requests, at=at, snapshots={}, check_stored=True)
+    check_stored = False
+    for _attempt in range(3):
+        try:
+            return _ingest(requests, at=at, snapshots=snapshots, check_stored=check_stored)
+        except _Replay as replay:
+            # Rare: another writer moved a session on, or a client resent an event after a lost ack.
+            snapshots = {}
+            check_stored = check_stored or replay.check_stored
+    raise RuntimeError("an event batch was replayed three times")  # unreachable: the last attempt never replays
+
+
+def _current_looking(
+    requests: Sequence[IngestRequest], snapshots: dict[int, SessionSnapshot], session_ids: list[int], at: datetime
+) -> dict[int, ExamSession] | None:
+    """The snapshots' sessions when the whole batch can run on them unread, else None.
+
+    Every session needs a snapshot that is open, unpaused and not due, as far as the snapshot
+    knows (the guarded UPDATE checks the row itself); server-recorded (technical) events take the
+    locking path, since a paused session still records them.
+    """
+    if not snapshots or any(request.activity.is_technical for request in requests):
+        return None
+    sessions = {}
+    for session_id in session_ids:
+        snapshot = snapshots.get(session_id)
+        if snapshot is None:
+            return None
+        session = snapshot.session
+        if not session.is_open or session.paused_at is not None or at > session.deadline_at + exam_services.GRACE:
+            return None
+        sessions[session_id] = session
+    return sessions
 
 
 @transaction.atomic
 def _ingest(
     requests: Sequence[IngestRequest], *, at: datetime, snapshots: dict[int, SessionSnapshot], check_stored: bool
 ) -> list[IngestOutcome]:
-    sessions = _sessions_lock(sorted({request.session_id for request in requests}), snapshots=snapshots)
+    session_ids = sorted({request.session_id for request in requests})
+    unread = None if check_stored else _current_looking(requests, snapshots, session_ids, at)
+    sessions = unread if unread is not None else _sessions_lock(session_ids, snapshots=snapshots)
     stored = _stored_events(requests) if check_stored else {}
     # The scoring contexts of the sessions that run on a current snapshot.
     contexts = {sid: snap.context for sid, snap in snapshots.items() if sessions.get(sid) is snap.session}
@@ -169,9 +208,7 @@ def _ingest(
             continue
         if not outcomes[index].duplicate:
             new_events.append(outcomes[index].event)
-    if not rows.events_insert(new_events):
-        raise _StoredBefore()  # rolls this attempt back
-    _tallies_write(tallies.values())
+    _batch_write(tallies.values(), new_events, at=at, guarded=unread is not None)
     for outcome in outcomes:
         # Proctors see the activity first, then the alerts it caused. A duplicate pushes nothing.
         if isinstance(outcome, IngestResult) and not outcome.duplicate:
@@ -370,9 +407,12 @@ def _from_client(event_type: str) -> bool:
     return kind is None or kind.source == catalogue.CLIENT
 
 
-def _tallies_write(tallies) -> None:
-    """Write each scored session's last score and aggregate state (one round trip for the batch),
-    and keep the session objects equal to their rows: they become this process's snapshots."""
+def _batch_write(tallies, events: list[Event], *, at: datetime, guarded: bool) -> None:
+    """Write each scored session's last score and aggregate, and insert the events (one round trip
+    on PostgreSQL); then keep the session objects equal to their rows: they become snapshots.
+
+    Raises _Replay when a guarded UPDATE found its row changed or an event was already stored.
+    """
     writes = []
     for tally in tallies:
         if tally.scored is None:
@@ -388,11 +428,22 @@ def _tallies_write(tallies) -> None:
             "last_event_at": tally.last_event_at,
             "state_version": session.state_version + 1,
         }
-        writes.append(rows.SessionWrite(session_id=session.pk, values=values, incidents=tally.incidents))
-        for name, value in values.items():
-            setattr(session, name, value)
-        session.flagged_incidents_count += tally.incidents
-    rows.sessions_write(writes)
+        writes.append(
+            rows.SessionWrite(
+                session_id=session.pk, values=values, incidents=tally.incidents, expected_version=session.state_version
+            )
+        )
+    written = rows.batch_write(writes, events, not_due_before=at - exam_services.GRACE if guarded else None)
+    if not written.events_new:
+        raise _Replay(check_stored=True)
+    if written.sessions_matched != len(writes):
+        if guarded:
+            raise _Replay(check_stored=False)
+        raise DatabaseError("a locked session row was not updated")
+    for write, tally in zip(writes, (t for t in tallies if t.scored is not None), strict=True):
+        for name, value in write.values.items():
+            setattr(tally.session, name, value)
+        tally.session.flagged_incidents_count += tally.incidents
 
 
 def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Alert]:
