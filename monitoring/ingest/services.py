@@ -44,6 +44,9 @@ from scoring.services import baselines_for
 
 logger = logging.getLogger(__name__)
 
+# The student's side of Baseline.user (one-to-one), whose per-instance cache a warm snapshot fills.
+_USER_BASELINE = Baseline._meta.get_field("user").remote_field
+
 LEVEL_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
 THRESHOLD_ALERT = "risk_threshold"
 ANOMALY_ALERT = "behaviour_anomaly"
@@ -225,20 +228,22 @@ def _ingest(
 
 
 def sessions_warm(sessions: Sequence[ExamSession]) -> None:
-    """Keep snapshots of sessions a socket has just joined, so their first event needs no full read.
+    """Keep snapshots of sessions a socket has just joined, so their first event reads no row.
 
     `sessions` are open sessions read with their exam and student (a join batch reads them anyway);
-    their baselines come in one query. A row changed since it was read simply does not match its
-    snapshot's version, and that batch reads it in full, so this can only save work, never be wrong.
+    their baselines come in one query and ride on the student. The scoring context (fitting the
+    student's detector) is left to the first event, off the connect path. A row changed since it was
+    read does not match its snapshot's version and is then read in full: this can only save work.
     """
     if not sessions or settings.EXAMPULSE["SESSION_SNAPSHOTS"] <= 0:
         return
     baselines = baselines_for(user_ids={session.user_id for session in sessions})
-    kept = [
-        SessionSnapshot(session=session, context=scoring_context_for(session, baseline=baselines.get(session.user_id)))
-        for session in sessions
-        if session.is_open
-    ]
+    kept = []
+    for session in sessions:
+        if session.is_open:
+            # As `select_related("user__baseline")` would: None reads as "no baseline" (_baseline_of).
+            _USER_BASELINE.set_cached_value(session.user, baselines.get(session.user_id))
+            kept.append(SessionSnapshot(session=session, context=None))
     transaction.on_commit(lambda: [snapshot_store.put(snapshot) for snapshot in kept])
 
 

@@ -235,6 +235,8 @@ def test_a_joined_sessions_first_event_reads_no_session_row(proctor):
     with CaptureQueriesContext(connection) as queries:
         first = ingest_one(session, "typing_sample", {"wpm": 90}, "first")
     assert session_reads(queries) == []
+    # The join fetched the baseline too (one query for the whole join batch).
+    assert not [q for q in queries.captured_queries if 'FROM "baselines"' in q["sql"]]
     # Scored against the student's baseline (40 wpm), as a full read would have.
     store.clear()
     again = session_start(exam=make_exam(proctor), user=student_with_baseline())
