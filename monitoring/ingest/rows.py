@@ -98,7 +98,7 @@ def _event_insert_sql(count: int) -> str:
         f"INSERT INTO {_quote(meta.db_table)} ({columns}) VALUES {', '.join([one] * count)} "  # noqa: S608
         # The target names the partial unique index: (session, client_event_id) where there is an id.
         f"ON CONFLICT ({session}, {key}) WHERE {key} IS NOT NULL DO NOTHING "
-        f"RETURNING {_quote(meta.pk.column)}, {key}"
+        f"RETURNING {_quote(meta.pk.column)}, {session}, {key}"
     )
 
 
@@ -142,7 +142,12 @@ def batch_write(
     insert_sql = _event_insert_sql(len(events)) if events else ""
     insert_params = _insert_params(events) if events else []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not_due_before is not None and writes and events:
+            returned = _write_one_statement(cursor.cursor, writes, update_rows, not_due_before, insert_params)
+            # Every scored session has a new event in the batch, and a session's events go in only
+            # when its UPDATE matched: all of them back means every UPDATE matched.
+            matched = len(writes) if len(returned) == len(events) else 0
+        elif connection.vendor == "postgresql":
             matched, returned = _write_pipelined(cursor.cursor, update_sql, update_rows, insert_sql, insert_params)
         else:
             matched = 0
@@ -155,14 +160,65 @@ def batch_write(
                 returned = cursor.fetchall()
     if len(returned) != len(events):
         return BatchWritten(sessions_matched=matched, events_new=False)
-    # Rows come back in VALUES order on both databases; the keys are checked all the same.
-    for event, (pk, key) in zip(events, returned, strict=True):
-        if key != event.client_event_id:
-            raise RuntimeError("the event insert returned its rows out of order")
-        event.pk = pk
+    # Ids are matched by (session, key), unique by the index; events without a key take theirs in the order the
+    # rows came back, which is the VALUES order on both databases.
+    by_key = {(session_id, key): pk for pk, session_id, key in returned if key is not None}
+    keyless = iter(pk for pk, _session_id, key in returned if key is None)
+    for event in events:
+        key = event.client_event_id
+        event.pk = by_key[(event.session_id, key)] if key is not None else next(keyless)
         event._state.adding = False
         event._state.db = connection.alias
     return BatchWritten(sessions_matched=matched, events_new=True)
+
+
+@cache
+def _guarded_batch_sql(sessions: int, events: int) -> str:
+    """PostgreSQL: the guarded UPDATEs and the INSERT as one statement (see `batch_write`)."""
+    meta = ExamSession._meta
+    score_fields = [meta.get_field(name) for name in SESSION_SCORE_FIELDS]
+    pk_cast = meta.pk.cast_db_type(connection)
+    # v: one row per session: its id, the version the batch was computed from, the new values, incidents.
+    v_columns = ["id", "expected", *(f"f{i}" for i in range(len(score_fields))), "incidents"]
+    v_casts = [pk_cast, "integer", *(field.cast_db_type(connection) for field in score_fields), "integer"]
+    v_row = "(" + ", ".join(f"%s::{cast}" for cast in v_casts) + ")"
+    sets = [f"{_quote(field.column)} = v.f{i}" for i, field in enumerate(score_fields)]
+    incidents = _column(ExamSession, "flagged_incidents_count")
+    sets.append(f"{incidents} = s.{incidents} + v.incidents")
+    event_fields = _event_fields()
+    e_columns = [f"c{i}" for i in range(len(event_fields))]
+    e_row = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in event_fields) + ")"
+    session_position = next(i for i, field in enumerate(event_fields) if field.name == "session")
+    key = _column(Event, "client_event_id")
+    # Identifiers from the models' meta, quoted; every value is a parameter.
+    return (
+        f"WITH v ({', '.join(v_columns)}) AS (VALUES {', '.join([v_row] * sessions)}), "  # noqa: S608
+        f"upd AS (UPDATE {_quote(meta.db_table)} AS s SET {', '.join(sets)} FROM v "
+        f"WHERE s.{_quote(meta.pk.column)} = v.id AND s.{_column(ExamSession, 'state_version')} = v.expected "
+        f"AND s.{_column(ExamSession, 'status')} = %s AND s.{_column(ExamSession, 'paused_at')} IS NULL "
+        f"AND s.{_column(ExamSession, 'deadline_at')} >= %s RETURNING s.{_quote(meta.pk.column)} AS id) "
+        f"INSERT INTO {_quote(Event._meta.db_table)} ({', '.join(_quote(f.column) for f in event_fields)}) "
+        f"SELECT {', '.join(e_columns)} FROM (VALUES {', '.join([e_row] * events)}) AS e ({', '.join(e_columns)}) "
+        f"WHERE e.c{session_position} IN (SELECT id FROM upd) "
+        f"ON CONFLICT ({_column(Event, 'session')}, {key}) WHERE {key} IS NOT NULL DO NOTHING "
+        f"RETURNING {_quote(Event._meta.pk.column)}, {_column(Event, 'session')}, {key}"
+    )
+
+
+def _write_one_statement(raw_cursor, writes, update_rows: list, not_due_before: datetime, insert_params: list):
+    """PostgreSQL, guarded: one statement (sent with its BEGIN in one round trip); the events come
+    back only for sessions whose UPDATE matched. Returns the rows inserted."""
+    sql = _guarded_batch_sql(len(writes), len(insert_params) // len(_event_fields()))
+    columns = len(SESSION_SCORE_FIELDS)
+    params: list[Any] = []
+    for write, row in zip(writes, update_rows, strict=True):
+        params += [write.session_id, write.expected_version, *row[:columns], write.incidents]
+    deadline = ExamSession._meta.get_field("deadline_at")
+    params += [SessionStatus.IN_PROGRESS.value, deadline.get_db_prep_save(not_due_before, connection)]
+    params += insert_params
+    with raw_cursor.connection.pipeline():
+        raw_cursor.execute(sql, params)
+    return raw_cursor.fetchall()
 
 
 def _write_pipelined(raw_cursor, update_sql: str, update_rows: list, insert_sql: str, insert_params: list):

@@ -241,3 +241,26 @@ def test_a_joined_sessions_first_event_reads_no_session_row(proctor):
     store.clear()
     again = session_start(exam=make_exam(proctor), user=student_with_baseline())
     assert ingest_one(again, "typing_sample", {"wpm": 90}, "first").risk_score == first.risk_score > 0
+
+
+def test_a_batch_with_one_stale_snapshot_stores_every_session_once(proctor):
+    exam = make_exam(proctor)
+    fresh = session_start(exam=exam, user=student_with_baseline())
+    stale = session_start(exam=exam, user=student_with_baseline())
+    ingest_one(fresh, "tab_switch", {}, "a1")
+    ingest_one(stale, "tab_switch", {}, "b1")
+    # Another writer moves `stale` on behind this process's snapshot.
+    ExamSession.objects.filter(pk=stale.pk).update(state_version=F("state_version") + 1)
+    requests = [
+        services.IngestRequest(
+            session.pk, parse_activity({"exam_id": exam.pk, "type": "tab_switch", "client_event_id": key})
+        )
+        for session, key in ((fresh, "a2"), (stale, "b2"), (fresh, "a3"))
+    ]
+    outcomes = services.events_ingest(requests)
+    assert [outcome.duplicate for outcome in outcomes] == [False, False, False]
+    assert len({outcome.event.pk for outcome in outcomes}) == 3
+    for session, switches in ((fresh, 3), (stale, 2)):
+        session.refresh_from_db()
+        assert session.behaviour["tab_switches"] == switches
+        assert Event.objects.filter(session=session).count() == switches
