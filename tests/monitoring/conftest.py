@@ -10,9 +10,11 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from accounts.services import tokens_issue
-from exams.models import Exam
+from exams.models import Exam, ExamSession
 from exams.services import session_start
+from monitoring.models import Alert, Event
 from scoring.services import baseline_add_sample
+from tests.factories import StudentFactory
 
 QUESTIONS = [
     {"id": "q1", "text": "2 + 2?", "type": "mcq", "options": ["3", "4"], "answer": "4", "points": 1},
@@ -126,3 +128,35 @@ async def ws_connect():
 
 def dumps(value) -> str:
     return json.dumps(value)
+
+
+def student_with_baseline():
+    """A new student with a three-sample calibration baseline."""
+    user = StudentFactory()
+    for wpm, speed, qtime in ((40, 400, 60), (42, 420, 62), (38, 380, 58)):
+        baseline_add_sample(
+            user=user,
+            sample={"typing_speed_wpm": wpm, "mouse_speed_pxs": speed, "avg_question_time_sec": qtime},
+        )
+    return user
+
+
+def session_record(session: ExamSession) -> dict:
+    """What ingestion stored for a session: its score and aggregate, its events and alerts (for comparisons)."""
+    session.refresh_from_db()
+    return {
+        "risk_score": session.risk_score,
+        "risk_level": session.risk_level,
+        "integrity_score": session.integrity_score,
+        "flagged_incidents_count": session.flagged_incidents_count,
+        "behaviour": session.behaviour,
+        "alerted_level": session.alerted_level,
+        "events": list(
+            Event.objects.filter(session=session)
+            .order_by("id")
+            .values_list("event_type", "client_event_id", "severity", "risk_score_after")
+        ),
+        "alerts": list(
+            Alert.objects.filter(session=session).order_by("id").values_list("alert_type", "risk_level", "severity")
+        ),
+    }

@@ -18,11 +18,11 @@ from exams.models import ExamSession
 from exams.services import session_start, session_submit
 from monitoring.ingest import services
 from monitoring.ingest.activity import parse_activity
-from monitoring.models import Alert, Event
+from monitoring.models import Event
 from scoring.models import Baseline
-from scoring.services import baseline_add_sample
 from tests.factories import StudentFactory
-from tests.monitoring.conftest import make_exam
+from tests.monitoring.conftest import make_exam, student_with_baseline
+from tests.monitoring.conftest import session_record as state
 
 # 11 tab switches, 130 s away and typing at 3x the baseline: over the high-sensitivity threshold.
 STREAM = [
@@ -36,41 +36,11 @@ STREAM = [
 ]
 
 
-def student_with_baseline():
-    user = StudentFactory()
-    for wpm, speed, qtime in ((40, 400, 60), (42, 420, 62), (38, 380, 58)):
-        baseline_add_sample(
-            user=user,
-            sample={"typing_speed_wpm": wpm, "mouse_speed_pxs": speed, "avg_question_time_sec": qtime},
-        )
-    return user
-
-
 def request(session: ExamSession, index: int, event_type: str, payload: dict, key: str | None = None):
     activity = parse_activity(
         {"exam_id": session.exam_id, "type": event_type, "client_event_id": key or f"e{index}", **payload}
     )
     return services.IngestRequest(session.pk, activity)
-
-
-def state(session: ExamSession) -> dict:
-    session.refresh_from_db()
-    return {
-        "risk_score": session.risk_score,
-        "risk_level": session.risk_level,
-        "integrity_score": session.integrity_score,
-        "flagged_incidents_count": session.flagged_incidents_count,
-        "behaviour": session.behaviour,
-        "alerted_level": session.alerted_level,
-        "events": list(
-            Event.objects.filter(session=session)
-            .order_by("id")
-            .values_list("event_type", "client_event_id", "severity", "risk_score_after")
-        ),
-        "alerts": list(
-            Alert.objects.filter(session=session).order_by("id").values_list("alert_type", "risk_level", "severity")
-        ),
-    }
 
 
 @pytest.mark.django_db

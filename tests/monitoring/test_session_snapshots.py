@@ -23,8 +23,7 @@ from monitoring.ingest.risk import session_rescore
 from monitoring.ingest.snapshots import store
 from monitoring.models import Event
 from scoring.services import baseline_add_sample
-from tests.factories import StudentFactory
-from tests.monitoring.conftest import make_exam
+from tests.monitoring.conftest import make_exam, session_record, student_with_baseline
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,15 +43,6 @@ STREAM = [
 ]
 
 
-def student_with_baseline():
-    user = StudentFactory()
-    for wpm, speed, qtime in ((40, 400, 60), (42, 420, 62), (38, 380, 58)):
-        baseline_add_sample(
-            user=user, sample={"typing_speed_wpm": wpm, "mouse_speed_pxs": speed, "avg_question_time_sec": qtime}
-        )
-    return user
-
-
 def ingest_one(session: ExamSession, event_type: str, payload: dict, key: str):
     activity = parse_activity({"exam_id": session.exam_id, "type": event_type, "client_event_id": key, **payload})
     [outcome] = services.events_ingest([services.IngestRequest(session.pk, activity)])
@@ -62,23 +52,9 @@ def ingest_one(session: ExamSession, event_type: str, payload: dict, key: str):
 
 
 def recorded(session: ExamSession) -> dict:
-    session.refresh_from_db()
-    return {
-        "risk_score": session.risk_score,
-        "risk_level": session.risk_level,
-        "integrity_score": session.integrity_score,
-        "anomaly_score": session.anomaly_score,
-        "flagged_incidents_count": session.flagged_incidents_count,
-        "behaviour": session.behaviour,
-        "alerted_level": session.alerted_level,
-        "components": session.risk_components,
-        "events": list(
-            Event.objects.filter(session=session)
-            .order_by("id")
-            .values_list("event_type", "client_event_id", "severity", "risk_score_after")
-        ),
-        "alerts": list(session.alerts.order_by("id").values_list("alert_type", "risk_level", "severity", "message")),
-    }
+    record = session_record(session)  # refreshes the session
+    alerts = list(session.alerts.order_by("id").values_list("message", flat=True))
+    return {**record, "anomaly_score": session.anomaly_score, "components": session.risk_components, "messages": alerts}
 
 
 def test_a_session_scores_the_same_on_snapshots_as_on_full_reads(proctor, settings):
