@@ -109,6 +109,10 @@ def sessions_open_for(
         return {}
     rows = (
         ExamSession.objects.select_related("exam")
+        # A join reads none of the large JSON (answers, grading, the exam's questions); these rows
+        # also become the socket process's ingest snapshots, which must not hold a copy of the
+        # questions per student. Expiry re-reads its row in full.
+        .defer("answers", "grading", "exam__questions", "exam__description", "exam__instructions")
         .filter(
             status=SessionStatus.IN_PROGRESS,
             user_id__in={user_id for user_id, _ in wanted},
