@@ -89,6 +89,8 @@ class TestStudentFlow:
     ):
         watcher = await ws_connect(proctor)
         await watcher.send("join_exam", exam_id=exam.pk)
+        # The proctor's join writes; on the shared in-memory SQLite a second writer fails at once.
+        await watcher.expect("active_students")
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=exam.pk)
         await socket.expect("joined_exam")
@@ -206,6 +208,8 @@ class TestStudentFlow:
     ):
         watcher = await ws_connect(proctor)
         await watcher.send("join_exam", exam_id=exam.pk)
+        # The proctor's join writes; on the shared in-memory SQLite a second writer fails at once.
+        await watcher.expect("active_students")
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=exam.pk)
         await socket.expect("joined_exam")
@@ -248,6 +252,8 @@ class TestStudentFlow:
     async def test_submit_over_the_socket_grades_and_tells_proctors(self, ws_connect, student, proctor, exam, session):
         watcher = await ws_connect(proctor)
         await watcher.send("join_exam", exam_id=exam.pk)
+        # The proctor's join writes; on the shared in-memory SQLite a second writer fails at once.
+        await watcher.expect("active_students")
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=exam.pk)
         await socket.expect("joined_exam")
