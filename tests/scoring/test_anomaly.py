@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scoring.anomaly import ANOMALY_THRESHOLD, BaselineDetector, calibrate_threshold, equal_error_rate
+from scoring.anomaly import ANOMALY_THRESHOLD, BaselineDetector, calibrate_threshold, column_medians, equal_error_rate
 from scoring.synthetic import keystroke_dataset, session_vectors
 
 
@@ -87,6 +87,17 @@ def test_missing_values_are_skipped_feature_by_feature():
     assert detector.score([[100.0, 5.0]])[0] == pytest.approx(0.0)
     assert np.isnan(detector.score([[np.nan, 5.0]])[0])
     assert detector.score_one([None, 5.0]) is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_column_medians_match_numpy_on_each_columns_present_values(seed):
+    rng = np.random.default_rng(seed)
+    rows, columns = int(rng.integers(1, 12)), int(rng.integers(1, 8))
+    data = rng.normal(50, 20, size=(rows, columns))
+    data[rng.random((rows, columns)) < 0.3] = np.nan
+    data[:, 0] = np.nan  # a feature the baseline never measured
+    expected = [np.median(col[~np.isnan(col)]) if (~np.isnan(col)).any() else np.nan for col in data.T]
+    np.testing.assert_allclose(column_medians(data), expected, equal_nan=True)
 
 
 def test_score_one_matches_the_array_path():
