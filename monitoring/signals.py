@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# kwargs: alert (the stored Alert), session (its ExamSession, with exam and user loaded)
-alert_raised = Signal()
+# kwargs: raised, a list of (alert, session) pairs: each stored Alert with its ExamSession (exam and
+# user loaded). One ingest batch sends all its alerts at once, so a receiver reads its settings once.
+alerts_raised = Signal()
 # kwargs: hand (the stored RaisedHand), session (its ExamSession, with user loaded)
 hand_raised = Signal()

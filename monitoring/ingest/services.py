@@ -211,6 +211,14 @@ def _ingest(
             continue
         if not outcomes[index].duplicate:
             new_events.append(outcomes[index].event)
+    alerts_notify(
+        [
+            (alert, sessions[outcome.event.session_id])
+            for outcome in outcomes
+            if isinstance(outcome, IngestResult)
+            for alert in outcome.alerts
+        ]
+    )
     _batch_write(tallies.values(), new_events, at=at, guarded=unread is not None)
     for outcome in outcomes:
         # Proctors see the activity first, then the alerts it caused. A duplicate pushes nothing.
@@ -456,13 +464,15 @@ def _batch_write(tallies, events: list[Event], *, at: datetime, guarded: bool) -
 
 def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Alert]:
     """A threshold alert when the risk first reaches the exam's threshold or its level rises; an
-    anomaly alert when the detector starts firing (not on every event while it keeps firing)."""
+    anomaly alert when the detector starts firing (not on every event while it keeps firing).
+    Stored unannounced: _ingest announces the batch's alerts together."""
     risk = scored.risk
     alerts = []
     threshold = alert_threshold(session.exam.monitoring_sensitivity)
     if risk.risk_score >= threshold and LEVEL_RANK[risk.level] > LEVEL_RANK[session.alerted_level or ""]:
         alerts.append(
             alert_raise(
+                notify=False,
                 session=session,
                 alert_type=THRESHOLD_ALERT,
                 risk_score=risk.risk_score,
@@ -475,6 +485,7 @@ def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Al
     if scored.is_anomalous and not was_anomalous:
         alerts.append(
             alert_raise(
+                notify=False,
                 session=session,
                 alert_type=ANOMALY_ALERT,
                 risk_score=risk.risk_score,
@@ -505,8 +516,9 @@ def alert_raise(
     notify: bool = True,
 ) -> Alert:
     """Create an alert (a threshold alert also marks the session's alerted level); `pushes.high_risk_alert`
-    builds what proctors are told. With `notify` (not for seeded history), `signals.alert_raised` lets
-    monitoring.notify store its webhook deliveries and email in this same transaction."""
+    builds what proctors are told. With `notify` (not for seeded history), `signals.alerts_raised` lets
+    monitoring.notify store its webhook deliveries and email in this same transaction; ingestion
+    passes notify=False and tells them about the whole batch's alerts at once (alerts_notify)."""
     alert = Alert.objects.create(
         session=session,
         alert_type=alert_type,
@@ -521,8 +533,14 @@ def alert_raise(
         session.alerted_level = risk_level
         exam_services.session_alert_opened(session=session)
     if notify:
-        signals.alert_raised.send(sender=Alert, alert=alert, session=session)
+        alerts_notify([(alert, session)])
     return alert
+
+
+def alerts_notify(raised: Sequence[tuple[Alert, ExamSession]]) -> None:
+    """Send `signals.alerts_raised` for stored alerts, in their transaction (nothing when there are none)."""
+    if raised:
+        signals.alerts_raised.send(sender=Alert, raised=list(raised))
 
 
 @transaction.atomic

@@ -31,11 +31,12 @@ def session_data(session) -> dict:
     }
 
 
-@receiver(signals.alert_raised, dispatch_uid="notify.alert_raised")
-def on_alert_raised(sender, alert, session, **kwargs) -> None:
-    data = pushes.alert_payload(alert, session=session)
-    deliveries = webhooks.deliveries_store(event=NotifyEvent.HIGH_RISK_ALERT, data=data)
-    tasks.enqueue_after_commit(deliveries=deliveries, emails=[email.alert_email_store(alert=alert, session=session)])
+@receiver(signals.alerts_raised, dispatch_uid="notify.alerts_raised")
+def on_alerts_raised(sender, raised, **kwargs) -> None:
+    datas = [pushes.alert_payload(alert, session=session) for alert, session in raised]
+    deliveries = webhooks.deliveries_store_many(event=NotifyEvent.HIGH_RISK_ALERT, datas=datas)
+    emails = [email.alert_email_store(alert=alert, session=session) for alert, session in raised]
+    tasks.enqueue_after_commit(deliveries=deliveries, emails=emails)
 
 
 @receiver(signals.hand_raised, dispatch_uid="notify.hand_raised")

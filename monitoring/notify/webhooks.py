@@ -16,6 +16,7 @@ import json
 import time
 import urllib.parse
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,6 +83,13 @@ def deliveries_store(*, event: str, data: dict[str, Any]) -> list[WebhookDeliver
 
     Only INSERTs: sending is the worker's (tasks.enqueue_after_commit), after the commit.
     """
+    return deliveries_store_many(event=event, datas=[data])
+
+
+def deliveries_store_many(*, event: str, datas: Sequence[dict[str, Any]]) -> list[WebhookDelivery]:
+    """deliveries_store for several payloads of one event: the webhooks are read once, then one INSERT."""
+    if not datas:
+        return []
     now = timezone.now()
     # Webhooks are few and staff-managed; filtering the JSON list in Python works on every database.
     hooks = [hook for hook in Webhook.objects.filter(active=True) if event in (hook.events or [])]
@@ -93,6 +101,7 @@ def deliveries_store(*, event: str, data: dict[str, Any]) -> list[WebhookDeliver
             delivery_id=uuid.uuid4(),
             next_attempt_at=now,
         )
+        for data in datas
         for hook in hooks
     ]
     return WebhookDelivery.objects.bulk_create(deliveries) if deliveries else []

@@ -18,8 +18,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -33,7 +34,7 @@ from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.models import Alert, AlertEmail, Webhook, WebhookAttempt, WebhookDelivery
 from monitoring.notify import email, tasks, webhooks
 from tests.factories import ProctorFactory
-from tests.monitoring.conftest import make_exam
+from tests.monitoring.conftest import make_exam, student_with_baseline
 from tests.monitoring.notify_support import Receiver
 from tests.support.servers import ROOT, child_env, free_port, manage
 
@@ -170,6 +171,30 @@ def test_exactly_one_delivery_per_high_risk_alert(receiver, session, baseline, d
     bodies = [json.loads(got.body) for got in receiver.received]
     assert sorted(body["data"]["alert_id"] for body in bodies) == sorted(a.pk for a in alerts)
     assert {body["data"]["risk_level"] for body in bodies} <= {"medium", "high"}
+
+
+@pytest.mark.django_db
+def test_a_batch_that_raises_alerts_in_two_sessions_stores_one_delivery_per_alert_and_hook(
+    receiver, session, baseline, django_capture_on_commit_callbacks
+):
+    hook_for(receiver.url, events=["high_risk_alert"])
+    hook_for(receiver.url + "second", events=["high_risk_alert", "hand_raised"])
+    other = session_start(exam=session.exam, user=student_with_baseline())
+    batch = [
+        IngestRequest(each.pk, parse_activity({"exam_id": each.exam_id, "client_event_id": f"{each.pk}-{i}", **a}))
+        for i, a in enumerate(MISCONDUCT)
+        for each in (session, other)
+    ]
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        events_ingest(batch)
+    alerts = list(Alert.objects.filter(session__in=[session, other]))
+    assert {alert.session_id for alert in alerts} == {session.pk, other.pk}
+    deliveries = WebhookDelivery.objects.filter(event="high_risk_alert")
+    assert sorted(d.payload["alert_id"] for d in deliveries) == sorted(a.pk for a in alerts for _hook in range(2))
+    assert len(deliver_tasks()) == 2 * len(alerts)
+    # The batch reads the webhooks once, however many alerts it raised.
+    webhook_reads = [q for q in queries.captured_queries if 'FROM "webhooks"' in q["sql"]]
+    assert len(webhook_reads) == 1
 
 
 @pytest.mark.django_db
