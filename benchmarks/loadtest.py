@@ -295,14 +295,32 @@ class Stats:
 
 
 class ToolClock:
-    """This process's own CPU over a span: the load tool shares the machine with the servers."""
+    """This process's own CPU over a span (the load tool shares the machine with the servers), and
+    the machine's CPU pressure: the share of the span in which some runnable task waited for a core."""
 
     def __init__(self) -> None:
         self.cpu = time.process_time()
         self.wall = time.monotonic()
+        self.stalled = cpu_stalled_us()
 
     def cpu_percent(self) -> float:
         return round(100 * (time.process_time() - self.cpu) / max(time.monotonic() - self.wall, 1e-9), 1)
+
+    def pressure_percent(self) -> float | None:
+        now = cpu_stalled_us()
+        if now is None or self.stalled is None:
+            return None
+        return round(100 * (now - self.stalled) / 1e6 / max(time.monotonic() - self.wall, 1e-9), 1)
+
+
+def cpu_stalled_us() -> int | None:
+    """Linux PSI: microseconds in which at least one runnable task waited for a CPU (None without PSI)."""
+    try:
+        with open("/proc/pressure/cpu") as handle:
+            some = handle.readline().split()
+    except OSError:
+        return None
+    return int(some[-1].removeprefix("total="))
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -522,6 +540,7 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
         await fleet.connect_all(args.ramp)
         report["machine_cpu_percent_connect"] = machine_cpu_percent(machine_start)
         report["tool_cpu_percent_connect"] = tool.cpu_percent()
+        report["cpu_pressure_percent_connect"] = tool.pressure_percent()
         report["sockets_held"] = len(fleet.student_sockets)
         report["proctor_sockets"] = len(population.proctors)
         report["connect_failures"] = dict(fleet.stats.connect_failures)
@@ -542,6 +561,7 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
             await asyncio.sleep(args.drain)
             result = {"rate_target": rate, **summarise(fleet, keys, elapsed)}
             result["tool_cpu_percent"] = tool.cpu_percent()
+            result["cpu_pressure_percent"] = tool.pressure_percent()
             # An open-loop schedule the tool cannot keep measures the tool, not the servers.
             result["tool_bound"] = result["client_lag_max_ms"] > args.tool_lag_ms
             result["cpu_percent"] = [round(s.cpu_percent(), 1) for s in servers]
@@ -569,7 +589,8 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
                     f"{step['deliveries_received']}/{step['deliveries_expected']} delivered, "
                     f"ack p99 {step['ack_ms'][99]:6.1f} ms, cpu/event {step['cpu_ms_per_event']:.2f} ms, "
                     f"cpu {step['cpu_percent']}, machine {step['machine_cpu_percent']} %, "
-                    f"load tool {step['tool_cpu_percent']} % (lag max {step['client_lag_max_ms']} ms)",
+                    f"load tool {step['tool_cpu_percent']} % (lag max {step['client_lag_max_ms']} ms), "
+                    f"CPU pressure {step['cpu_pressure_percent']} %",
                     flush=True,
                 )
                 if step["tool_bound"]:
@@ -625,7 +646,7 @@ def print_report(reports: list[dict]) -> None:
             f"failures {report['connect_failures'] or 0}, connect rate {report['connect_rate_per_s']}/s, "
             f"connect+join ms {report['connect_join_ms']}, RSS MB {report['rss_mb_after_connect']}, "
             f"CPU % servers {report['cpu_percent_connect']}, machine {report['machine_cpu_percent_connect']}, "
-            f"load tool {report['tool_cpu_percent_connect']}"
+            f"load tool {report['tool_cpu_percent_connect']}, CPU pressure {report['cpu_pressure_percent_connect']}"
         )
         for label in ("steady",):
             if label in report:
@@ -638,7 +659,8 @@ def print_report(reports: list[dict]) -> None:
                     f"errors {s['errors'] or 0}; cpu/event {s['cpu_ms_per_event']} ms; "
                     f"cpu% {s['cpu_percent']} (machine {s['machine_cpu_percent']}); "
                     f"RSS MB {s['rss_mb']}; "
-                    f"client lag max {s['client_lag_max_ms']} ms, load tool CPU {s['tool_cpu_percent']} %"
+                    f"client lag max {s['client_lag_max_ms']} ms, load tool CPU {s['tool_cpu_percent']} %, "
+                    f"CPU pressure {s['cpu_pressure_percent']} %"
                 )
         if "peak_events_per_s" in report:
             bound = report.get("peak_tool_bound_at")
