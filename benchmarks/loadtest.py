@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 import json
 import os
 import random
@@ -292,6 +293,7 @@ class Stats:
     connect_failures: dict[str, int] = field(default_factory=dict)
     drops: dict[str, int] = field(default_factory=dict)
     lag_max: float = 0.0
+    late_sends: int = 0  # sends later than Fleet.late_after behind their schedule
 
 
 class ToolClock:
@@ -344,6 +346,7 @@ class Fleet:
         self.sent_exam: dict[str, int] = {}  # client_event_id -> exam id
         self.closing = False
         self.connect_seconds = 0.0
+        self.late_after = 0.05  # seconds behind schedule that count as a late send (--tool-lag-ms)
 
     def url(self, index: int, token: str, role: str) -> str:
         server = self.servers[index % len(self.servers)]
@@ -425,6 +428,8 @@ class Fleet:
                 await asyncio.sleep(delay)
             else:
                 self.stats.lag_max = max(self.stats.lag_max, -delay)
+                if -delay > self.late_after:
+                    self.stats.late_sends += 1
             ws, exam_id = sockets[k % len(sockets)] if k < len(sockets) else rng.choice(sockets)
             event_type, payload = rng.choice(EVENT_MIX)
             key = f"{self.population.run_id}-{tag}-{k}"
@@ -481,6 +486,7 @@ def summarise(fleet: Fleet, keys: list[str], elapsed: float) -> dict:
         "errors": dict(stats.errors),
         "drops": dict(stats.drops),
         "client_lag_max_ms": round(stats.lag_max * 1000, 1),
+        "client_late_sends": stats.late_sends,
     }
 
 
@@ -529,6 +535,7 @@ def profile_summary(path: Path, top: int = 25) -> list[tuple[str, float]]:
 async def run_stack(population: Population, *, app: str, bare: bool, args) -> tuple[dict, Fleet]:
     servers = start_servers(app, args.processes, server=args.server)
     fleet = Fleet(population, servers, bare=bare)
+    fleet.late_after = args.tool_lag_ms / 1000
     stack = "bare" if bare else "product"
     report: dict = {"stack": stack, "server": args.server, "processes": args.processes}
     profilers = start_profilers(servers, args.profile, stack) if args.profile else []
@@ -556,14 +563,21 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
                 item.mark()
             machine_start = machine_cpu()
             tool = ToolClock()
-            fleet.stats.lag_max = 0.0
-            elapsed, keys = await fleet.stream(rate=rate, duration=args.duration, tag=tag)
-            await asyncio.sleep(args.drain)
+            fleet.stats.lag_max, fleet.stats.late_sends = 0.0, 0
+            # The tool's own collector pauses (its timestamps dicts grow every phase) would read as late sends.
+            gc.collect()
+            gc.disable()
+            try:
+                elapsed, keys = await fleet.stream(rate=rate, duration=args.duration, tag=tag)
+                await asyncio.sleep(args.drain)
+            finally:
+                gc.enable()
             result = {"rate_target": rate, **summarise(fleet, keys, elapsed)}
             result["tool_cpu_percent"] = tool.cpu_percent()
             result["cpu_pressure_percent"] = tool.pressure_percent()
             # An open-loop schedule the tool cannot keep measures the tool, not the servers.
-            result["tool_bound"] = result["client_lag_max_ms"] > args.tool_lag_ms
+            # A one-off stall (the scheduler, a collection) is not a tool that cannot keep up.
+            result["tool_bound"] = result["client_late_sends"] > 0.01 * max(result["events_sent"], 1)
             result["cpu_percent"] = [round(s.cpu_percent(), 1) for s in servers]
             # All servers' CPU over the phase (and its drain) per acknowledged event.
             cpu_seconds = sum(s.cpu_seconds() for s in servers)
@@ -589,7 +603,8 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
                     f"{step['deliveries_received']}/{step['deliveries_expected']} delivered, "
                     f"ack p99 {step['ack_ms'][99]:6.1f} ms, cpu/event {step['cpu_ms_per_event']:.2f} ms, "
                     f"cpu {step['cpu_percent']}, machine {step['machine_cpu_percent']} %, "
-                    f"load tool {step['tool_cpu_percent']} % (lag max {step['client_lag_max_ms']} ms), "
+                    f"load tool {step['tool_cpu_percent']} % (lag max {step['client_lag_max_ms']} ms, "
+                    f"{step['client_late_sends']} sends over {args.tool_lag_ms:.0f} ms late), "
                     f"CPU pressure {step['cpu_pressure_percent']} %",
                     flush=True,
                 )
@@ -707,7 +722,7 @@ def parse_args(argv=None):
         "--tool-lag-ms",
         type=float,
         default=50.0,
-        help="a peak step whose sends ran later than this behind schedule measures the load tool; the search stops",
+        help="over 1%% of a step's sends this late behind schedule: it measures the load tool; the search stops there",
     )
     parser.add_argument("--max-students", type=int, default=6000, help="hard cap, whatever --students says")
     parser.add_argument("--deadline", type=float, default=1200.0, help="hard cap on the whole run, seconds")
