@@ -351,7 +351,7 @@ def _finish(session: ExamSession, *, at: datetime, answers: dict[str, Any], auto
         scoring_services.baseline_add_from_behaviour(user=session.user, behaviour=session.behaviour)
     transaction.on_commit(lambda: session_submitted.send(sender=ExamSession, session=session))
     if session.status == SessionStatus.FLAGGED:
-        transaction.on_commit(lambda: session_flagged.send(sender=ExamSession, session=session))
+        session_flagged.send(sender=ExamSession, session=session)  # in the transaction (exams.signals)
 
 
 def session_save_answers(
@@ -453,8 +453,11 @@ def session_terminate(
         if not locked.is_open:
             raise SessionNotActive(details={"status": locked.status})
         result = question_rules.grade(locked.exam.questions, locked.answers)
+        # A paused attempt's working time stopped when it was paused; it ends unpaused.
+        end = min(at, locked.paused_at or at, locked.deadline_at)
         locked.submitted_at = at
-        locked.time_taken_seconds = max(0, int((min(at, locked.deadline_at) - locked.started_at).total_seconds()))
+        locked.time_taken_seconds = max(0, int((end - locked.started_at).total_seconds()))
+        locked.paused_at = None
         locked.score = result["score"]
         locked.max_score = result["max_score"]
         locked.grading = result
@@ -472,7 +475,7 @@ def session_terminate(
                 sender=ExamSession, session=locked, by=by, reason=reason, reason_code=reason_code
             )
         )
-        transaction.on_commit(lambda: session_flagged.send(sender=ExamSession, session=locked))
+        session_flagged.send(sender=ExamSession, session=locked)  # in the transaction (exams.signals)
     return locked
 
 

@@ -258,7 +258,12 @@ def student_submitted(session: ExamSession) -> Push:
 
 def session_terminated(session: ExamSession, *, by, reason: str) -> list[Push]:
     """The student's sockets hear why and close (CLOSE_TERMINATED); the exam's proctors hear who ended it."""
-    payload = {"session_id": session.pk, "exam_id": session.exam_id, "reason": reason}
+    payload = {
+        "session_id": session.pk,
+        "exam_id": session.exam_id,
+        "reason": reason,
+        "reason_code": session.termination_reason_code,
+    }
     return [
         Push(student_group(session.pk), close_message("session_terminated", code=CLOSE_TERMINATED, **payload)),
         Push(

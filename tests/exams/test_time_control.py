@@ -194,6 +194,23 @@ def test_resume_over_rest_clears_the_pause_and_records_it(api_client, proctor, s
     assert {"session_pause", "session_resume"} <= actions
 
 
+def test_terminating_a_paused_session_ends_it_unpaused_with_the_time_worked_before_the_pause(proctor, session):
+    started = ExamSession.objects.get(pk=session.pk).started_at
+    services.session_pause(session=session, by=proctor, reason="medical", at=started + timedelta(minutes=10))
+    ended = services.session_terminate(
+        session=session,
+        by=proctor,
+        reason="Left the room during the pause.",
+        reason_code="left_seat",
+        at=started + timedelta(minutes=25),
+    )
+    stored = ExamSession.objects.get(pk=session.pk)
+    assert ended.status == stored.status == "flagged"
+    assert stored.paused_at is None
+    # Ten minutes worked; the fifteen paused ones do not count.
+    assert stored.time_taken_seconds == 600
+
+
 def test_pausing_twice_or_resuming_a_running_session_is_a_409(api_client, proctor, session):
     client = api_client(proctor)
     running = _post(client, f"/api/exams/sessions/{session.pk}/resume")

@@ -50,7 +50,7 @@ def test_a_rolled_back_change_sends_nothing(sent, django_capture_on_commit_callb
 
 def test_session_terminated_closes_the_students_sockets_and_tells_the_proctors():
     class Session:
-        pk, exam_id, user_id, status = 3, 7, 11, "terminated"
+        pk, exam_id, user_id, status, termination_reason_code = 3, 7, 11, "terminated", "phone_use"
 
     class Proctor:
         pk = 5
@@ -61,5 +61,14 @@ def test_session_terminated_closes_the_students_sockets_and_tells_the_proctors()
     assert to_proctors.group == "exam.7.proctors"
     assert to_proctors.message["frame"] == {
         "event": "session_terminated",
-        "data": {"session_id": 3, "exam_id": 7, "reason": "phone", "user_id": 11, "by": 5, "status": "terminated"},
+        "data": {
+            "session_id": 3,
+            "exam_id": 7,
+            "reason": "phone",
+            "reason_code": "phone_use",
+            "user_id": 11,
+            "by": 5,
+            "status": "terminated",
+        },
     }
+    assert to_student.message["frame"]["data"]["reason_code"] == "phone_use"
