@@ -59,3 +59,34 @@ def test_a_proctor_is_offered_only_the_courses_they_staff_for_an_exam(client):
 
     assert page.status_code == 200
     assert b"MINE" in page.content and b"THEIRS" not in page.content
+
+
+def test_a_proctor_runs_the_courses_they_staff_in_the_admin_and_no_other(client):
+    proctor = ProctorFactory()
+    proctor_add_to_group(user=proctor)
+    mine = Course.objects.create(code="MINE", name="Mine")
+    CourseStaff.objects.create(course=mine, user=proctor)
+    theirs = Course.objects.create(code="THEIRS", name="Theirs")
+    student = StudentFactory()
+    client.force_login(proctor)
+
+    listing = client.get("/admin/exams/course/")
+    assert listing.status_code == 200
+    assert b"MINE" in listing.content and b"THEIRS" not in listing.content
+    assert client.get(f"/admin/exams/course/{theirs.pk}/change/").status_code == 302  # "doesn't exist" redirect
+    form = {
+        "code": "MINE",
+        "name": "Mine, renamed",
+        "staff_memberships-TOTAL_FORMS": "0",
+        "staff_memberships-INITIAL_FORMS": "0",
+        "enrollments-TOTAL_FORMS": "1",
+        "enrollments-INITIAL_FORMS": "0",
+        "enrollments-0-student": str(student.pk),
+    }
+    response = client.post(f"/admin/exams/course/{mine.pk}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    mine.refresh_from_db()
+    assert mine.name == "Mine, renamed" and list(mine.students.all()) == [student]
+    assert {e.action for e in AuditEntry.objects.filter(actor=proctor)} == {"course_update", "course_students_add"}
+    assert client.post(f"/admin/exams/course/{mine.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Course.objects.filter(pk=mine.pk).exists()
