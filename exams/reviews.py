@@ -136,7 +136,8 @@ def session_review(
             details["reason_code"] = code
         audit_record(actor=by, action="session_review", target=locked, details=details)
         if locked.second_review == SecondReview.REQUIRED:
-            transaction.on_commit(lambda: second_review_required.send(sender=ExamSession, session=locked, by=by))
+            # In the transaction: the delivery row commits with the verdict (exams.signals).
+            second_review_required.send(sender=ExamSession, session=locked, by=by)
     return locked
 
 

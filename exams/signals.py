@@ -1,7 +1,11 @@
 """Signals the live side listens to: the one back-channel from exams to monitoring.
 
-All are sent from `transaction.on_commit`, after the state change is durable, so a receiver
-never broadcasts a submit, termination or verdict that later rolls back.
+`session_submitted` and `session_terminated` are sent from `transaction.on_commit`, after the state
+change is durable, so a receiver never broadcasts a submit or termination that later rolls back.
+`session_flagged` and `second_review_required` are sent inside the transaction that makes the
+change: their receivers only store outbox rows (webhook deliveries), which then commit or roll back
+with it, and defer anything that leaves the process to `transaction.on_commit`. A process that dies
+right after the commit has therefore lost no notification.
 """
 
 from __future__ import annotations
@@ -15,5 +19,5 @@ session_terminated = Signal()
 # kwargs: session (its status just became flagged: unresolved high-risk alerts at submit, or terminated)
 session_flagged = Signal()
 # kwargs: session (a violation verdict now waits for a different proctor), by (who gave the verdict).
-# Sent on commit; the webhooks side turns it into a `second_review_required` delivery.
+# The webhooks side turns it into a `second_review_required` delivery in the same transaction.
 second_review_required = Signal()

@@ -1,8 +1,9 @@
 """Signals → outbox rows. Connected by monitoring.apps; the only way the rest of the code reaches notify.
 
-Monitoring's signals arrive inside the alert's or hand's transaction, so the rows commit or roll
-back with it. Exams' signals arrive after their commit, so the rows are stored then. Either way the
-worker is told only after the rows are committed.
+Every signal heard here arrives inside the transaction of the change it announces (the alert, the
+hand, the flagged session, the violation verdict), so the rows commit or roll back with it: no
+crash between the change's commit and the rows can lose a notification. The worker is told only
+after the rows are committed.
 """
 
 from __future__ import annotations

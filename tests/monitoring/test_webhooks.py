@@ -198,6 +198,32 @@ def test_a_batch_that_raises_alerts_in_two_sessions_stores_one_delivery_per_aler
 
 
 @pytest.mark.django_db
+def test_a_flagged_session_has_its_delivery_stored_with_the_change_itself(
+    receiver, session, proctor, django_capture_on_commit_callbacks
+):
+    hook_for(receiver.url, events=["session_flagged"])
+    # The commit's callbacks never run: as if the process died right after the commit.
+    with django_capture_on_commit_callbacks(execute=False):
+        session_terminate(session=session, by=proctor, reason="phone on the desk", reason_code="phone_use")
+    flagged = WebhookDelivery.objects.get(event="session_flagged")
+    assert flagged.payload["session_id"] == session.pk and flagged.status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_terminate_that_rolls_back_stores_no_session_flagged_delivery(receiver, session, proctor):
+    hook_for(receiver.url, events=["session_flagged"])
+
+    def terminate_then_fail() -> None:
+        with transaction.atomic():
+            session_terminate(session=session, by=proctor, reason="phone on the desk", reason_code="phone_use")
+            raise RuntimeError("the request failed after the terminate")
+
+    with pytest.raises(RuntimeError):
+        terminate_then_fail()
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db
 def test_session_flagged_and_second_review_required_are_delivered(
     receiver, session, proctor, django_capture_on_commit_callbacks
 ):
