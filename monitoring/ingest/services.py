@@ -211,7 +211,7 @@ def _ingest(
             continue
         if not outcomes[index].duplicate:
             new_events.append(outcomes[index].event)
-    alerts_notify(
+    _alerts_announce(
         [
             (alert, sessions[outcome.event.session_id])
             for outcome in outcomes
@@ -535,6 +535,18 @@ def alert_raise(
     if notify:
         alerts_notify([(alert, session)])
     return alert
+
+
+def _alerts_announce(raised: list[tuple[Alert, ExamSession]]) -> None:
+    """alerts_notify for an ingest batch, in a savepoint: a receiver that fails loses its own rows
+    (logged), never the batch's events and alerts."""
+    if not raised:
+        return
+    try:
+        with transaction.atomic():
+            alerts_notify(raised)
+    except Exception:
+        logger.exception("could not store the notifications of %d alert(s)", len(raised))
 
 
 def alerts_notify(raised: Sequence[tuple[Alert, ExamSession]]) -> None:

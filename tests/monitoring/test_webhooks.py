@@ -31,7 +31,7 @@ from exams.signals import second_review_required
 from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.hands import hand_raise
 from monitoring.ingest.services import IngestRequest, events_ingest
-from monitoring.models import Alert, AlertEmail, Webhook, WebhookAttempt, WebhookDelivery
+from monitoring.models import Alert, AlertEmail, Event, Webhook, WebhookAttempt, WebhookDelivery
 from monitoring.notify import email, tasks, webhooks
 from tests.factories import ProctorFactory
 from tests.monitoring.conftest import make_exam, student_with_baseline
@@ -195,6 +195,28 @@ def test_a_batch_that_raises_alerts_in_two_sessions_stores_one_delivery_per_aler
     # The batch reads the webhooks once, however many alerts it raised.
     webhook_reads = [q for q in queries.captured_queries if 'FROM "webhooks"' in q["sql"]]
     assert len(webhook_reads) == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_notification_costs_the_batch_neither_its_events_nor_its_alerts(
+    receiver, session, baseline, monkeypatch, caplog
+):
+    hook_for(receiver.url, events=["high_risk_alert"])
+
+    def broken(*, event, datas):
+        raise RuntimeError("webhook store is broken")
+
+    monkeypatch.setattr(webhooks, "deliveries_store_many", broken)
+    batch = [
+        IngestRequest(session.pk, parse_activity({"exam_id": session.exam_id, "client_event_id": f"b-{i}", **a}))
+        for i, a in enumerate(MISCONDUCT)
+    ]
+    outcomes = events_ingest(batch)
+    assert all(not isinstance(outcome, Exception) for outcome in outcomes)
+    assert Event.objects.filter(session=session, client_event_id__startswith="b-").count() == len(MISCONDUCT)
+    assert Alert.objects.filter(session=session).exists()
+    assert not WebhookDelivery.objects.exists()
+    assert "could not store the notifications" in caplog.text
 
 
 @pytest.mark.django_db
