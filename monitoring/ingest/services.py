@@ -211,14 +211,16 @@ def _ingest(
             continue
         if not outcomes[index].duplicate:
             new_events.append(outcomes[index].event)
-    _alerts_announce(
-        [
-            (alert, sessions[outcome.event.session_id])
-            for outcome in outcomes
-            if isinstance(outcome, IngestResult)
-            for alert in outcome.alerts
-        ]
-    )
+    raised = [
+        (alert, sessions[outcome.event.session_id])
+        for outcome in outcomes
+        if isinstance(outcome, IngestResult)
+        for alert in outcome.alerts
+    ]
+    if raised:
+        # One INSERT for the batch's alerts (ids come back on PostgreSQL and SQLite >= 3.35).
+        Alert.objects.bulk_create([alert for alert, _session in raised])
+    _alerts_announce(raised)
     _batch_write(tallies.values(), new_events, at=at, guarded=unread is not None)
     for outcome in outcomes:
         # Proctors see the activity first, then the alerts it caused. A duplicate pushes nothing.
@@ -465,14 +467,13 @@ def _batch_write(tallies, events: list[Event], *, at: datetime, guarded: bool) -
 def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Alert]:
     """A threshold alert when the risk first reaches the exam's threshold or its level rises; an
     anomaly alert when the detector starts firing (not on every event while it keeps firing).
-    Stored unannounced: _ingest announces the batch's alerts together."""
+    Built unsaved: _ingest stores and announces the batch's alerts together."""
     risk = scored.risk
     alerts = []
     threshold = alert_threshold(session.exam.monitoring_sensitivity)
     if risk.risk_score >= threshold and LEVEL_RANK[risk.level] > LEVEL_RANK[session.alerted_level or ""]:
         alerts.append(
-            alert_raise(
-                notify=False,
+            _alert_new(
                 session=session,
                 alert_type=THRESHOLD_ALERT,
                 risk_score=risk.risk_score,
@@ -484,8 +485,7 @@ def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Al
         )
     if scored.is_anomalous and not was_anomalous:
         alerts.append(
-            alert_raise(
-                notify=False,
+            _alert_new(
                 session=session,
                 alert_type=ANOMALY_ALERT,
                 risk_score=risk.risk_score,
@@ -518,8 +518,38 @@ def alert_raise(
     """Create an alert (a threshold alert also marks the session's alerted level); `pushes.high_risk_alert`
     builds what proctors are told. With `notify` (not for seeded history), `signals.alerts_raised` lets
     monitoring.notify store its webhook deliveries and email in this same transaction; ingestion
-    passes notify=False and tells them about the whole batch's alerts at once (alerts_notify)."""
-    alert = Alert.objects.create(
+    stores a whole batch's alerts in one INSERT and tells them about them at once (alerts_notify)."""
+    alert = _alert_new(
+        session=session,
+        alert_type=alert_type,
+        risk_score=risk_score,
+        risk_level=risk_level,
+        severity=severity,
+        message=message,
+        components=components,
+    )
+    alert.save()
+    if notify:
+        alerts_notify([(alert, session)])
+    return alert
+
+
+def _alert_new(
+    *,
+    session: ExamSession,
+    alert_type: str,
+    risk_score: float,
+    risk_level: str,
+    severity: str,
+    message: str,
+    components: dict,
+) -> Alert:
+    """An unsaved alert; a threshold alert marks the session's alerted level and open alert count now."""
+    if alert_type == THRESHOLD_ALERT:
+        ExamSession.objects.filter(pk=session.pk).update(alerted_level=risk_level)
+        session.alerted_level = risk_level
+        exam_services.session_alert_opened(session=session)
+    return Alert(
         session=session,
         alert_type=alert_type,
         message=message[:2000],
@@ -528,13 +558,6 @@ def alert_raise(
         severity=severity,
         components=components,
     )
-    if alert_type == THRESHOLD_ALERT:
-        ExamSession.objects.filter(pk=session.pk).update(alerted_level=risk_level)
-        session.alerted_level = risk_level
-        exam_services.session_alert_opened(session=session)
-    if notify:
-        alerts_notify([(alert, session)])
-    return alert
 
 
 def _alerts_announce(raised: list[tuple[Alert, ExamSession]]) -> None:

@@ -192,7 +192,9 @@ def test_a_batch_that_raises_alerts_in_two_sessions_stores_one_delivery_per_aler
     deliveries = WebhookDelivery.objects.filter(event="high_risk_alert")
     assert sorted(d.payload["alert_id"] for d in deliveries) == sorted(a.pk for a in alerts for _hook in range(2))
     assert len(deliver_tasks()) == 2 * len(alerts)
-    # The batch reads the webhooks once, however many alerts it raised.
+    # The batch stores its alerts in one INSERT and reads the webhooks once, however many it raised.
+    alert_inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "alerts"')]
+    assert len(alerts) > 2 and len(alert_inserts) == 1
     webhook_reads = [q for q in queries.captured_queries if 'FROM "webhooks"' in q["sql"]]
     assert len(webhook_reads) == 1
 
