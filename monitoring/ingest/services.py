@@ -473,7 +473,9 @@ def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Al
     threshold = alert_threshold(session.exam.monitoring_sensitivity)
     if risk.risk_score >= threshold and LEVEL_RANK[risk.level] > LEVEL_RANK[session.alerted_level or ""]:
         alerts.append(
-            _alert_new(
+            alert_raise(
+                save=False,
+                notify=False,
                 session=session,
                 alert_type=THRESHOLD_ALERT,
                 risk_score=risk.risk_score,
@@ -485,7 +487,9 @@ def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Al
         )
     if scored.is_anomalous and not was_anomalous:
         alerts.append(
-            _alert_new(
+            alert_raise(
+                save=False,
+                notify=False,
                 session=session,
                 alert_type=ANOMALY_ALERT,
                 risk_score=risk.risk_score,
@@ -514,42 +518,18 @@ def alert_raise(
     message: str,
     components: dict,
     notify: bool = True,
+    save: bool = True,
 ) -> Alert:
-    """Create an alert (a threshold alert also marks the session's alerted level); `pushes.high_risk_alert`
-    builds what proctors are told. With `notify` (not for seeded history), `signals.alerts_raised` lets
-    monitoring.notify store its webhook deliveries and email in this same transaction; ingestion
-    stores a whole batch's alerts in one INSERT and tells them about them at once (alerts_notify)."""
-    alert = _alert_new(
-        session=session,
-        alert_type=alert_type,
-        risk_score=risk_score,
-        risk_level=risk_level,
-        severity=severity,
-        message=message,
-        components=components,
-    )
-    alert.save()
-    if notify:
-        alerts_notify([(alert, session)])
-    return alert
-
-
-def _alert_new(
-    *,
-    session: ExamSession,
-    alert_type: str,
-    risk_score: float,
-    risk_level: str,
-    severity: str,
-    message: str,
-    components: dict,
-) -> Alert:
-    """An unsaved alert; a threshold alert marks the session's alerted level and open alert count now."""
+    """Create an alert (a threshold alert also marks the session's alerted level and open alert count
+    now); `pushes.high_risk_alert` builds what proctors are told. With `notify` (not for seeded
+    history), `signals.alerts_raised` lets monitoring.notify store its webhook deliveries and email
+    in this same transaction. Ingestion passes save=False and notify=False: it stores a whole batch's
+    alerts in one INSERT and tells notify about them at once (alerts_notify)."""
     if alert_type == THRESHOLD_ALERT:
         ExamSession.objects.filter(pk=session.pk).update(alerted_level=risk_level)
         session.alerted_level = risk_level
         exam_services.session_alert_opened(session=session)
-    return Alert(
+    alert = Alert(
         session=session,
         alert_type=alert_type,
         message=message[:2000],
@@ -558,6 +538,11 @@ def _alert_new(
         severity=severity,
         components=components,
     )
+    if save:
+        alert.save()
+        if notify:
+            alerts_notify([(alert, session)])
+    return alert
 
 
 def _alerts_announce(raised: list[tuple[Alert, ExamSession]]) -> None:
