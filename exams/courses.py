@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Role, User
 from accounts.services import audit_record, student_create_invited
+from exams.access import course_member_removed
 from exams.exceptions import CourseCodeTaken, CourseNeedsStaff, CourseNotFound, NotOnRoster
 from exams.models import Course, CourseStaff, Enrollment
 
@@ -194,18 +195,25 @@ def course_staff_add(*, course: Course, by: User | None, emails: list[str]) -> R
 
 @transaction.atomic
 def course_student_remove(*, course: Course, by: User, user_id: Any) -> None:
-    """Take a student off the roster (their past sessions stay); NotOnRoster if they were not on it."""
+    """Take a student off the roster (their past sessions stay); NotOnRoster if they were not on it.
+
+    Their sockets stop streaming the course's exams once this commits (exams.access).
+    """
     enrollment = Enrollment.objects.filter(course=course, student_id=_pk(user_id)).select_related("student").first()
     if enrollment is None:
         raise NotOnRoster("That student is not enrolled in this course.")
-    email = enrollment.student.email
+    student = enrollment.student
     enrollment.delete()
-    audit_record(actor=by, action="course_student_remove", target=course, details={"email": email})
+    audit_record(actor=by, action="course_student_remove", target=course, details={"email": student.email})
+    course_member_removed(course=course, user=student)
 
 
 @transaction.atomic
 def course_staff_remove(*, course: Course, by: User, user_id: Any) -> None:
-    """Take a proctor off the staff; the last staff member stays (a course nobody can manage is lost)."""
+    """Take a proctor off the staff; the last staff member stays (a course nobody can manage is lost).
+
+    Their sockets stop receiving the course's exams' pushes once this commits (exams.access).
+    """
     # Lock the course so two concurrent removals cannot both see "another one is left".
     course = Course.objects.select_for_update().get(pk=course.pk)
     membership = CourseStaff.objects.filter(course=course, user_id=_pk(user_id)).select_related("user").first()
@@ -213,9 +221,10 @@ def course_staff_remove(*, course: Course, by: User, user_id: Any) -> None:
         raise NotOnRoster("That proctor is not on this course's staff.")
     if not CourseStaff.objects.filter(course=course).exclude(pk=membership.pk).exists():
         raise CourseNeedsStaff()
-    email = membership.user.email
+    proctor = membership.user
     membership.delete()
-    audit_record(actor=by, action="course_staff_remove", target=course, details={"email": email})
+    audit_record(actor=by, action="course_staff_remove", target=course, details={"email": proctor.email})
+    course_member_removed(course=course, user=proctor)
 
 
 # --- roster import (manage.py import_roster) ----------------------------------------------------

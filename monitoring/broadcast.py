@@ -39,6 +39,11 @@ def student_group(session_id: int) -> str:
     return f"session.{session_id}.student"
 
 
+def user_group(user_id: int) -> str:
+    """Every socket of one user, on every process: what concerns the person, not one exam (access revoked)."""
+    return f"user.{user_id}"
+
+
 class _Breaker:
     """Skip sends for a while after several in a row failed or timed out (per process).
 

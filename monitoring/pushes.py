@@ -4,7 +4,7 @@
 and `frame()` builds one, refusing any other name. The builders below (`student_activity`,
 `high_risk_alert`, `alert_resolved`, `proctor_warning`, `student_joined`, `student_left`,
 `student_submitted`, `session_terminated`, and time control's `time_extended`, `session_paused`,
-`session_resumed`, `attempt_reset`) each return a `Push`: the group that hears it and the
+`session_resumed`, `attempt_reset`, and `access_revoked`) each return a `Push`: the group that hears it and the
 channel-layer message. Services return the pushes their change implies and never send them; their
 callers do, through the one sender:
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
-from monitoring.broadcast import agroup_send, proctors_group, student_group
+from monitoring.broadcast import agroup_send, proctors_group, student_group, user_group
 
 if TYPE_CHECKING:
     from exams.models import ExamSession
@@ -65,6 +65,8 @@ SERVER_EVENTS = frozenset(
         "session_paused",
         "session_resumed",
         "attempt_reset",
+        # to every socket of a user who may no longer see the exam: the socket then leaves its group
+        "access_revoked",
     }
 )
 
@@ -79,6 +81,7 @@ def frame(event: str, /, **data: Any) -> dict[str, Any]:
 # Channel-layer message types: prefixed, and mapped to consumer methods (`monitoring.push` -> `monitoring_push`).
 PUSH = "monitoring.push"  # deliver a frame to the client as it is
 CLOSE = "monitoring.close"  # deliver a frame, then close the socket with a code
+REVOKE = "monitoring.revoke"  # the user lost these exams: each socket says `access_revoked` and leaves them
 # The code a student's socket closes with when a proctor ends the session.
 CLOSE_TERMINATED = 4403
 
@@ -324,6 +327,11 @@ def attempt_reset(session: ExamSession) -> list[Push]:
     )
 
 
+def access_revoked(*, user_id: int, exam_ids: list[int]) -> Push:
+    """Every socket of the user, on every process, stops streaming these exams (each hears `access_revoked`)."""
+    return Push(user_group(user_id), {"type": REVOKE, "exam_ids": list(exam_ids)})
+
+
 # -- the one way out ------------------------------------------------------------------------
 
 
@@ -349,4 +357,6 @@ async def asend(pushes: Iterable[Push], *, from_outbox: bool = False) -> None:
     returned (`from_outbox=True` for its outbox, which holds up nobody while it waits).
     """
     for push in pushes:
-        await agroup_send(push.group, push.message, from_outbox=from_outbox)
+        # The group travels with the message: a socket that just left a group (access revoked) drops
+        # what that group had already queued for it.
+        await agroup_send(push.group, {**push.message, "group": push.group}, from_outbox=from_outbox)

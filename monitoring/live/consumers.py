@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from exampulse.db import db_hop
 from exampulse.errors import DomainError
+from exams.exceptions import ExamNotFound
 from exams.reviews import reason_check
 from monitoring import broadcast, pushes
 from monitoring.ingest.activity import parse_activity, require_int
@@ -126,10 +127,16 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         self.exam_id: int | None = None
         self.session_id: int | None = None
         self.watching: set[int] = set()
+        # Exams this socket lost while connected (access_revoked), and the groups it left for them.
+        self.revoked: set[int] = set()
+        self.revoked_groups: set[str] = set()
         limits = settings.EXAMPULSE
         self.max_frame_bytes = limits["WS_MAX_FRAME_BYTES"]
         self.bucket = TokenBucket(limits["WS_RATE_PER_SEC"], limits["WS_RATE_BURST"])
         self.counted = True
+        # The user's own group, before any exam is joined: a revocation committed after a join's
+        # scoped check always finds the socket listening (monitoring.pushes.access_revoked).
+        await broadcast.agroup_add(self.channel_layer, broadcast.user_group(user.pk), self.channel_name)
         await self.accept()
         heartbeat.opened()
         await self.send_json(
@@ -208,6 +215,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         groups = [broadcast.proctors_group(exam_id) for exam_id in self.watching]
         if self.session_id is not None:
             groups.append(broadcast.student_group(self.session_id))
+        groups.append(broadcast.user_group(self.user.pk))
         return groups
 
     # -- frames from the client ------------------------------------------------------------
@@ -242,6 +250,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         exam_id = require_int(data, "exam_id")
         if self.is_proctor:
             students = await db_hop(live.proctor_join)(exam_id=exam_id, user=self.user, channel_name=self.channel_name)
+            self._restore(exam_id, broadcast.proctors_group(exam_id))
             await broadcast.agroup_add(self.channel_layer, broadcast.proctors_group(exam_id), self.channel_name)
             self.watching.add(exam_id)
             await self.send_json(frame("joined_exam", exam_id=exam_id, session_id=None, role="proctor"))
@@ -254,6 +263,7 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
             await self.on_leave_exam({"exam_id": self.exam_id})
         joined = await batches.join.submit(live.JoinRequest(exam_id, self.user, self.channel_name))
         self.exam_id = exam_id
+        self._restore(exam_id, broadcast.student_group(joined.session_id) if joined.session_id else None)
         await self._attach_session(joined.session_id)
         await self.send_json(frame("joined_exam", **joined.reply))
         # Through the outbox: a busy channel layer delays the proctors' news, never drops it.
@@ -284,6 +294,9 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_suspicious_activity(self, data: dict) -> None:
         activity = parse_activity(data)
+        if activity.exam_id in self.revoked:
+            # Access was taken away while connected: answered like any exam the student cannot see.
+            raise ExamNotFound()
         if self.exam_id is None or activity.exam_id != self.exam_id:
             raise FrameError("not_joined", "Join this exam (join_exam) before sending activity.")
         if self.session_id is None:
@@ -408,7 +421,44 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     # -- messages from the channel layer -----------------------------------------------------
 
     async def monitoring_push(self, message: dict) -> None:
+        if self.revoked_groups and message.get("group") in self.revoked_groups:
+            return  # queued by a group this socket left when its access was revoked
         await self.send_json(message["frame"])
+
+    async def monitoring_revoke(self, message: dict) -> None:
+        """The user may no longer see these exams: for each this socket follows, leave it and say so.
+
+        The socket leaves the exam's group at once (a proctor's exam group, a student's session group),
+        drops what that group had already queued for it, and answers its later frames for the exam
+        with `exam_not_found`. A later join the server allows again (re-enrolled) lifts it.
+        """
+        for exam_id in message["exam_ids"]:
+            if exam_id in self.watching:
+                group: str | None = broadcast.proctors_group(exam_id)
+                self.watching.discard(exam_id)
+                await broadcast.agroup_discard(self.channel_layer, group, self.channel_name)
+            elif exam_id == self.exam_id:
+                group = broadcast.student_group(self.session_id) if self.session_id is not None else None
+                self.exam_id = None
+                await self._attach_session(None)
+            else:
+                continue
+            self.revoked.add(exam_id)
+            if group is not None:
+                self.revoked_groups.add(group)
+            await self.send_json(frame("access_revoked", exam_id=exam_id))
+            try:
+                departures = await db_hop(live.socket_leave)(channel_name=self.channel_name, exam_id=exam_id)
+            except Exception:  # the stream has ended either way; presence ages out with the heartbeat
+                logger.exception("presence cleanup after access_revoked failed")
+                departures = []
+            self._post(departures)
+
+    def _restore(self, exam_id: int, group: str | None) -> None:
+        """A join the server allowed again (re-enrolled, back on the staff) lifts the exam's revocation."""
+        if self.revoked:
+            self.revoked.discard(exam_id)
+            self.revoked_groups.discard(group)
 
     async def monitoring_close(self, message: dict) -> None:
         await self.send_json(message["frame"])

@@ -215,6 +215,19 @@ test("proctor warnings reach the page; termination stops the client without reco
   assert.equal(ctx.client.track("tab_switch", {}), null, "nothing is recorded after termination");
 });
 
+test("access revoked for this exam stops the client without reconnecting; another exam's is ignored", async () => {
+  const ctx = makeClient();
+  const socket = await startJoined(ctx);
+  socket.serverSend("access_revoked", { exam_id: 999 });
+  assert.notEqual(ctx.client.state, "access_revoked");
+  socket.serverSend("access_revoked", { exam_id: ctx.client.examId });
+  assert.equal(ctx.client.state, "access_revoked");
+  assert.equal(ctx.seen.errors.at(-1).code, "access_revoked");
+  ctx.clock.advance(60_000);
+  assert.equal(FakeSocket.instances.length, 1);
+  assert.equal(ctx.client.track("tab_switch", {}), null, "nothing is recorded once access is gone");
+});
+
 test("a refused token (4401) stops reconnecting and says so", async () => {
   const ctx = makeClient();
   await ctx.client.start();

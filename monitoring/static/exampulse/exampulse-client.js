@@ -966,6 +966,8 @@
         return this._extend(data);
       case "attempt_reset":
         return this._reset(data);
+      case "access_revoked":
+        return this._revoked(data);
       default:
         return undefined; // connected, pong, left_exam: nothing to do
     }
@@ -1059,6 +1061,16 @@
       else this._pump();
     }
     this.cb.onError({ code: code, message: data.message, event: data.event });
+  };
+
+  /**
+   * The student may no longer take this exam (taken off the course's roster): the server stopped
+   * streaming it, so stop recording and do not reconnect. What was not acknowledged stays in storage.
+   */
+  ExamPulseClient.prototype._revoked = function (data) {
+    if (this.ended || (data.exam_id !== undefined && data.exam_id !== this.examId)) return;
+    this.cb.onError({ code: "access_revoked", message: "You no longer have access to this exam." });
+    this._shutdown("access_revoked");
   };
 
   /** The session ended on the server (submitted elsewhere, expired): nothing more can be stored. */

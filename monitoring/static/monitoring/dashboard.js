@@ -31,6 +31,7 @@
   var pingTimer = null;
   var resyncTimer = null;
   var everConnected = false;
+  var revoked = false; // taken off the exam's course staff: stop, do not reconnect
 
   var $ = function (id) { return document.getElementById(id); };
 
@@ -102,6 +103,7 @@
       $("reconnect-now").hidden = true;
       return;
     }
+    if (revoked) return;
     var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempt));
     delay = Math.round(delay * (0.5 + Math.random() / 2)); // jitter: a restarted server is not stampeded
     attempt += 1;
@@ -136,6 +138,16 @@
   var handlers = {
     connected: function () {
       send("join_exam", { exam_id: config.examId });
+    },
+    access_revoked: function (data) {
+      if (data.exam_id !== config.examId) return;
+      revoked = true;
+      clearInterval(pingTimer);
+      clearInterval(resyncTimer);
+      setConnection("down", "You no longer have access to this exam (removed from the course's staff).");
+      $("reconnect-now").hidden = true;
+      toast("Access to this exam was removed; the live view has stopped.", "error");
+      socket.close(1000, "access revoked");
     },
     joined_exam: function () {
       var wasReconnect = everConnected;
