@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services import tokens_issue
 from exampulse.ws_origin import origin_allowed
-from tests.factories import DEFAULT_PASSWORD, StudentFactory
+from tests.factories import DEFAULT_PASSWORD, ProctorFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,13 +39,18 @@ def bearer(token: str) -> APIClient:
 
 
 def ws_status(token: str | None = None, headers: list | None = None) -> tuple[bool, int | None]:
-    """Open /ws/exam/ and report (accepted, close code)."""
+    """Open /ws/exam/ and report (accepted, close code): a refused handshake is (False, code), a socket
+    accepted and closed at once (False would hide the code from a browser) is (True, code), an open one (True, None)."""
     from exampulse.asgi import application
 
     async def attempt():
         path = "/ws/exam/" if token is None else f"/ws/exam/?token={quote(token)}"
         communicator = WebsocketCommunicator(application, path, headers=headers or [])
         connected, code = await communicator.connect(timeout=5)
+        if connected:
+            first = await communicator.receive_output(timeout=5)
+            if first["type"] == "websocket.close":
+                code = first.get("code")
         await communicator.disconnect()
         return connected, code
 
@@ -520,34 +525,91 @@ def test_responses_carry_the_security_headers(anon_client):
 
 @pytest.mark.django_db(transaction=True)
 class TestWebSocketOrigin:
+    HOST = [(b"host", b"127.0.0.1:8000")]
+
     def test_a_token_client_without_origin_is_let_in(self, student):
         assert ws_status(tokens_issue(user=student)["token"]) == (True, None)
 
     def test_a_foreign_browser_origin_is_refused_even_with_a_valid_token(self, student):
-        connected, _ = ws_status(tokens_issue(user=student)["token"], headers=[(b"origin", b"https://evil.example")])
+        headers = [*self.HOST, (b"origin", b"https://evil.example")]
+        connected, _ = ws_status(tokens_issue(user=student)["token"], headers=headers)
         assert not connected
 
-    def test_the_servers_own_host_is_accepted(self, student):
-        connected, _ = ws_status(tokens_issue(user=student)["token"], headers=[(b"origin", b"http://localhost:8000")])
+    def test_the_servers_own_origin_is_accepted(self, student):
+        headers = [*self.HOST, (b"origin", b"http://127.0.0.1:8000")]
+        connected, _ = ws_status(tokens_issue(user=student)["token"], headers=headers)
         assert connected
+
+    @pytest.mark.parametrize("origin", [b"http://127.0.0.1:9999", b"https://127.0.0.1", b"http://127.0.0.1"])
+    def test_the_same_host_on_another_port_or_scheme_is_refused_with_a_proctors_session_cookie(self, client, origin):
+        proctor = ProctorFactory()
+        client.force_login(proctor)
+        cookie = f"{django_settings.SESSION_COOKIE_NAME}={client.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+        own = [*self.HOST, (b"cookie", cookie.encode()), (b"origin", b"http://127.0.0.1:8000")]
+        assert ws_status(headers=own) == (True, None)  # the dashboard's own page gets in with the cookie
+
+        assert ws_status(headers=[*self.HOST, (b"cookie", cookie.encode()), (b"origin", origin)])[0] is False
 
     def test_no_token_and_no_origin_is_still_refused(self):
         assert ws_status(None) == (False, 4401)
+
+
+SERVER = {"type": "websocket", "headers": [(b"host", b"127.0.0.1:8000")]}
 
 
 @pytest.mark.parametrize(
     ("origin", "allowed"),
     [
         (None, True),
-        ("http://localhost:8000", True),
+        ("http://127.0.0.1:8000", True),
+        ("HTTP://127.0.0.1:8000/", True),  # scheme and host compare without case; an empty path is no path
+        ("http://127.0.0.1:9999", False),  # same host, another port
+        ("https://127.0.0.1", False),  # same host, another scheme (and port)
+        ("https://127.0.0.1:8000", False),  # same host and port, another scheme
+        ("http://127.0.0.1", False),  # port 80 is not 8000
+        ("http://localhost:8000", False),  # another name for the machine is another origin
         ("https://exams.example.org", True),  # in CORS_ALLOWED_ORIGINS below
+        ("https://exams.example.org:444", False),
+        ("http://exams.example.org", False),
+        ("https://admin.example.net", True),  # in CSRF_TRUSTED_ORIGINS below
         ("https://evil.example", False),
         ("null", False),
+        ("", False),
         ("file://", False),
         ("javascript:alert(1)", False),
-        ("http://localhost.evil.example", False),
+        ("http://127.0.0.1:8000.evil.example", False),
+        ("http://user@127.0.0.1:8000", False),
     ],
 )
 def test_origin_rules(settings, origin, allowed):
     settings.CORS_ALLOWED_ORIGINS = ["https://exams.example.org"]
-    assert origin_allowed(origin) is allowed
+    settings.CSRF_TRUSTED_ORIGINS = ["https://admin.example.net"]
+    assert origin_allowed(origin, scope=SERVER) is allowed
+
+
+def _scope(host: bytes, *extra: tuple[bytes, bytes], scheme: str | None = None) -> dict:
+    scope = {"type": "websocket", "headers": [(b"host", host), *extra]}
+    if scheme:
+        scope["scheme"] = scheme
+    return scope
+
+
+def test_behind_a_tls_proxy_the_scheme_comes_from_the_header_django_trusts(settings):
+    settings.ALLOWED_HOSTS = ["exams.example.org"]
+    forwarded = _scope(b"exams.example.org", (b"x-forwarded-proto", b"https"))
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert origin_allowed("https://exams.example.org", scope=forwarded)
+    assert not origin_allowed("http://exams.example.org", scope=forwarded)
+    # Without the setting the header is not trusted: the handshake's own scheme (ws) counts.
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert not origin_allowed("https://exams.example.org", scope=forwarded)
+    assert origin_allowed("http://exams.example.org", scope=forwarded)
+    # A server that terminates TLS itself reports wss.
+    assert origin_allowed("https://exams.example.org", scope=_scope(b"exams.example.org", scheme="wss"))
+
+
+def test_a_host_outside_allowed_hosts_never_counts_as_the_servers_origin(settings):
+    settings.ALLOWED_HOSTS = ["exams.example.org"]
+    # DNS rebinding: the attacker's name points at the server, so Origin and Host agree.
+    assert not origin_allowed("http://rebind.evil.example", scope=_scope(b"rebind.evil.example"))
+    assert not origin_allowed("http://exams.example.org", scope={"type": "websocket", "headers": []})

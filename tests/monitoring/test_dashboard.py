@@ -96,7 +96,7 @@ async def test_the_dashboard_socket_authenticates_with_the_proctors_session_cook
     client = Client()
     await database_sync_to_async(client.force_login)(proctor)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    headers = [(b"cookie", cookie.encode()), (b"origin", b"http://testserver")]
+    headers = [(b"cookie", cookie.encode()), (b"host", b"testserver"), (b"origin", b"http://testserver")]
     communicator = WebsocketCommunicator(application, "/ws/exam/", headers=headers)
     try:
         connected, _ = await communicator.connect(timeout=5)
