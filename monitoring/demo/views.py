@@ -3,7 +3,8 @@
 Served only when settings.EXAMPULSE["DEMO"] is on (`make run` turns it on): the pages publish the
 seeded demo students' password so a newcomer can log in with one click. Everything the page does
 after that goes through the public REST API and /ws/exam/ with exampulse-client.js, exactly as a
-real exam front end would. The pages never carry an answer key: questions come from the API.
+real exam front end would. The pages never carry an answer key: questions come from the API. They list
+and serve only what the API would: an anonymous visitor sees the exams without a course.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import User
 from exams.demo import DEMO_PROCTOR_EMAIL, DEMO_STUDENT_PASSWORD, DEMO_STUDENTS
 from exams.models import Exam, ExamStatus
+from exams.selectors import exam_list
 
 DASHBOARD_PATH = "/monitor/exam/{exam_id}/"
 
@@ -45,9 +47,15 @@ def _demo_students() -> list[dict[str, str]]:
     return [found[email] for email in emails if email in found]
 
 
-def _open_exams():
+def _open_exams(user):
+    """The active exams the visitor may see, scoped like the API: anonymous visitors only exams with
+    no course (open to everyone); a logged-in user what `GET /api/exams` would list for them."""
+    if getattr(user, "is_authenticated", False):
+        exams = exam_list(user=user).filter(status=ExamStatus.ACTIVE)
+    else:
+        exams = Exam.objects.filter(status=ExamStatus.ACTIVE, course__isnull=True)
     # Calibration first: a newcomer's baseline is best collected before the first real exam.
-    return Exam.objects.filter(status=ExamStatus.ACTIVE).order_by("-is_calibration", "id")
+    return exams.order_by("-is_calibration", "id")
 
 
 @require_GET
@@ -63,7 +71,7 @@ def demo_index(request: HttpRequest) -> HttpResponse:
             "is_calibration": exam.is_calibration,
             "dashboard_url": DASHBOARD_PATH.format(exam_id=exam.pk),
         }
-        for exam in _open_exams()
+        for exam in _open_exams(request.user)
     ]
     context = {"exams": exams, "students": _demo_students(), "proctor_email": DEMO_PROCTOR_EMAIL}
     return render(request, "demo/index.html", context)
@@ -72,7 +80,7 @@ def demo_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @demo_only
 def demo_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
-    exam = _open_exams().filter(pk=exam_id).first()
+    exam = _open_exams(request.user).filter(pk=exam_id).first()
     if exam is None:
         raise Http404("No open exam with this id.")
     config = {

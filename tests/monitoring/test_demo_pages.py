@@ -10,7 +10,8 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
 
-from exams.models import Exam
+from exams.models import Course, CourseStaff, Enrollment, Exam
+from tests.factories import ProctorFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,35 @@ def test_demo_pages_refuse_writes(demo_on, seeded):
 def test_the_client_module_and_demo_assets_are_static_files():
     for name in ("exampulse/exampulse-client.js", "exampulse/demo.js", "exampulse/demo.css"):
         assert finders.find(name), name
+
+
+def test_anonymous_visitors_see_and_open_only_exams_without_a_course(demo_on, seeded):
+    quiz = seeded[False]
+    course = Course.objects.create(code="SEC-1", name="Secret")
+    hidden = Exam.objects.create(
+        name="Course-only midterm", duration_minutes=30, status="active", course=course, questions=[], total_questions=0
+    )
+    anonymous = Client()
+
+    index = anonymous.get("/demo/").content.decode()
+
+    assert f'data-exam-id="{quiz.pk}"' in index
+    assert f'data-exam-id="{hidden.pk}"' not in index and "Course-only midterm" not in index
+    assert anonymous.get(f"/demo/exam/{hidden.pk}/").status_code == 404
+    assert anonymous.get(f"/demo/exam/{quiz.pk}/").status_code == 200
+
+
+def test_a_logged_in_user_sees_on_the_demo_what_the_api_shows_them(demo_on, seeded):
+    course = Course.objects.create(code="SEC-2", name="Secret")
+    hidden = Exam.objects.create(
+        name="Course-only final", duration_minutes=30, status="active", course=course, questions=[], total_questions=0
+    )
+    member, outsider = StudentFactory(), StudentFactory()
+    Enrollment.objects.create(course=course, student=member)
+    staff = ProctorFactory()
+    CourseStaff.objects.create(course=course, user=staff)
+    for user, sees in ((member, True), (outsider, False), (staff, True), (ProctorFactory(), False)):
+        client = Client()
+        client.force_login(user)
+        assert (f'data-exam-id="{hidden.pk}"' in client.get("/demo/").content.decode()) is sees, user
+        assert client.get(f"/demo/exam/{hidden.pk}/").status_code == (200 if sees else 404)
