@@ -7,11 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts import services
-from accounts.exceptions import InvalidToken
 from accounts.serializers import (
     LoginInputSerializer,
     PasswordResetConfirmInputSerializer,
@@ -91,16 +88,10 @@ class RefreshApi(APIView):
 
     @extend_schema(request=RefreshInputSerializer, responses={200: _REFRESH_ENVELOPE})
     def post(self, request):
-        RefreshInputSerializer(data=request.data).is_valid(raise_exception=True)
-        serializer = TokenRefreshSerializer(data=request.data)
-        try:
-            serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise InvalidToken() from exc
-        data = serializer.validated_data
-        return respond(
-            None, message="Token refreshed.", extra={"token": data["access"], "refresh": data.get("refresh")}
-        )
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.tokens_refresh(refresh=serializer.validated_data["refresh"])
+        return respond(None, message="Token refreshed.", extra=tokens)
 
 
 class LogoutApi(APIView):

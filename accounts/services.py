@@ -18,7 +18,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -129,6 +131,34 @@ def tokens_issue(*, user: User) -> dict[str, str]:
     """Issue a refresh/access pair for the user."""
     refresh = RefreshToken.for_user(user)
     return {"token": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def tokens_refresh(*, refresh: str) -> dict[str, str]:
+    """A new access token and the rotated refresh token, for a valid refresh token of an account that
+    still exists and is active; InvalidToken (401, `details.code` says why) for anything else."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise InvalidToken(details={"code": "token_not_valid"}) from exc
+    user_id = str(token.get(jwt_settings.USER_ID_CLAIM, ""))
+    user = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() and len(user_id) < 19 else None
+    if user is None:
+        raise InvalidToken("The account this token belongs to no longer exists.", details={"code": "user_not_found"})
+    if not user.is_active:
+        raise InvalidToken("This account is deactivated.", details={"code": "user_inactive"})
+    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    try:
+        serializer.is_valid(raise_exception=True)
+    except TokenError as exc:
+        raise InvalidToken(details={"code": "token_not_valid"}) from exc
+    except User.DoesNotExist as exc:  # deleted between the check above and SimpleJWT's own lookup
+        raise InvalidToken(
+            "The account this token belongs to no longer exists.", details={"code": "user_not_found"}
+        ) from exc
+    except AuthenticationFailed as exc:  # deactivated in between
+        raise InvalidToken("This account is deactivated.", details={"code": "user_inactive"}) from exc
+    data = serializer.validated_data
+    return {"token": data["access"], "refresh": data.get("refresh")}
 
 
 @transaction.atomic

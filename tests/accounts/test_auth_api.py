@@ -167,6 +167,31 @@ class TestTokens:
         assert response.status_code == 401
         assert response.json()["error"]
 
+    def test_refreshing_a_deleted_users_token_is_401_with_a_code(self, anon_client, student):
+        refresh = login(anon_client, student.email).json()["refresh"]
+        student.delete()
+        response = anon_client.post("/api/auth/refresh", {"refresh": refresh}, format="json")
+        assert response.status_code == 401
+        body = response.json()
+        assert body["error"] and body["details"]["code"] == "user_not_found"
+
+    def test_refreshing_a_deactivated_users_token_is_401_with_a_code(self, anon_client, student):
+        refresh = login(anon_client, student.email).json()["refresh"]
+        student.is_active = False
+        student.save(update_fields=["is_active"])
+        response = anon_client.post("/api/auth/refresh", {"refresh": refresh}, format="json")
+        assert response.status_code == 401
+        assert response.json()["details"]["code"] == "user_inactive"
+
+    def test_a_blacklisted_or_garbage_refresh_token_says_token_not_valid(self, anon_client, student):
+        assert anon_client.post("/api/auth/refresh", {"refresh": "x.y.z"}, format="json").json()["details"] == {
+            "code": "token_not_valid"
+        }
+        refresh = login(anon_client, student.email).json()["refresh"]
+        assert anon_client.post("/api/auth/refresh", {"refresh": refresh}, format="json").status_code == 200
+        reused = anon_client.post("/api/auth/refresh", {"refresh": refresh}, format="json")  # rotated: blacklisted
+        assert reused.status_code == 401 and reused.json()["details"]["code"] == "token_not_valid"
+
     def test_missing_refresh_token_is_400(self, anon_client):
         assert anon_client.post("/api/auth/refresh", {}, format="json").status_code == 400
 
