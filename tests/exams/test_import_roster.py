@@ -163,3 +163,55 @@ def test_a_long_file_imports_with_a_progress_bar(tmp_path, course, printing):
     assert course.students.count() == 250
     assert "Importing" in err  # tqdm writes its bar to stderr
     assert "250 enrolled (250 new accounts created)" in out
+
+
+def test_control_characters_are_refused_per_row_and_every_other_row_finishes(tmp_path, course, printing):
+    # A NUL in a name crashed the run part-way on PostgreSQL (DataError) and SQLite stored it silently.
+    path = write(
+        tmp_path,
+        "email,name,roll_number\n"
+        "first@example.org,First Student,R-1\n"
+        "nul@example.org,Bad\x00Name,R-2\n"
+        "tab@example.org,Tab Student,R\t3\n"
+        'break@example.org,"Line\nBreak",R-4\n'
+        "last@example.org,Last Student,R-5\n",
+    )
+
+    out, err = run(path)
+
+    assert set(course.students.values_list("email", flat=True)) == {"first@example.org", "last@example.org"}
+    assert not User.objects.filter(email__in=["nul@example.org", "tab@example.org", "break@example.org"]).exists()
+    assert "line 3: control character U+0000 in the name" in err
+    assert "line 4: control character U+0009 in the roll_number" in err
+    assert "line 5: control character U+000A in the name" in err
+    assert "BIO-1: 2 enrolled (2 new accounts created), 0 already enrolled, 3 errors." in out
+    assert re.search(r"first@example.org: http\S+", out) and re.search(r"last@example.org: http\S+", out)
+    audit = AuditEntry.objects.get(action="roster_import")
+    assert audit.details["errors"] == 3 and audit.details["created"] == 2
+    assert any("U+0000" in line for line in audit.details["error_lines"])
+
+
+def test_a_row_the_database_refuses_costs_that_row_only(tmp_path, course, printing, monkeypatch):
+    from django.db import DataError, transaction
+
+    from exams.management.commands import import_roster
+
+    real = import_roster.course_roster_import_row
+
+    def refusing(**kwargs):
+        if kwargs["email"] == "odd@example.org":
+            with transaction.atomic():  # the row's own transaction: the account is made, then refused
+                real(**kwargs)
+                raise DataError("invalid byte sequence")
+        return real(**kwargs)
+
+    monkeypatch.setattr(import_roster, "course_roster_import_row", refusing)
+    path = write(tmp_path, "a@example.org,Student A\nodd@example.org,Odd One\nb@example.org,Student B\n")
+
+    out, err = run(path)
+
+    assert "line 2: odd@example.org could not be stored (DataError)" in err
+    assert set(course.students.values_list("email", flat=True)) == {"a@example.org", "b@example.org"}
+    assert "2 enrolled (2 new accounts created), 0 already enrolled, 1 errors." in out
+    assert re.search(r"a@example.org: http\S+", out) and re.search(r"b@example.org: http\S+", out)
+    assert AuditEntry.objects.get(action="roster_import").details["errors"] == 1

@@ -1,8 +1,10 @@
 """manage.py import_roster --course CODE FILE.csv: enrol a class list, creating missing student accounts.
 
 Columns `email,name[,roll_number]`; a first row whose first cell is "email" is a header. Each row is
-checked on its own: a bad row (invalid email, missing name, a proctor's email) is reported with its
-line number and the rest still import. Re-running the same file changes nothing.
+checked and stored on its own: a bad row (invalid email, missing name, a control character, a
+proctor's email, one the database refuses) is reported with its line number and the reason, and the
+rest still import; the summary, the audit entry and every created account's link come whatever a
+row does. Re-running the same file changes nothing.
 
 New accounts get an unusable password and a one-time set-password link. The rule for delivering
 it: with the console or dummy email backend (development, the default) the links are printed;
@@ -13,16 +15,19 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from accounts.models import User
 from accounts.services import audit_record, password_link_send, password_reset_link
+from exampulse.errors import DomainError
 from exams.courses import course_roster_import_row, normalise_email
 from exams.models import Course
 
@@ -35,6 +40,15 @@ PRINTING_BACKENDS = {
 PROGRESS_FROM_ROWS = 200
 MAX_NAME = 150
 MAX_ROLL = 50
+
+
+def control_character(value: str) -> str | None:
+    """The first control character in the text (NUL, line breaks, tabs, DEL, C1 codes, line and
+    paragraph separators), or None. No name or email needs one, and PostgreSQL cannot store NUL."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            return char
+    return None
 
 
 def links_are_emailed() -> bool:
@@ -64,36 +78,49 @@ class Command(BaseCommand):
         errors: list[str] = []
         new_accounts: list[tuple[User, str]] = []
         progress = tqdm(rows, desc="Importing", unit="row", disable=len(rows) < PROGRESS_FROM_ROWS, file=self.stderr)
-        for line, cells in progress:
-            problem, email, name, roll = self._check(cells)
-            if problem is None:
-                outcome, user = course_roster_import_row(
-                    course=target, by=actor, email=email, name=name, roll_number=roll
-                )
-                if outcome == "wrong_role":
-                    problem = f"{email} belongs to a proctor account; only students are enrolled"
-                else:
-                    counts[outcome] += 1
-                    if outcome == "created":
-                        new_accounts.append((user, password_reset_link(user=user)))
-            if problem is not None:
-                counts["errors"] += 1
-                errors.append(f"line {line}: {problem}")
+        try:
+            for line, cells in progress:
+                problem = self._import_row(target, actor, cells, counts, new_accounts)
+                if problem is not None:
+                    counts["errors"] += 1
+                    errors.append(f"line {line}: {problem}")
+        finally:
+            # Whatever a row did, and even if the run is cut short: every account created so far gets
+            # its link, and the import is reported and audited.
+            for message in errors:
+                self.stderr.write(message)
+            self._deliver(new_accounts)
+            audit_record(
+                actor=actor,
+                action="roster_import",
+                target=target,
+                details={**counts, "file": Path(file).name, "error_lines": errors[:200]},
+            )
+            self.stdout.write(
+                f"{target.code}: {counts['enrolled'] + counts['created']} enrolled "
+                f"({counts['created']} new accounts created), {counts['already']} already enrolled, "
+                f"{counts['errors']} errors."
+            )
 
-        for message in errors:
-            self.stderr.write(message)
-        self._deliver(new_accounts)
-        audit_record(
-            actor=actor,
-            action="roster_import",
-            target=target,
-            details={**counts, "file": Path(file).name, "error_lines": errors[:200]},
-        )
-        self.stdout.write(
-            f"{target.code}: {counts['enrolled'] + counts['created']} enrolled "
-            f"({counts['created']} new accounts created), {counts['already']} already enrolled, "
-            f"{counts['errors']} errors."
-        )
+    def _import_row(
+        self, course: Course, actor: User | None, cells: list[str], counts: dict, new_accounts: list
+    ) -> str | None:
+        """Import one row; returns why it was refused, or None. A row's failure never ends the run."""
+        problem, email, name, roll = self._check(cells)
+        if problem is not None:
+            return problem
+        try:
+            # One transaction per row (the service is atomic): a failing row leaves nothing behind
+            # and the connection usable for the next one.
+            outcome, user = course_roster_import_row(course=course, by=actor, email=email, name=name, roll_number=roll)
+        except (DatabaseError, DomainError) as exc:
+            return f"{email} could not be stored ({type(exc).__name__})"
+        if outcome == "wrong_role":
+            return f"{email} belongs to a proctor account; only students are enrolled"
+        counts[outcome] += 1
+        if outcome == "created":
+            new_accounts.append((user, password_reset_link(user=user)))
+        return None
 
     def _read(self, path: Path) -> list[tuple[int, list[str]]]:
         """(line number, cells) for each non-empty data row; the header, if any, is skipped."""
@@ -107,13 +134,16 @@ class Command(BaseCommand):
             ) from exc
         rows = []
         reader = csv.reader(io.StringIO(text, newline=""))
+        read = 0
         try:
             for cells in reader:
+                # A quoted cell may span lines: a row is reported by the line it starts on.
+                line, read = read + 1, reader.line_num
                 if not any(cell.strip() for cell in cells):
                     continue
-                if not rows and reader.line_num == 1 and cells[0].strip().lower() == "email":
+                if not rows and line == 1 and cells[0].strip().lower() == "email":
                     continue  # the header
-                rows.append((reader.line_num, cells))
+                rows.append((line, cells))
         except csv.Error as exc:
             raise CommandError(f"{path}, line {reader.line_num}: not valid CSV ({exc}).") from exc
         return rows
@@ -124,6 +154,11 @@ class Command(BaseCommand):
         email, name, roll = cells[0], cells[1], cells[2]
         if len([c for c in cells[3:] if c]) > 0:
             return "too many columns (expected email,name[,roll_number])", email, name, roll
+        for column, value in (("email", email), ("name", name), ("roll_number", roll)):
+            bad = control_character(value)
+            if bad is not None:
+                # Named by code point: the character itself may not print, and PostgreSQL cannot store NUL.
+                return f"control character U+{ord(bad):04X} in the {column}", email, name, roll
         try:
             validate_email(email)
         except ValidationError:
