@@ -43,6 +43,8 @@ NUMBER = "number"  # a finite number in [low, high]
 NUMBERS = "numbers"  # a list of finite numbers, each in [low, high]
 ID = "id"  # text or an integer, at most 64 characters, stored as text
 TEXT = "text"  # any short scalar, kept for the reviewer and never scored
+# A client's payload keeps only the fields declared here for its type; any other key is dropped
+# before storage (monitoring.ingest.activity), so nothing undeclared ever reaches a proctor.
 KINDS = (NUMBER, NUMBERS, ID, TEXT)
 
 # Exam policy flags that make a type harmless (severity low, its risk component 0).
@@ -111,6 +113,8 @@ _TYPES = (
         severity="medium",
         label="Switched tab",
         short="switched tab",
+        # The page's visibility state when it was recorded ("hidden"), as exampulse-client.js sends it.
+        fields=(Field("visibility", TEXT),),
         allowed_by=ALLOW_TAB_SWITCH,
     ),
     ActivityType(
@@ -158,6 +162,8 @@ _TYPES = (
         severity="high",
         label="Opened developer tools",
         short="opened dev tools",
+        # How the page noticed ("window_size"), as exampulse-client.js sends it.
+        fields=(Field("method", TEXT),),
     ),
     ActivityType(
         name="typing_sample",

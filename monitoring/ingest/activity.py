@@ -91,10 +91,12 @@ def _number_list(payload: dict, key: str, *, high: float) -> list[float] | None:
     return value
 
 
-# Per type, from the catalogue: the numeric fields it reads, each (low, high, required), and its
-# number lists, each high. The scored fields' ranges are the aggregation's, so a value the scorer
-# would ignore is refused at the door instead. Anything else in the payload must be a short scalar
-# and is kept for the reviewer but never scored.
+# Per type, from the catalogue: the numeric fields it reads, each (low, high, required), its number
+# lists, each high, its ids and its free-text fields (a short scalar, kept for the reviewer and never
+# scored). The scored fields' ranges are the aggregation's, so a value the scorer would ignore is
+# refused at the door instead. A key the catalogue does not declare for the type is dropped: it is
+# never stored, so a proctor never sees `user_id` or `session_id` the client made up as if the
+# server had said it.
 NUMERIC_FIELDS: dict[str, dict[str, tuple[float, float, bool]]] = {
     name: {f.name: (f.low, f.high, f.required) for f in kind.fields if f.kind == catalogue.NUMBER}
     for name, kind in catalogue.CATALOGUE.items()
@@ -104,6 +106,11 @@ NUMBER_LIST_FIELDS: dict[str, dict[str, float]] = {
     name: {f.name: f.high for f in kind.fields if f.kind == catalogue.NUMBERS}
     for name, kind in catalogue.CATALOGUE.items()
     if any(f.kind == catalogue.NUMBERS for f in kind.fields)
+}
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(f.name for f in kind.fields if f.kind == catalogue.TEXT)
+    for name, kind in catalogue.CATALOGUE.items()
+    if any(f.kind == catalogue.TEXT for f in kind.fields)
 }
 ID_FIELDS: dict[str, tuple[str, ...]] = {
     name: tuple(f.name for f in kind.fields if f.kind == catalogue.ID)
@@ -132,7 +139,8 @@ def _client_ts(value: Any) -> datetime | None:
 
 
 def parse_activity(data: dict[str, Any], *, require_exam: bool = True) -> Activity:
-    """Validate a suspicious_activity payload (socket frame or one item of a REST batch)."""
+    """Validate a suspicious_activity payload (socket frame or one item of a REST batch); only the fields
+    the catalogue declares for its type are kept."""
     if not isinstance(data, dict):
         raise FrameError("invalid_payload", "An activity is a JSON object.")
     event_type = data.get("type")
@@ -163,14 +171,10 @@ def parse_activity(data: dict[str, Any], *, require_exam: bool = True) -> Activi
         value = _number_list(data, key, high=high)
         if value is not None:
             payload[key] = value
-    for key in extra_keys:
-        if key in payload:
-            continue
-        if key in numeric or key in lists:
+    for key in TEXT_FIELDS.get(event_type, ()):
+        if key not in data:
             continue
         value = data[key]
-        if not isinstance(key, str) or len(key) > 64:
-            raise FrameError("invalid_payload", "Field names are at most 64 characters.")
         if isinstance(value, str):
             if len(value) > MAX_STRING:
                 raise FrameError("invalid_payload", f"{key} is longer than {MAX_STRING} characters.")

@@ -153,3 +153,19 @@ def test_the_browser_client_sends_the_client_types_within_the_catalogue_ranges()
         "blurMs": high["window_focus.blur_duration_ms"],
         "listItems": activity_rules.MAX_LIST,
     }
+
+
+def test_every_key_the_browser_client_sends_is_declared_so_none_is_dropped():
+    source = (STATIC / "exampulse" / "exampulse-client.js").read_text()
+    sent: dict[str, set[str]] = {}
+    for event_type, body in re.findall(r'\.track\("([a-z_]+)", \{([^}]*)\}', source):
+        sent.setdefault(event_type, set()).update(re.findall(r"(\w+):", body))
+    # The samplers build their payloads apart: every key they set.
+    typing = re.search(r"TypingSampler\.prototype\.take = function.*?\n  \};", source, re.S).group(0)
+    sent["typing_sample"] = set(re.findall(r"^\s+(\w+): ", typing, re.M)) | set(re.findall(r"sample\.(\w+) =", typing))
+    mouse = re.search(r"MouseSampler\.prototype\.take = function.*?\n  \};", source, re.S).group(0)
+    sent["mouse_sample"] = set(re.findall(r"^\s+(\w+): ", mouse, re.M))
+    assert sent["tab_switch"] == {"visibility"} and "wpm" in sent["typing_sample"], sent
+    for event_type, keys in sent.items():
+        declared = {field.name for field in CATALOGUE[event_type].fields}
+        assert keys <= declared, f"{event_type}: the client sends {keys - declared}, which the server drops"

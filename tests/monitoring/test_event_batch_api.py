@@ -32,6 +32,23 @@ def test_a_batch_is_stored_in_order_with_one_result_per_event(api_client, studen
     assert body["results"][0]["event_id"] == Event.objects.get(client_event_id="b-1").pk
 
 
+def test_undeclared_keys_in_a_batch_are_dropped_before_storage(api_client, student, session):
+    events = [
+        {"type": "copy", "length": 3, "user_id": 1, "session_id": 25, "client_event_id": "u-1"},
+        {
+            "type": "question_answered",
+            "question_id": "q1",
+            "time_spent_sec": 9,
+            "by": "server",
+            "client_event_id": "u-2",
+        },
+    ]
+    response = api_client(student).post(url(session), {"events": events}, format="json")
+    assert response.status_code == 200
+    stored = dict(Event.objects.filter(session=session).values_list("client_event_id", "event_data"))
+    assert stored == {"u-1": {"length": 3}, "u-2": {"question_id": "q1", "time_spent_sec": 9}}
+
+
 def test_replaying_a_batch_stores_nothing_twice(api_client, student, session):
     events = [{"type": "copy", "client_event_id": f"r-{i}"} for i in range(5)]
     client = api_client(student)

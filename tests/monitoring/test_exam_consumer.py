@@ -65,6 +65,27 @@ class TestAuthentication:
         assert joined["session_id"] == session.pk
         assert joined["role"] == "student"
 
+    async def test_undeclared_payload_keys_are_never_stored_nor_shown_to_proctors(
+        self, ws_connect, student, other_student, proctor, exam, session
+    ):
+        watcher = await ws_connect(proctor)
+        await watcher.send("join_exam", exam_id=exam.pk)
+        await watcher.expect("active_students")
+        socket = await ws_connect(student)
+        await socket.send("join_exam", exam_id=exam.pk)
+        await socket.expect("joined_exam")
+        forged = {"user_id": other_student.pk, "session_id": 25, "role": "proctor", "risk_score": 0.0, "note": "x"}
+        await socket.send(
+            "suspicious_activity", exam_id=exam.pk, type="paste", length=12, client_event_id="f-1", **forged
+        )
+        await socket.expect("activity_logged")
+
+        [event] = await events_of(session.pk, client_event_id="f-1")
+        assert event.event_data == {"length": 12}
+        seen = await watcher.expect("student_activity")
+        assert seen["data"] == {"length": 12}
+        assert (seen["user_id"], seen["session_id"]) == (student.pk, session.pk)
+
 
 class TestStudentFlow:
     async def test_join_returns_the_open_session_and_tells_proctors(self, ws_connect, student, proctor, exam, session):
