@@ -119,6 +119,10 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            # Accepted, then closed with 4401: a browser cannot read the HTTP status of a refused
+            # handshake (it sees 1006), but it can read a close code, so the client knows to log in
+            # again instead of reconnecting. Nothing is stored, no group joined, no frame sent.
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user

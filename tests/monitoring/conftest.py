@@ -112,6 +112,11 @@ async def ws_connect():
         opened.append(communicator)
         connected, code = await communicator.connect(timeout=5)
         if not expect_connected:
+            # (accepted, close code): refused at the handshake is (False, code); accepted and closed
+            # at once, as an unauthenticated socket is so a browser can read the code, is (True, code).
+            if connected:
+                first = await communicator.receive_output(timeout=5)
+                code = first.get("code") if first["type"] == "websocket.close" else None
             return connected, code
         assert connected, f"refused with {code}"
         socket = Socket(communicator)
