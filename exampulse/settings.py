@@ -8,6 +8,7 @@ ALLOWED_HOSTS and DEBUG=false; the README lists every variable.
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,7 +63,44 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 
-# A dev key is only acceptable when nothing real is protected by it.
+
+def development_secret_key(path: Path) -> str:
+    """The development key kept in `path`, made (random, readable by its owner only) on first use.
+
+    A key in the source would be public: anyone could sign their own tokens, even re-sign one they had
+    logged out of. So a development server without SECRET_KEY makes its own once and reuses it, and
+    every process of the same checkout (daphne, the worker, manage.py, tests) shares it. Several
+    processes may start at once: the key is written to a temporary file and linked into place, which
+    only one of them wins; the others read the winner's.
+    """
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            os.link(staged, path)
+        except FileExistsError:
+            pass  # another process won; its key is the one
+        finally:
+            staged.unlink()
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and the development key file {path} cannot be written ({exc}). "
+            "Set SECRET_KEY, or SECRET_KEY_FILE to a writable path."
+        ) from exc
+
+
+# Production must set the key. Development generates its own on first run (never a key from the
+# source code) into SECRET_KEY_FILE, under var/, which git ignores.
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -70,7 +108,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. With DEBUG off it is required: "
             'generate one with `python -c "import secrets; print(secrets.token_urlsafe(50))"`.'
         )
-    SECRET_KEY = "dev-only-insecure-key-change-me-for-anything-public-0123456789"  # noqa: S105 - DEBUG only
+    SECRET_KEY = development_secret_key(Path(env_str("SECRET_KEY_FILE") or BASE_DIR / "var" / "secret_key"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:

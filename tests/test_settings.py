@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -47,3 +49,56 @@ def test_check_deploy_is_clean_in_production_mode():
         ALLOWED_HOSTS="exams.example.org",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+SHOW_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+# The constant development key the settings used to fall back to: public, so anyone could sign tokens with it.
+PUBLISHED_DEV_KEY = "dev-only-insecure-key-change-me-for-anything-public-0123456789"
+
+
+def test_development_makes_a_random_secret_on_first_run_keeps_it_private_and_reuses_it(tmp_path):
+    key_file = tmp_path / "var" / "secret_key"
+
+    first = run_manage("shell", "-c", SHOW_KEY, DEBUG="true", SECRET_KEY_FILE=str(key_file))
+    again = run_manage("shell", "-c", SHOW_KEY, DEBUG="true", SECRET_KEY_FILE=str(key_file))
+
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip().splitlines()[-1]
+    assert len(key) >= 50 and key != PUBLISHED_DEV_KEY
+    assert again.stdout.strip().splitlines()[-1] == key
+    assert key_file.read_text().strip() == key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    other = run_manage("shell", "-c", SHOW_KEY, DEBUG="true", SECRET_KEY_FILE=str(tmp_path / "elsewhere"))
+    assert other.stdout.strip().splitlines()[-1] != key  # another checkout, another key
+
+
+def test_an_explicit_secret_key_wins_and_no_file_is_written(tmp_path):
+    key_file = tmp_path / "secret_key"
+    result = run_manage("shell", "-c", SHOW_KEY, DEBUG="true", SECRET_KEY="k" * 60, SECRET_KEY_FILE=str(key_file))
+    assert result.stdout.strip().splitlines()[-1] == "k" * 60
+    assert not key_file.exists()
+
+
+def test_the_generated_development_key_stays_out_of_git():
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "var/secret_key"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=30,  # noqa: S607
+    )
+    assert ignored.returncode == 0
+
+
+@pytest.mark.django_db
+def test_a_token_signed_with_the_old_published_development_key_is_refused():
+    import jwt
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from tests.factories import StudentFactory
+
+    claims = dict(AccessToken.for_user(StudentFactory()).payload)
+    forged = jwt.encode(claims, PUBLISHED_DEV_KEY, algorithm="HS256")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert client.get("/api/auth/me").status_code == 401
