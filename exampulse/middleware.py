@@ -1,4 +1,5 @@
-"""Every error under /api/ leaves in the API's JSON envelope, whatever produced it and whatever DEBUG says."""
+"""Every error under /api/ leaves in the API's JSON envelope, whatever produced it and whatever DEBUG says;
+every page carries the Content-Security-Policy, with its own socket's origin allowed to connect."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from collections.abc import Callable
 from http import HTTPStatus
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
 _API_PREFIX = "/api/"
 
@@ -70,3 +73,29 @@ class ApiErrorEnvelopeMiddleware:
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(body))
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY) on every response, plus the page's own
+    WebSocket origin (ws:// or wss:// on this host and port) in connect-src.
+
+    CSP3 counts a same-host ws(s) URL as 'self', but older browsers do not, and the dashboard and the
+    exam client connect to /ws/exam/ on the host that served the page; naming it costs nothing.
+    """
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if report_only:
+            return parts
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            return parts
+        socket = f"{'wss' if request.is_secure() else 'ws'}://{host}"
+        update = dict(parts.update or {})
+        current = update.get("connect-src") or []
+        update["connect-src"] = [*([current] if isinstance(current, str) else current), socket]
+        parts.update = update
+        return parts

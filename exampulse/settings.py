@@ -130,6 +130,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI's files, served by ExamPulse itself: /api/docs/ works offline and loads nothing from a CDN.
+    "drf_spectacular_sidecar",
+    # The Content-Security-Policy header (exampulse.middleware.ContentSecurityPolicyMiddleware).
+    "csp",
     "corsheaders",
     "channels",
     # Counts failed logins per account and per address (accounts.throttling).
@@ -146,6 +150,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every response carries the Content-Security-Policy below.
+    "exampulse.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Inside CORS (so its headers reach the errors), outside everything that may answer in HTML.
@@ -379,6 +385,12 @@ SIMPLE_JWT = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN: the docs work offline and
+    # under the Content-Security-Policy; no online validator badge either.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "TITLE": "ExamPulse API",
     "DESCRIPTION": "Online-exam proctoring: auth, exams, sessions, baselines and live monitoring.",
     "VERSION": "0.1.0",
@@ -396,6 +408,25 @@ SPECTACULAR_SETTINGS = {
         "OverturnStatusEnum": ["clean", "suspicious", "violation"],
         "BaselineStatusEnum": ["missing", "collecting", "ready", "reset"],
     },
+}
+
+# Content-Security-Policy (django-csp) on every page: the admin, the dashboard, the demo, the API
+# docs. Every script, style, image and font is ExamPulse's own static file (no inline code, no CDN),
+# so an injected <script> or on* handler does not run; data: images are Swagger UI's and the admin's
+# icons; sockets and fetches go to this origin only (the middleware adds the page's ws(s) origin).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])

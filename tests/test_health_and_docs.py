@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
+from django.contrib.staticfiles import finders
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,22 @@ def test_openapi_schema_and_docs_are_served(anon_client):
     assert "/api/auth/login" in schema.content.decode()
     docs = anon_client.get("/api/docs/")
     assert docs.status_code == 200
+
+
+def test_the_docs_page_and_its_script_reference_no_external_host(anon_client):
+    page = anon_client.get("/api/docs/")
+    script = anon_client.get("/api/docs/?script=")
+    assert page.status_code == 200 and script.status_code == 200
+    html, js = page.content.decode(), script.content.decode()
+    # No CDN (drf-spectacular's default is jsdelivr with @latest), no online validator badge.
+    for text in (html, js):
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), text[:3000]
+    assert '"validatorUrl": null' in js
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(url.startswith("/") and not url.startswith("//") for url in assets), assets
+    statics = [url.removeprefix("/static/") for url in assets if url.startswith("/static/")]
+    assert len(statics) >= 4 and all(finders.find(path) for path in statics), statics
+    assert "<style" not in html and "<script>" not in html  # no inline code: the CSP allows none
 
 
 def test_unknown_api_route_is_a_404(anon_client):
