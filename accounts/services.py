@@ -223,6 +223,13 @@ def audit_record(*, actor: User | None, action: str, target: Any, details: dict[
     )
 
 
+def audit_record_bulk(*, actor: User | None, action: str, model: type, details: dict[str, Any]) -> AuditEntry:
+    """Record one staff action on many rows of a model at once (a retention purge); returns the AuditEntry."""
+    return AuditEntry.objects.create(
+        actor=actor, action=action, target_type=model._meta.model_name, target_id="", details=details
+    )
+
+
 # An export's entry lists at most this many ids (the count is always exact): a trail row stays small.
 EXPORT_IDS_LISTED = 1000
 

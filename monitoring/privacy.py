@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 
-from accounts.services import audit_record
+from accounts.services import audit_record, audit_record_bulk
 from exams.models import ExamSession, SessionStatus
 from monitoring.exceptions import SessionStillOpen
 from monitoring.models import Alert, Event, Presence
@@ -31,23 +31,44 @@ def events_older_than(*, cutoff: datetime):
 
 
 def events_purge(
-    *, cutoff: datetime, batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[int], None] | None = None
+    *,
+    cutoff: datetime,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+    by=None,
+    older_than_days: int | None = None,
 ) -> int:
     """Delete every event recorded before the cutoff, `batch_size` rows per transaction; returns how many.
 
     Small transactions keep locks short, so live ingestion carries on while a large purge runs, and
-    an interrupted purge has still deleted whole batches (run it again to finish).
+    an interrupted purge has still deleted whole batches (run it again to finish). The purge is
+    audited (who, the cutoff, how many went), an interrupted one with what it had deleted by then.
     """
     deleted = 0
-    while True:
-        ids = list(events_older_than(cutoff=cutoff).order_by("id").values_list("id", flat=True)[:batch_size])
-        if not ids:
-            return deleted
-        with transaction.atomic():
-            count, _ = Event.objects.filter(id__in=ids).delete()
-        deleted += count
-        if progress is not None:
-            progress(count)
+    finished = False
+    try:
+        while True:
+            ids = list(events_older_than(cutoff=cutoff).order_by("id").values_list("id", flat=True)[:batch_size])
+            if not ids:
+                finished = True
+                return deleted
+            with transaction.atomic():
+                count, _ = Event.objects.filter(id__in=ids).delete()
+            deleted += count
+            if progress is not None:
+                progress(count)
+    finally:
+        audit_record_bulk(
+            actor=by,
+            action="events_purge",
+            model=Event,
+            details={
+                "deleted": deleted,
+                "cutoff": cutoff.isoformat(),
+                "older_than_days": older_than_days,
+                "finished": finished,
+            },
+        )
 
 
 @dataclass(frozen=True)

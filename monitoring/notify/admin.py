@@ -78,9 +78,20 @@ class WebhookAdmin(SuperuserOnly):
         return ", ".join(obj.events or [])
 
     def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        # Through the audited services (webhook_add uses the same ones).
+        data = {field: form.cleaned_data[field] for field in ("url", "secret", "events", "active")}
+        if change:
+            saved = webhooks.webhook_update(webhook=obj, by=request.user, data=data)
+        else:
+            saved = webhooks.webhook_create(**data, created_by=request.user)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj) -> None:
+        webhooks.webhook_delete(webhook=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for hook in queryset:
+            webhooks.webhook_delete(webhook=hook, by=request.user)
 
 
 class WebhookAttemptInline(admin.TabularInline):
@@ -127,7 +138,7 @@ class WebhookDeliveryAdmin(SuperuserOnly):
 
     @admin.action(description="Retry now")
     def retry_now(self, request, queryset) -> None:
-        due = [delivery for delivery in queryset if webhooks.delivery_retry_now(delivery=delivery)]
+        due = [delivery for delivery in queryset if webhooks.delivery_retry_now(delivery=delivery, by=request.user)]
         tasks.enqueue_after_commit(deliveries=due)
         skipped = queryset.count() - len(due)
         self.message_user(request, f"{len(due)} deliveries queued; {skipped} already delivered.", messages.SUCCESS)

@@ -25,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import audit_record
 from exampulse.errors import DomainError
 from monitoring.models import DeliveryStatus, NotifyEvent, Webhook, WebhookAttempt, WebhookDelivery
 from monitoring.notify import outbox
@@ -69,13 +70,62 @@ def url_validate(url: str) -> str:
     return url
 
 
+def _audited(hook: Webhook) -> dict[str, Any]:
+    """What the audit trail keeps of a webhook: never its secret."""
+    return {"url": hook.url, "events": list(hook.events or []), "active": hook.active}
+
+
+@transaction.atomic
 def webhook_create(*, url: str, secret: str, events: list[str], created_by=None, active: bool = True) -> Webhook:
-    """Store a webhook after checking its URL, secret and events (the admin form and webhook_add)."""
+    """Store a webhook after checking its URL, secret and events (the admin form and webhook_add); audited.
+
+    A webhook is a global channel out of the system (it hears every course's exams), so who opened
+    it, and to where, is on the trail.
+    """
     if not (secret or "").strip():
         raise DomainError("A secret is required.", details={"secret": ["This field is required."]})
-    return Webhook.objects.create(
+    hook = Webhook.objects.create(
         url=url_validate(url), secret=secret, events=events_validate(events), created_by=created_by, active=active
     )
+    audit_record(actor=created_by, action="webhook_create", target=hook, details=_audited(hook))
+    return hook
+
+
+@transaction.atomic
+def webhook_update(*, webhook: Webhook, by, data: dict[str, Any]) -> Webhook:
+    """Change a webhook's URL, secret, events or active flag; each change is audited (a new secret as
+    `"secret": "changed"`, never its value). Nothing changed, nothing recorded."""
+    hook = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    changes: dict[str, Any] = {}
+    checked = {
+        "url": lambda value: url_validate(value),
+        "events": lambda value: events_validate(list(value)),
+        "active": bool,
+    }
+    for field, check in checked.items():
+        if field in data:
+            value = check(data[field])
+            if value != getattr(hook, field):
+                changes[field] = {"from": getattr(hook, field), "to": value}
+                setattr(hook, field, value)
+    secret = data.get("secret")
+    if secret is not None and secret != hook.secret:
+        if not secret.strip():
+            raise DomainError("A secret is required.", details={"secret": ["This field is required."]})
+        hook.secret = secret
+        changes["secret"] = "changed"  # noqa: S105 - a marker for the trail, never the secret itself
+    if changes:
+        hook.save(update_fields=[*changes])
+        audit_record(actor=by, action="webhook_update", target=hook, details=changes)
+    return hook
+
+
+@transaction.atomic
+def webhook_delete(*, webhook: Webhook, by) -> None:
+    """Delete a webhook and its deliveries' record; audited with what it was."""
+    details = _audited(webhook)
+    audit_record(actor=by, action="webhook_delete", target=webhook, details=details)
+    webhook.delete()
 
 
 def deliveries_store(*, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
@@ -108,11 +158,22 @@ def deliveries_store_many(*, event: str, datas: Sequence[dict[str, Any]]) -> lis
 
 
 @transaction.atomic
-def delivery_retry_now(*, delivery: WebhookDelivery) -> bool:
-    """Make a failed or given-up delivery due now (admin "retry now"); False for a delivered one."""
+def delivery_retry_now(*, delivery: WebhookDelivery, by=None) -> bool:
+    """Make a failed or given-up delivery due now (admin "retry now"), audited; False for a delivered one."""
     if delivery.status == DeliveryStatus.DELIVERED:
         return False
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, next_attempt_at=timezone.now())
+    audit_record(
+        actor=by,
+        action="webhook_retry",
+        target=delivery,
+        details={
+            "delivery_id": str(delivery.delivery_id),
+            "webhook_id": delivery.webhook_id,
+            "event": delivery.event,
+            "status_was": delivery.status,
+        },
+    )
     return True
 
 

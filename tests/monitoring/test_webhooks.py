@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from accounts.models import AuditEntry
 from exams.models import Course, CourseStaff, Enrollment
 from exams.services import session_start, session_terminate
 from exams.signals import second_review_required
@@ -519,6 +520,70 @@ def test_admin_retry_now_queues_a_given_up_delivery(superuser_client, session, d
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.next_attempt_at <= timezone.now()
     assert len(deliver_tasks()) == 1
+
+
+def _trail(action: str) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(action=action).order_by("id"))
+
+
+@pytest.mark.django_db
+def test_webhook_add_is_audited_with_who_and_where_but_never_the_secret(capsys):
+    boss = ProctorFactory(is_superuser=True)
+    call_command(
+        "webhook_add", "--url", "https://hooks.example.org/x", "--secret", "topsecret", "--events", "hand_raised",
+        "--by", boss.email,
+    )  # fmt: skip
+    hook = Webhook.objects.get(pk=int(capsys.readouterr().out.strip()))
+    [entry] = _trail("webhook_create")
+    assert entry.actor == boss and entry.target_id == str(hook.pk)
+    assert entry.details == {"url": "https://hooks.example.org/x", "events": ["hand_raised"], "active": True}
+    assert "topsecret" not in json.dumps(entry.details)
+    with pytest.raises(CommandError, match="staff"):
+        call_command("webhook_add", "--url", "https://x.org/", "--secret", "k", "--events", "hand_raised",
+                     "--by", "nobody@example.org")  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_creating_editing_and_deleting_a_webhook_in_the_admin_are_audited(superuser_client):
+    superuser_client.post(
+        reverse("admin:monitoring_webhook_add"),
+        {"url": "https://hooks.example.org/a", "secret": "abc", "events": ["hand_raised"], "active": "on"},
+    )
+    hook = Webhook.objects.get()
+    superuser_client.post(
+        reverse("admin:monitoring_webhook_change", args=[hook.pk]),
+        {"url": "https://hooks.example.org/b", "secret": "new-secret", "events": ["hand_raised"], "active": "on"},
+    )
+    superuser_client.post(reverse("admin:monitoring_webhook_delete", args=[hook.pk]), {"post": "yes"})
+
+    [created], [edited], [deleted] = _trail("webhook_create"), _trail("webhook_update"), _trail("webhook_delete")
+    root = get_user_model().objects.get(email="root@example.org")
+    assert created.actor == edited.actor == deleted.actor == root
+    assert edited.details == {
+        "url": {"from": "https://hooks.example.org/a", "to": "https://hooks.example.org/b"},
+        "secret": "changed",
+    }
+    assert deleted.details["url"] == "https://hooks.example.org/b" and not Webhook.objects.exists()
+    assert not any("new-secret" in json.dumps(e.details) or "abc" in json.dumps(e.details) for e in (created, edited))
+    # An edit that changes nothing records nothing.
+    webhooks.webhook_update(webhook=hook_for("https://hooks.example.org/c"), by=root, data={"active": True})
+    assert len(_trail("webhook_update")) == 1
+
+
+@pytest.mark.django_db
+def test_retry_now_in_the_admin_is_audited(superuser_client, session, django_capture_on_commit_callbacks):
+    hook_for("http://127.0.0.1:9/hook")
+    hand_raise(session=session, message="")
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="gave_up", next_attempt_at=None, attempts=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        superuser_client.post(
+            reverse("admin:monitoring_webhookdelivery_changelist"),
+            {"action": "retry_now", "_selected_action": [delivery.pk]},
+        )
+    [entry] = _trail("webhook_retry")
+    assert entry.actor.email == "root@example.org" and entry.target_id == str(delivery.pk)
+    assert entry.details["status_was"] == "gave_up" and entry.details["delivery_id"] == str(delivery.delivery_id)
 
 
 @pytest.mark.django_db

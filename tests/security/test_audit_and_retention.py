@@ -228,6 +228,19 @@ class TestPurgeEvents:
         assert set(Event.objects.values_list("pk", flat=True)) == {e.pk for e in new}
         assert "5/5" in err.getvalue()  # tqdm's progress bar reached the total
 
+    def test_a_purge_is_audited_with_who_the_cutoff_and_the_count_and_a_dry_run_is_not(self, aged, live):
+        call_command("purge_events", "--older-than", "30", stdout=io.StringIO())
+        assert not audit("events_purge")
+
+        call_command(
+            "purge_events", "--older-than", "30", "--yes", "--batch-size", "2", "--by", live["proctor"].email,
+            "--no-progress", stdout=io.StringIO(),
+        )  # fmt: skip
+
+        [entry] = audit("events_purge")
+        assert entry.actor == live["proctor"] and entry.target_type == "event"
+        assert entry.details["deleted"] == 5 and entry.details["older_than_days"] == 30 and entry.details["finished"]
+
     @pytest.mark.parametrize("days", ["0", "-3"])
     def test_a_non_positive_age_is_refused(self, db, days):
         with pytest.raises(CommandError, match="at least 1 day"):

@@ -1,4 +1,5 @@
-"""`manage.py purge_events --older-than DAYS`: the retention policy. Reports first; deletes only with --yes."""
+"""`manage.py purge_events --older-than DAYS`: the retention policy. Reports first; deletes only with --yes
+(audited: how many, older than what, by whom when `--by` names them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from monitoring.management.staff import staff_by_email
 from monitoring.privacy import DEFAULT_BATCH_SIZE, events_older_than, events_purge
 
 
@@ -22,12 +24,16 @@ class Command(BaseCommand):
         parser.add_argument("--yes", "--execute", action="store_true", dest="execute", help="Really delete.")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Rows per transaction.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (logs, cron).")
+        parser.add_argument("--by", help="Email of the staff member running it (recorded in the audit trail).")
 
-    def handle(self, *args, older_than: int, execute: bool, batch_size: int, no_progress: bool, **options):
+    def handle(
+        self, *args, older_than: int, execute: bool, batch_size: int, no_progress: bool, by: str | None, **options
+    ):
         if older_than < 1:
             raise CommandError("--older-than must be at least 1 day.")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        actor = staff_by_email(by)
         cutoff = timezone.now() - timedelta(days=older_than)
         total = events_older_than(cutoff=cutoff).count()
         if not execute:
@@ -37,7 +43,9 @@ class Command(BaseCommand):
             )
             return
         with tqdm(total=total, unit="event", disable=no_progress, file=self.stderr) as bar:
-            deleted = events_purge(cutoff=cutoff, batch_size=batch_size, progress=bar.update)
+            deleted = events_purge(
+                cutoff=cutoff, batch_size=batch_size, progress=bar.update, by=actor, older_than_days=older_than
+            )
         self.stdout.write(
             self.style.SUCCESS(f"Deleted {deleted} event(s) recorded before {cutoff:%Y-%m-%d %H:%M} UTC.")
         )
