@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role, User
@@ -11,8 +12,9 @@ from monitoring.privacy import student_data_delete, student_data_summary
 
 class Command(BaseCommand):
     help = (
-        "Erase a student's behavioural data (events, alerts, session aggregates, baseline). Exam results, "
-        "review verdicts and the audit trail stay. Reports first; deletes only with --yes."
+        "Erase a student's behavioural data (events, alerts, session aggregates, baseline) and every copy of it "
+        "(raised hands, alert emails, webhook deliveries). Exam results, review verdicts and the audit trail "
+        "stay. Reports first; deletes only with --yes."
     )
 
     def add_arguments(self, parser):
@@ -33,9 +35,12 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"--by {by!r} is not a staff account.")
         summary = student_data_summary(student=student)
+        copies = "".join(
+            f", {count} {apps.get_model(label)._meta.verbose_name_plural}" for label, count in summary.copies.items()
+        )
         counts = (
             f"{summary.events} event(s), {summary.alerts} alert(s) across {summary.sessions} session(s), "
-            f"{'a' if summary.baseline else 'no'} baseline"
+            f"{'a' if summary.baseline else 'no'} baseline{copies}"
         )
         if not execute:
             self.stdout.write(f"Dry run: would erase {counts} of {student.email}. Run again with --yes to erase.")
