@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.services import tokens_issue
 from exampulse.db import close_hop_threads
 from tests.factories import ProctorFactory, StudentFactory
+from tests.support.live import SeedCache
 
 REQUIRE_SERVICES = os.environ.get("EXAMPULSE_REQUIRE_SERVICES") == "1"
 # What the product hashes passwords with; tests that check the hasher itself ask for it back.
@@ -67,6 +68,17 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
         for connection_ in connections.all():
             if getattr(connection_, "pool", None) is not None:
                 connection_.close_pool()
+
+
+@pytest.fixture(scope="session")
+def seed_cache(tmp_path_factory) -> SeedCache:
+    """Seeded databases for live servers (tests.support.live.SeedCache), built once per run.
+
+    Under xdist each worker's basetemp is <run's basetemp>/popen-gwN, so the parent is shared by
+    the run's workers and by no other run.
+    """
+    basetemp = tmp_path_factory.getbasetemp()
+    return SeedCache((basetemp.parent if WORKER != "main" else basetemp) / "seeds")
 
 
 @pytest.fixture(autouse=True)

@@ -48,9 +48,9 @@ def curl_commands(script: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
+def seeded(tmp_path_factory, seed_cache):
     """One server seeded by the very steps `make seed` runs (read from the Makefile)."""
-    with live_server(tmp_path_factory.mktemp("seeded"), seed=make_seed_steps()) as server:
+    with live_server(tmp_path_factory.mktemp("seeded"), seed=make_seed_steps(), seeds=seed_cache) as server:
         yield server
 
 

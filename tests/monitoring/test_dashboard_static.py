@@ -25,13 +25,13 @@ def get(url: str) -> urllib.request.addinfourl:
     return urllib.request.urlopen(url, timeout=10)  # noqa: S310 - our own loopback server
 
 
-def test_daphne_in_production_mode_serves_collected_static_files(tmp_path):
+def test_daphne_in_production_mode_serves_collected_static_files(tmp_path, seed_cache):
     static_root = tmp_path / "static"
     env = {**PRODUCTION, "STATIC_ROOT": str(static_root)}
     manage("collectstatic", "--noinput", "--verbosity", "0", database_url=None, extra_env=env)
     manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
 
-    with live_server(tmp_path, extra_env=env) as server:
+    with live_server(tmp_path, extra_env=env, seeds=seed_cache) as server:
         for name in ASSETS:
             with get(f"{server.url}/static/{manifest[name]}") as response:
                 assert response.status == 200, name
