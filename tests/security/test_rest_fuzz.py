@@ -105,7 +105,8 @@ def fuzz(schema, *, headers: dict, ids: dict) -> tuple[Counter, list[str]]:
         except FailureGroup as exc:
             failures.append(f"{operation.label}: {exc}")
         except Exception as exc:
-            failures.append(f"{operation.label}: {type(exc).__name__}: {exc}")
+            inner = "".join(f"\n  {type(e).__name__}: {e}" for e in getattr(exc, "exceptions", ()))
+            failures.append(f"{operation.label}: {type(exc).__name__}: {exc}{inner}")
     return statuses, failures
 
 
