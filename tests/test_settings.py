@@ -47,3 +47,23 @@ def test_check_deploy_is_clean_in_production_mode():
         ALLOWED_HOSTS="exams.example.org",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def settings_from(env: dict[str, str]) -> dict:
+    """The settings module's values for exactly this environment, evaluated afresh in this process."""
+    import runpy
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, env, clear=True):
+        return runpy.run_path(str(ROOT / "exampulse" / "settings.py"))
+
+
+def test_redis_key_prefix_prefixes_the_channel_groups_and_the_cache_keys():
+    values = settings_from({"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_KEY_PREFIX": "exams-a:"})
+    assert values["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "exams-a:asgi"
+    assert values["CACHES"]["default"]["KEY_PREFIX"] == "exams-a:"
+
+    # Unset: the channel layer's and the cache's own defaults, as before the setting existed.
+    values = settings_from({"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert values["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "asgi"
+    assert values["CACHES"]["default"]["KEY_PREFIX"] == ""
