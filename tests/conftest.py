@@ -70,6 +70,34 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
                 connection_.close_pool()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Slow tests (and browser tests, marked in tests/browser/conftest.py) first: pytest-xdist hands
+    tests out in this order, so a long test collected last would keep one worker busy alone at the end.
+
+    Transactional tests stay after all the others, as pytest-django ordered them: they end with a
+    flush, which also deletes what data migrations created (the proctors' group and permissions).
+    The sort is stable, so a module's tests stay together (module-scoped servers start once).
+    """
+    items.sort(key=lambda item: (_flushes_database(item), not _is_slow(item)))
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    return item.get_closest_marker("slow") is not None or item.get_closest_marker("browser") is not None
+
+
+def _flushes_database(item: pytest.Item) -> bool:
+    """pytest-django's test for a transactional test (django_db(transaction=True) and the like)."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        transaction = marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
+        reset_sequences = marker.kwargs.get("reset_sequences", marker.args[1] if len(marker.args) > 1 else False)
+        if transaction or reset_sequences:
+            return True
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool({"transactional_db", "django_db_reset_sequences", "live_server"} & fixtures)
+
+
 @pytest.fixture(scope="session")
 def seed_cache(tmp_path_factory) -> SeedCache:
     """Seeded databases for live servers (tests.support.live.SeedCache), built once per run.

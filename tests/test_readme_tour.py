@@ -22,7 +22,7 @@ import pytest
 from tests.support.live import LiveServer, live_server, make_seed_steps
 from tests.support.servers import ROOT
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 README = ROOT / "README.md"
 TOUR_HEADING = "## Try it as a new user"

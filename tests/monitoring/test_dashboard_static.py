@@ -11,6 +11,8 @@ import pytest
 from tests.support.live import live_server
 from tests.support.servers import manage
 
+pytestmark = pytest.mark.slow
+
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "static-test-key-" + "x" * 40,

@@ -19,6 +19,8 @@ import websockets
 from tests.support.live import MIGRATED, SeedCache
 from tests.support.servers import Server
 
+pytestmark = pytest.mark.slow
+
 _MAKE_STUDENT = """
 from accounts.services import tokens_issue
 from tests.factories import StudentFactory

@@ -584,6 +584,7 @@ def test_an_exam_without_a_course_emails_nobody_unless_a_fallback_is_set(session
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_the_real_worker_delivers_within_seconds(tmp_path, receiver, seed_cache):
     """`db_worker` (as `make run` starts it) picks up a committed delivery and POSTs it."""
     seed_cache.copy(MIGRATED, tmp_path / "worker.sqlite3")
