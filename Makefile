@@ -49,10 +49,17 @@ format: $(VENV)/.installed
 jstest:
 	node --test tests/js/*.test.cjs
 
+# pytest-xdist: one worker per core, each on its own test database (test_<name>_gw0, ...) and Redis
+# key prefix (tests/conftest.py); tests marked xdist_group(name) share a worker. The ten slowest
+# tests are printed at the end. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+
 test: lint jstest
 	$(PY) manage.py makemigrations --check --dry-run
 	# Connections opened in sync_to_async threads must not outlive a test, or the test database cannot be dropped.
-	DB_CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS)
+	# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: each worker and each server or
+	# manage.py child would otherwise compile the project and re-rewrite the test modules (~5 s of CPU a worker).
+	PYTHONDONTWRITEBYTECODE= DB_CONN_MAX_AGE=0 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 # Scoring micro-benchmarks (no database): prints latency and throughput figures.
 bench: $(VENV)/.installed

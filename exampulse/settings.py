@@ -275,13 +275,16 @@ STORAGES = {
 
 # Channels: in-memory for a laptop, Redis when several processes must share groups.
 REDIS_URL = env_str("REDIS_URL")
+# Pub/sub channels are global to a Redis server (a database number does not separate them), so
+# deployments (or parallel test runs) sharing one Redis need their own prefix for groups and keys.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             # The pub/sub layer delivered every message in our measurements and has none of
             # the core layer's per-process capacity drops (see DESIGN.md).
             "BACKEND": "exampulse.channel_layer.ResilientRedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}asgi"},
         }
     }
 else:
@@ -441,6 +444,7 @@ if REDIS_URL:
             # Degrades to "no throttling" while Redis is down instead of failing every login.
             "BACKEND": "exampulse.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             # A hung Redis must not hold a request for redis-py's default 5 s.
             "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }

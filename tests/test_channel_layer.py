@@ -61,3 +61,47 @@ class TestPipelinedPublishes:
         with pytest.raises(Exception):  # noqa: B017,PT011
             await asyncio.wait_for(dead.group_send("g", {"type": "push"}), 5)
         await dead.flush()
+
+
+class TestParallelRunsOnOneRedis:
+    """Each test process (xdist worker) has its own REDIS_KEY_PREFIX (tests/conftest.py): the workers'
+    databases hand out the same ids, so their groups have the same names."""
+
+    async def test_a_process_with_another_prefix_does_not_hear_our_groups(self, requires_redis):
+        from channels.layers import get_channel_layer
+
+        ours = get_channel_layer()
+        # What a process without a prefix of its own uses: channels_redis' default.
+        theirs = ResilientRedisPubSubChannelLayer(hosts=[requires_redis])
+        try:
+            mine, other = await ours.new_channel(), await theirs.new_channel()
+            await ours.group_add("exam.1.proctors", mine)
+            await theirs.group_add("exam.1.proctors", other)
+
+            await theirs.group_send("exam.1.proctors", {"type": "push", "from": "them"})
+            await ours.group_send("exam.1.proctors", {"type": "push", "from": "us"})
+
+            assert await asyncio.wait_for(ours.receive(mine), 2) == {"type": "push", "from": "us"}
+            assert await asyncio.wait_for(theirs.receive(other), 2) == {"type": "push", "from": "them"}
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ours.receive(mine), 0.3)
+        finally:
+            await ours.group_discard("exam.1.proctors", mine)
+            await theirs.flush()
+
+    def test_clearing_the_cache_between_tests_leaves_other_processes_keys(self, requires_redis):
+        from django.core.cache import cache
+        from redis import Redis
+
+        from tests.conftest import _clear_cache
+
+        client = Redis.from_url(requires_redis)
+        try:
+            client.set("another-run:1:throttle", "7")
+            cache.set("throttle", "3")
+            _clear_cache()
+            assert cache.get("throttle") is None
+            assert client.get("another-run:1:throttle") == b"7"
+        finally:
+            client.delete("another-run:1:throttle")
+            client.close()

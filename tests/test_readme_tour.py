@@ -22,7 +22,7 @@ import pytest
 from tests.support.live import LiveServer, live_server, make_seed_steps
 from tests.support.servers import ROOT
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 README = ROOT / "README.md"
 TOUR_HEADING = "## Try it as a new user"
@@ -48,9 +48,9 @@ def curl_commands(script: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
+def seeded(tmp_path_factory, seed_cache):
     """One server seeded by the very steps `make seed` runs (read from the Makefile)."""
-    with live_server(tmp_path_factory.mktemp("seeded"), seed=make_seed_steps()) as server:
+    with live_server(tmp_path_factory.mktemp("seeded"), seed=make_seed_steps(), seeds=seed_cache) as server:
         yield server
 
 

@@ -99,3 +99,23 @@ def test_a_token_signed_with_the_old_published_development_key_is_refused():
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert client.get("/api/auth/me").status_code == 401
+
+
+def settings_from(env: dict[str, str]) -> dict:
+    """The settings module's values for exactly this environment, evaluated afresh in this process."""
+    import runpy
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, env, clear=True):
+        return runpy.run_path(str(ROOT / "exampulse" / "settings.py"))
+
+
+def test_redis_key_prefix_prefixes_the_channel_groups_and_the_cache_keys():
+    values = settings_from({"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_KEY_PREFIX": "exams-a:"})
+    assert values["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "exams-a:asgi"
+    assert values["CACHES"]["default"]["KEY_PREFIX"] == "exams-a:"
+
+    # Unset: the channel layer's and the cache's own defaults, as before the setting existed.
+    values = settings_from({"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert values["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "asgi"
+    assert values["CACHES"]["default"]["KEY_PREFIX"] == ""

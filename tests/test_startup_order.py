@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_PACKAGES = ("accounts", "exampulse", "exams", "monitoring", "scoring")
 VIEW_MODULES = ("rest_framework.views", "rest_framework.generics", "rest_framework.viewsets")

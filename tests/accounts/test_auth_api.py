@@ -24,7 +24,7 @@ def login(client, email, password=DEFAULT_PASSWORD):
 
 
 class TestRegister:
-    def test_register_creates_a_student_with_a_strong_hash(self, anon_client):
+    def test_register_creates_a_student_with_a_strong_hash(self, anon_client, production_hashers):
         response = register(anon_client)
         assert response.status_code == 201
         body = response.json()

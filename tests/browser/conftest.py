@@ -51,9 +51,9 @@ def browser():
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, seed_cache):
     """A fresh, seeded ExamPulse under daphne with its own SQLite database file."""
-    with live_server(tmp_path) as running:
+    with live_server(tmp_path, seeds=seed_cache) as running:
         yield running
 
 

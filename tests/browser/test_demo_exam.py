@@ -22,10 +22,10 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, seed_cache):
     """One server seeded as `make run` seeds it (past sessions included): each test takes its exam as a
     different demo student, which works only because the seeded history leaves the open exams untaken."""
-    with live_server(tmp_path_factory.mktemp("demo"), seed=make_seed_steps()) as running:
+    with live_server(tmp_path_factory.mktemp("demo"), seed=make_seed_steps(), seeds=seed_cache) as running:
         yield running
 
 

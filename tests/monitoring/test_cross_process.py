@@ -20,7 +20,7 @@ from tests.monitoring.conftest import make_exam
 from tests.support.live import current_database_url
 from tests.support.servers import servers
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 async def expect(ws, name: str, timeout: float = 10) -> dict:

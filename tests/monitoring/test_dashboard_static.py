@@ -11,6 +11,8 @@ import pytest
 from tests.support.live import live_server
 from tests.support.servers import manage
 
+pytestmark = pytest.mark.slow
+
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "static-test-key-" + "x" * 40,
@@ -25,13 +27,13 @@ def get(url: str) -> urllib.request.addinfourl:
     return urllib.request.urlopen(url, timeout=10)  # noqa: S310 - our own loopback server
 
 
-def test_daphne_in_production_mode_serves_collected_static_files(tmp_path):
+def test_daphne_in_production_mode_serves_collected_static_files(tmp_path, seed_cache):
     static_root = tmp_path / "static"
     env = {**PRODUCTION, "STATIC_ROOT": str(static_root)}
     manage("collectstatic", "--noinput", "--verbosity", "0", database_url=None, extra_env=env)
     manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
 
-    with live_server(tmp_path, extra_env=env) as server:
+    with live_server(tmp_path, extra_env=env, seeds=seed_cache) as server:
         for name in ASSETS:
             with get(f"{server.url}/static/{manifest[name]}") as response:
                 assert response.status == 200, name

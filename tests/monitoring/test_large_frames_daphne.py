@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 import websockets
 
+from tests.support.live import MIGRATED, SeedCache
 from tests.support.servers import Server
+
+pytestmark = pytest.mark.slow
 
 _MAKE_STUDENT = """
 from accounts.services import tokens_issue
@@ -26,11 +29,11 @@ print(tokens_issue(user=StudentFactory())["token"])
 
 
 @pytest.fixture(scope="module")
-def live_daphne(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+def live_daphne(tmp_path_factory: pytest.TempPathFactory, seed_cache: SeedCache) -> Iterator[tuple[int, str]]:
     """A daphne process on its own SQLite file and in-memory layer; yields (port, a student's token)."""
     database = Path(tmp_path_factory.mktemp("daphne")) / "live.sqlite3"
     daphne = Server(database_url=f"sqlite:///{database}")
-    daphne.manage("migrate", "--noinput")
+    seed_cache.copy(MIGRATED, database)
     token = daphne.manage("shell", "-c", _MAKE_STUDENT).strip().splitlines()[-1]
     with daphne:
         yield daphne.port, token

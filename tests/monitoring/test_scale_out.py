@@ -24,7 +24,7 @@ from tests.monitoring.conftest import make_exam
 from tests.support.live import current_database_url
 from tests.support.servers import free_port, servers
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MUST_RUN = os.environ.get("CI") == "true" or os.environ.get("EXAMPULSE_REQUIRE_SERVICES") == "1"

@@ -28,7 +28,7 @@ from scoring.catalogue import CATALOGUE, CLIENT_TYPES, NUMBER
 from tests.factories import ProctorFactory, StudentFactory
 from tests.monitoring.conftest import make_exam
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("WS_FUZZ_EXAMPLES", "100"))
 REPLY_TIMEOUT_S = 5
