@@ -19,7 +19,7 @@ from exampulse.errors import DomainError
 from exams import courses, services
 from exams import questions as question_rules
 from exams.models import Course, CourseStaff, Enrollment, Exam
-from exams.scoping import exam_scope
+from exams.scoping import exam_scope, may_change_exam
 
 EDITABLE = list(services.EXAM_FIELDS)
 
@@ -78,7 +78,17 @@ class ExamAdmin(admin.ModelAdmin):
         ),
         (
             "Monitoring",
-            {"fields": ("monitoring_sensitivity", "allow_tab_switch", "allow_copy_paste", "is_calibration")},
+            {
+                "fields": (
+                    "monitoring_sensitivity",
+                    "allow_tab_switch",
+                    "allow_copy_paste",
+                    "is_calibration",
+                    "show_risk_to_student",
+                    "max_warnings",
+                    "disconnect_grace_minutes",
+                )
+            },
         ),
         ("Questions", {"fields": ("questions", "total_questions")}),
         ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
@@ -103,12 +113,22 @@ class ExamAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Course.objects.filter(staff_memberships__user_id=request.user.pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The service's rule, per object: an exam the user may not change opens read-only (no
+        # form that the save would refuse), and a POST to it is refused with 403.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change_exam(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change_exam(request.user, obj))
+
     def save_model(self, request, obj: Exam, form, change: bool) -> None:
         data = {key: form.cleaned_data[key] for key in EDITABLE if key in form.cleaned_data}
         if change:
-            saved = services.exam_update(exam=obj, by=request.user, data=data)
+            saved = services.exam_update(exam=obj, by=request.user, data=data, via="admin")
         else:
-            saved = services.exam_create(by=request.user, data=data)
+            saved = services.exam_create(by=request.user, data=data, via="admin")
         # The admin goes on to log and redirect with `obj`; point it at the row the service wrote.
         obj.pk = saved.pk
         obj.total_questions = saved.total_questions

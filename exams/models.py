@@ -131,8 +131,9 @@ class Exam(models.Model):
     duration_minutes = models.PositiveIntegerField()
     total_questions = models.PositiveIntegerField(default=0)
     scheduled_date = models.DateTimeField(null=True, blank=True)
+    # None once the creator's account is gone: the exam is then changed by its course's staff or superusers.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="exams_created"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="exams_created"
     )
     instructions = models.TextField(blank=True, default="")
     monitoring_sensitivity = models.CharField(max_length=10, choices=Sensitivity.choices, default=Sensitivity.MEDIUM)
@@ -148,6 +149,9 @@ class Exam(models.Model):
     disconnect_grace_minutes = models.PositiveSmallIntegerField(default=0)
     # The warning that reaches this count terminates the session (reason `warning_limit`); None: no limit.
     max_warnings = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Off: a student's acks and session views carry no risk (they would show a cheater how well a
+    # trick works). Proctors always see it.
+    show_risk_to_student = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -166,6 +170,10 @@ class Exam(models.Model):
 class ExamSession(models.Model):
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="sessions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_sessions")
+    # The exam's course when the session started (None: an open exam). The student keeps reaching
+    # their session while enrolled there, even if the exam later moves to another course; removal
+    # from that course's roster ends it (exams.scoping.own_session_scope).
+    course_at_start = models.ForeignKey(Course, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(db_index=True)
     # Fixed at start: started_at + duration + the student's extra time.
     deadline_at = models.DateTimeField()

@@ -56,6 +56,8 @@ class ExamInputSerializer(serializers.Serializer):
     disconnect_grace_minutes = serializers.IntegerField(min_value=0, max_value=60, required=False)
     # The warning that reaches this count terminates the session; null: no limit.
     max_warnings = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
+    # Off (default): the student's acks and session views carry no risk score; proctors always see it.
+    show_risk_to_student = serializers.BooleanField(required=False)
 
     def validate_questions(self, value):
         try:
@@ -92,6 +94,7 @@ class _ExamBaseOutputSerializer(serializers.ModelSerializer):
             "course",
             "disconnect_grace_minutes",
             "max_warnings",
+            "show_risk_to_student",
             "created_at",
             "updated_at",
         )
@@ -255,15 +258,32 @@ _STUDENT_SESSION_FIELDS = (
 )
 
 
+# What a student sees of their risk only where the exam shows it (Exam.show_risk_to_student).
+RISK_FIELDS = ("risk_score", "integrity_score", "risk_level")
+
+
 class _SessionBaseOutputSerializer(serializers.ModelSerializer):
     exam = serializers.SerializerMethodField()
     remaining_seconds = serializers.SerializerMethodField()
     pending_manual_points = serializers.SerializerMethodField()
+    # Null for a student whose exam does not show risk (proctors always get the numbers).
+    risk_score = serializers.FloatField(read_only=True, allow_null=True)
+    integrity_score = serializers.IntegerField(read_only=True, allow_null=True)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, read_only=True, allow_null=True)
+    # Proctors see risk everywhere; the student serializers set this False.
+    risk_always = True
 
     class Meta:
         model = ExamSession
         fields = _STUDENT_SESSION_FIELDS
         read_only_fields = fields
+
+    def to_representation(self, session):
+        data = super().to_representation(session)
+        if not self.risk_always and not session.exam.show_risk_to_student:
+            # A live score would tell a cheater how well a trick works; after the exam, how to do better next time.
+            data.update(dict.fromkeys(RISK_FIELDS))
+        return data
 
     def get_exam(self, session) -> dict:
         exam = session.exam
@@ -281,7 +301,10 @@ class _SessionBaseOutputSerializer(serializers.ModelSerializer):
 
 
 class SessionStudentOutputSerializer(_SessionBaseOutputSerializer):
-    """A student's own session: timing, their answers and score; no key, no per-question verdicts."""
+    """A student's own session: timing, their answers and score; no key, no per-question verdicts;
+    the risk fields null unless the exam shows risk to students."""
+
+    risk_always = False
 
 
 class SessionStudentDetailSerializer(SessionStudentOutputSerializer):

@@ -8,6 +8,8 @@ an unresolved high-risk alert, or is terminated by a proctor, ends `flagged`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +42,7 @@ from exams.exceptions import (
 )
 from exams.models import Course, Exam, ExamSession, ExamStatus, SessionReview, SessionStatus
 from exams.reviews import reason_check, review_validate, session_review  # noqa: F401 (re-exported)
+from exams.scoping import may_change_exam
 from exams.signals import session_flagged, session_submitted, session_terminated
 from scoring import services as scoring_services
 
@@ -60,6 +63,7 @@ EXAM_FIELDS = (
     "course",
     "disconnect_grace_minutes",
     "max_warnings",
+    "show_risk_to_student",
 )
 COURSE_NOT_STAFFED = "Choose a course you are on the staff of (or none, for an exam open to everyone)."
 
@@ -91,22 +95,52 @@ def exam_course_check(*, by: User, course: Course | int | None) -> Course | None
     return found
 
 
+# Recorded in full in the trail; the long texts and the questions as a fingerprint (the exam keeps
+# them, and questions only change before anyone has started the exam, so no graded version is lost).
+_FINGERPRINTED = ("description", "instructions", "questions")
+
+
+def _audit_value(exam: Exam, field: str) -> Any:
+    if field == "course":
+        return exam.course_id
+    value = getattr(exam, field)
+    if field in _FINGERPRINTED:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+        fingerprint = {"sha256": hashlib.sha256(text.encode()).hexdigest()[:16], "length": len(text)}
+        if field == "questions":
+            fingerprint["ids"] = [str(q.get("id")) for q in value if isinstance(q, dict)][:200]
+        return fingerprint
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _audit_state(exam: Exam) -> dict[str, Any]:
+    return {field: _audit_value(exam, field) for field in EXAM_FIELDS}
+
+
 @transaction.atomic
-def exam_create(*, by: User, data: dict[str, Any]) -> Exam:
-    """Create an exam from validated data; total_questions follows the questions list; a course must be staffed."""
+def exam_create(*, by: User, data: dict[str, Any], via: str = "api") -> Exam:
+    """Create an exam from validated data; total_questions follows the questions list; a course must be
+    staffed; the new exam's policy is audited (`via`: api, admin or command)."""
     fields = {key: data[key] for key in EXAM_FIELDS if key in data}
     fields["course"] = exam_course_check(by=by, course=fields.get("course"))
     fields["questions"] = question_rules.validate_questions(fields.get("questions", []))
     exam = Exam(created_by=by, total_questions=len(fields["questions"]), **fields)
     exam.full_clean()
     exam.save()
+    audit_record(actor=by, action="exam_create", target=exam, details={"via": via, "exam": _audit_state(exam)})
     return exam
 
 
 @transaction.atomic
-def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
-    """Change an exam; its questions are frozen once any student has started it (grading stays fair)."""
+def exam_update(*, exam: Exam, by: User, data: dict[str, Any], via: str = "api") -> Exam:
+    """Change an exam, for whoever may (exams.scoping.may_change_exam: its creator, its course's staff,
+    a superuser; ExamNotYours otherwise); moving it into a course also needs that course's staff.
+    Questions are frozen once any student has started it (grading stays fair). Every change is
+    audited with its before and after, whichever door it came through (`via`)."""
     exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    if not may_change_exam(by, exam):
+        raise ExamNotYours()
+    before = _audit_state(exam)
     changed = [key for key in EXAM_FIELDS if key in data]
     if "course" in data:
         course = exam_course_check(by=by, course=data["course"])
@@ -133,17 +167,20 @@ def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
     if changed:
         exam.full_clean()
         exam.save(update_fields=[*changed, "updated_at"])
+    after = _audit_state(exam)
+    changes = {
+        field: {"from": before[field], "to": after[field]} for field in EXAM_FIELDS if before[field] != after[field]
+    }
+    if changes:
+        audit_record(actor=by, action="exam_update", target=exam, details={"via": via, "changes": changes})
     return exam
 
 
 @transaction.atomic
 def exam_delete(*, exam: Exam, by: User) -> None:
-    """Delete an exam nobody has taken, for its creator or a superuser; taken exams keep their evidence.
-
-    Not "any staff": every proctor is staff (admin access), so that would let any proctor delete
-    another's exam. A taken exam is never deleted, by anyone: set it completed instead.
-    """
-    if not (by.is_superuser or (exam.created_by_id is not None and exam.created_by_id == by.pk)):
+    """Delete an exam nobody has taken, for whoever may change it (exams.scoping.may_change_exam);
+    taken exams keep their evidence, whoever asks: set them completed instead."""
+    if not may_change_exam(by, exam):
         raise ExamNotYours()
     # FOR UPDATE conflicts with the key-share lock a new session's foreign key takes (PostgreSQL),
     # so a student starting the exam right now is either seen below or refused after the delete.
@@ -306,6 +343,7 @@ def session_start_or_resume(*, exam: Exam, user: User, at: datetime | None = Non
                 created = ExamSession.objects.create(
                     exam=exam,
                     user=student,
+                    course_at_start_id=exam.course_id,
                     started_at=at,
                     deadline_at=session_deadline(exam=exam, user=student, started_at=at),
                 )

@@ -68,9 +68,10 @@ def _world(*, course_exam: bool) -> dict:
 # (method, path, body, statuses for ACTORS on a course exam, statuses on an open exam)
 REST = [
     ("get", "/api/exams/{exam}", None, (200, 404, 200, 404, 200), (200, 200, 200, 200, 200)),
-    ("put", "/api/exams/{exam}", {"name": "R", "duration_minutes": 45}, STAFF_ONLY, ANY_PROCTOR),
-    ("patch", "/api/exams/{exam}", {"name": "R"}, STAFF_ONLY, ANY_PROCTOR),
-    # Only the creator (or a superuser) deletes: a visible exam of another proctor is a 403.
+    # Changing and deleting need the same (exams.scoping.may_change_exam): the creator (here the
+    # staff member), the course's staff or a superuser; a visible open exam of another proctor is a 403.
+    ("put", "/api/exams/{exam}", {"name": "R", "duration_minutes": 45}, STAFF_ONLY, (403, 403, 200, 403, 200)),
+    ("patch", "/api/exams/{exam}", {"name": "R"}, STAFF_ONLY, (403, 403, 200, 403, 200)),
     ("delete", "/api/exams/{spare}", None, STAFF_ONLY, (403, 403, 200, 403, 200)),
     ("post", "/api/exams/{exam}/start", None, (200, 404, 403, 404, 403), (200, 201, 403, 403, 403)),
     ("post", "/api/exams/{exam}/submit", ANSWERS, (200, 404, 403, 403, 403), (200, 409, 403, 403, 403)),

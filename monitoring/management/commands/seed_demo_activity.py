@@ -96,6 +96,7 @@ def _past_exam(*, proctor: User, name: str, days_ago: int, sensitivity: str) -> 
             "status": ExamStatus.COMPLETED,
             "questions": _questions(name),
         },
+        via="command",
     )
     return exam, True
 
