@@ -73,18 +73,26 @@ class IngestResult:
     alerts: tuple[Alert, ...] = ()
     # What to tell the live side once the transaction has committed (the caller sends them).
     pushes: list[Push] = field(default_factory=list)
+    # The exam's show_risk_to_student: whether the student's ack may carry the risk after the event.
+    show_risk: bool = False
 
     def ack(self) -> dict:
-        """The `activity_logged` payload for this event."""
-        return {
+        """The `activity_logged` payload for this event, as the student receives it (socket and REST).
+
+        The seed's fields and `duplicate` (a delivery fact the REST reply states too); the risk only
+        where the exam shows it to students, since a live score tells a cheater how well a trick works.
+        """
+        ack = {
             "event_id": self.event.pk,
             "event_type": self.event.event_type,
             "severity": self.event.severity,
             "client_event_id": self.event.client_event_id,
-            "risk_score": self.risk_score,
-            "risk_level": self.risk_level,
             "duplicate": self.duplicate,
         }
+        if self.show_risk:
+            ack["risk_score"] = self.risk_score
+            ack["risk_level"] = self.risk_level
+        return ack
 
 
 @dataclass(frozen=True)
@@ -343,7 +351,9 @@ def _ingest_one(
         risk = session.risk_score if existing.risk_score_after is None else existing.risk_score_after
         tally = tallies.get(session.pk)
         level = tally.risk_level if tally and tally.scored else session.risk_level
-        return IngestResult(event=existing, duplicate=True, risk_score=risk, risk_level=level)
+        return IngestResult(
+            event=existing, duplicate=True, risk_score=risk, risk_level=level, show_risk=_shows_risk(session)
+        )
     tally = tallies.get(session.pk)
     if tally is None:
         session = exam_services.session_expire_if_due(session=session, at=at)
@@ -376,7 +386,13 @@ def _ingest_one(
     if key is not None:
         stored[key] = event
     if activity.is_technical:
-        return IngestResult(event=event, duplicate=False, risk_score=tally.risk_score, risk_level=tally.risk_level)
+        return IngestResult(
+            event=event,
+            duplicate=False,
+            risk_score=tally.risk_score,
+            risk_level=tally.risk_level,
+            show_risk=_shows_risk(session),
+        )
 
     if tally.context is None:
         # The exam, the student and their baseline come with the locked row: no query here.
@@ -396,8 +412,18 @@ def _ingest_one(
     alerts = _alerts_for(session=session, scored=scored, was_anomalous=tally.was_anomalous)
     tally.was_anomalous = scored.is_anomalous
     return IngestResult(
-        event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
+        event=event,
+        duplicate=False,
+        risk_score=risk.risk_score,
+        risk_level=risk.level,
+        alerts=tuple(alerts),
+        show_risk=_shows_risk(session),
     )
+
+
+def _shows_risk(session: ExamSession) -> bool:
+    # The exam comes with the locked row or the snapshot: no query.
+    return bool(session.exam.show_risk_to_student)
 
 
 def _population_previous(tally: _SessionTally, behaviour: dict) -> dict | None:

@@ -57,9 +57,9 @@ class TestEventsIngest:
         assert all(isinstance(outcome, services.IngestResult) and not outcome.duplicate for outcome in outcomes)
         assert state(batched) == state(single)
         assert state(batched)["alerts"], "the stream should have raised an alert"
-        # Each ack carries its own stored row and the risk right after it.
+        # Each outcome carries its own stored row and the risk right after it.
         stored = dict(Event.objects.filter(session=batched).values_list("client_event_id", "risk_score_after"))
-        assert [outcome.ack()["risk_score"] for outcome in outcomes] == [stored[f"e{i}"] for i in range(len(STREAM))]
+        assert [outcome.risk_score for outcome in outcomes] == [stored[f"e{i}"] for i in range(len(STREAM))]
 
     def test_events_of_several_sessions_share_a_batch_and_keep_their_own_state(self, proctor):
         exam = make_exam(proctor)

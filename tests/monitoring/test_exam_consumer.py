@@ -15,6 +15,12 @@ from tests.monitoring.conftest import make_exam, ws_path
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture
+def exam(proctor):
+    """These tests read the risk from the student's acks, so the exam shows it (`show_risk_to_student`)."""
+    return make_exam(proctor, show_risk_to_student=True)
+
+
 @database_sync_to_async
 def events_of(session_id: int, **filters) -> list[Event]:
     return list(Event.objects.filter(session_id=session_id, **filters).order_by("id"))
