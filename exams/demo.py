@@ -160,6 +160,7 @@ def _student(name, email, roll, department, centre, password, report: Report) ->
                 "avg_question_time_sec": round(qtime * k_qtime, 1),
                 "tab_switch_rate": round(tabs * k_tabs, 2) if tabs else 0.0,
             },
+            via="manage.py seed_demo (demo data)",
         )
     report(
         f"  baseline for {email}: {baseline.sample_count} samples, "

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from exams.models import CourseStaff, Enrollment
+from exams.models import CourseStaff, Enrollment, ExamSession
 
 
 def _is_user(user: Any) -> bool:
@@ -98,6 +98,25 @@ def user_scope(user: Any, *, user_field: str = "") -> Q:
     enrolled_anywhere = Enrollment.objects.values("student_id")
     enrolled_with_me = Enrollment.objects.filter(course_id__in=staffed).values("student_id")
     return ~Q(**{f"{prefix}pk__in": enrolled_anywhere}) | Q(**{f"{prefix}pk__in": enrolled_with_me})
+
+
+def examinee_scope(user: Any, *, user_field: str = "") -> Q:
+    """A filter on the students whose sessions `user` may see: superusers everyone, proctors the
+    students who sat (or sit) an exam in their scope, anyone else only themselves.
+
+    What reads a student's institution-wide data (their baseline) uses it: enrolling a student in
+    one's own course, which any proctor may do with an email, must not open it; examining them does.
+    Registered into accounts.scoping at startup.
+    """
+    prefix = f"{user_field}__" if user_field else ""
+    if not _is_user(user):
+        return Q(**{f"{prefix}pk__in": []})
+    if sees_everything(user):
+        return Q()
+    if not getattr(user, "is_proctor", False):
+        return Q(**{f"{prefix}pk": user.pk})
+    examined = ExamSession.objects.filter(exam_scope(user, exam_field="exam")).values("user_id")
+    return Q(**{f"{prefix}pk__in": examined})
 
 
 def may_see_exam(user: Any, exam: Any) -> bool:

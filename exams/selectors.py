@@ -135,6 +135,16 @@ def sessions_open_for(
     return found
 
 
+def student_has_open_session(user: Any) -> bool:
+    """True while the user has any exam session in progress (a paused one included): their baseline
+    stays as their sessions' snapshots have it (scoring.baselines)."""
+    if not _is_user(user):
+        return False
+    # An overdue session (past deadline + grace, closed at its next read) no longer holds the baseline.
+    live = Q(paused_at__isnull=False) | Q(deadline_at__gte=timezone.now() - services.GRACE)
+    return ExamSession.objects.filter(live, user_id=user.pk, status=SessionStatus.IN_PROGRESS).exists()
+
+
 def session_latest_for(*, exam: Exam, user: Any, at: datetime | None = None) -> ExamSession | None:
     """The user's newest session of the exam (open or finished) after lazy expiry, or None."""
     if not _is_user(user):

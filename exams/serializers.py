@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from exams import questions as question_rules
 from exams import reasons
+from exams.accommodations import applied_explained
 from exams.models import (
     Exam,
     ExamSession,
@@ -26,6 +27,7 @@ from exams.models import (
     SessionStatus,
 )
 from exams.selectors import MAX_PK, SESSION_ORDERINGS
+from scoring.snapshot import snapshot_explained
 
 MAX_DURATION_MINUTES = 24 * 60
 MAX_LONG_TEXT = 20000
@@ -405,10 +407,14 @@ class SessionProctorDetailSerializer(SessionProctorOutputSerializer):
     events_total = serializers.SerializerMethodField()
     alerts = serializers.SerializerMethodField()
     reviews = serializers.SerializerMethodField()
+    accommodations_applied = serializers.SerializerMethodField()
+    baseline_used = serializers.SerializerMethodField()
 
     class Meta(SessionProctorOutputSerializer.Meta):
         fields = (
             *SessionProctorOutputSerializer.Meta.fields,
+            "accommodations_applied",
+            "baseline_used",
             "behaviour",
             "events_total",
             "events",
@@ -416,6 +422,14 @@ class SessionProctorDetailSerializer(SessionProctorOutputSerializer):
             "reviews",
         )
         read_only_fields = fields
+
+    def get_accommodations_applied(self, session) -> dict:
+        """The accommodations applied at start (institution, course, exam added up) and where each came from."""
+        return applied_explained(session)
+
+    def get_baseline_used(self, session) -> dict:
+        """The baseline the session is scored against (its snapshot at start) and its provenance."""
+        return snapshot_explained(session.baseline_snapshot)
 
     def get_reviews(self, session) -> list[dict]:
         """The review history, oldest first: every verdict, second review and grading step with its note."""

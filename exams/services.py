@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from exampulse.errors import DomainError, Forbidden
 from exams import questions as question_rules
+from exams.accommodations import accommodations_applied, extra_time
 from exams.courses import course_staffed_by
 from exams.exceptions import (
     ExamHasSessions,
@@ -194,14 +195,10 @@ def exam_delete(*, exam: Exam, by: User) -> None:
 # --- sessions: timing ----------------------------------------------------------------------
 
 
-def session_deadline(*, exam: Exam, user: User, started_at: datetime) -> datetime:
-    """started_at + duration + extra_time_pct of the duration + extra_minutes (both add when both are set)."""
-    accommodations = user.accommodations or {}
-    base = timedelta(minutes=exam.duration_minutes)
-    extra = base * (accommodations.get("extra_time_pct", 0) / 100) + timedelta(
-        minutes=accommodations.get("extra_minutes", 0)
-    )
-    return started_at + base + extra
+def session_deadline(*, exam: Exam, applied: dict[str, Any], started_at: datetime) -> datetime:
+    """started_at + duration + the applied accommodations' extra time (exams.accommodations: the
+    institution's, the course's and the exam's, added up; percent of the duration plus minutes)."""
+    return started_at + timedelta(minutes=exam.duration_minutes) + extra_time(exam=exam, applied=applied)
 
 
 def _is_due(session: ExamSession, at: datetime) -> bool:
@@ -338,6 +335,10 @@ def session_start_or_resume(*, exam: Exam, user: User, at: datetime | None = Non
         exam = Exam.objects.get(pk=exam.pk)
         if not exam_is_open(exam=exam, at=at):
             raise ExamNotOpen(details={"status": exam.status})
+        # Both frozen now, under the student's row lock (a baseline write takes it too): what the
+        # session is timed and scored with can be explained later, and nothing changes it mid-exam.
+        applied = accommodations_applied(exam=exam, user=student)
+        baseline = scoring_services.baseline_snapshot(user=student, at=at)
         try:
             with transaction.atomic():
                 created = ExamSession.objects.create(
@@ -345,7 +346,9 @@ def session_start_or_resume(*, exam: Exam, user: User, at: datetime | None = Non
                     user=student,
                     course_at_start_id=exam.course_id,
                     started_at=at,
-                    deadline_at=session_deadline(exam=exam, user=student, started_at=at),
+                    deadline_at=session_deadline(exam=exam, applied=applied, started_at=at),
+                    accommodations=applied,
+                    baseline_snapshot=baseline,
                 )
             return created, True
         except IntegrityError:
@@ -384,9 +387,19 @@ def _finish(session: ExamSession, *, at: datetime, answers: dict[str, Any], auto
     session.status = SessionStatus.FLAGGED if session.open_high_alerts > 0 else SessionStatus.SUBMITTED
     session.save()
     # A calibration exam teaches the baseline how this student behaves; a flagged attempt
-    # (unresolved high-risk alert) would teach it the wrong thing.
+    # (unresolved high-risk alert) would teach it the wrong thing. The sitting's measurement
+    # windows (its events, read through the reverse relation: exams never imports monitoring)
+    # make up to three samples, enough for a ready baseline (scoring.calibration).
     if session.exam.is_calibration and session.status == SessionStatus.SUBMITTED:
-        scoring_services.baseline_add_from_behaviour(user=session.user, behaviour=session.behaviour)
+        events = session.events.filter(is_technical=False).order_by("timestamp", "id")
+        scoring_services.baseline_add_calibration(
+            user=session.user,
+            session_id=session.pk,
+            events=events.values_list("event_type", "event_data"),
+            behaviour=session.behaviour,
+            via=f"calibration exam {session.exam_id}",
+            at=at,
+        )
     transaction.on_commit(lambda: session_submitted.send(sender=ExamSession, session=session))
     if session.status == SessionStatus.FLAGGED:
         session_flagged.send(sender=ExamSession, session=session)  # in the transaction (exams.signals)
