@@ -39,13 +39,8 @@ from monitoring.pushes import Push
 from scoring import catalogue
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
-from scoring.models import Baseline
-from scoring.services import baselines_for
 
 logger = logging.getLogger(__name__)
-
-# The student's side of Baseline.user (one-to-one), whose per-instance cache a warm snapshot fills.
-_USER_BASELINE = Baseline._meta.get_field("user").remote_field
 
 LEVEL_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
 THRESHOLD_ALERT = "risk_threshold"
@@ -249,22 +244,16 @@ def sessions_warm(sessions: Sequence[ExamSession]) -> None:
     """Keep snapshots of sessions a socket has just joined, so their first event reads no row.
 
     `sessions` are open sessions read with their exam and student (a join batch reads them anyway);
-    their baselines come in one query and ride on the student, and each scoring context (the
-    student's detector) is built here: measured, an exam's first seconds after a join burst have a
-    p99 half as high with the fit here as with it on each student's first event, and the connect
-    rate is the same within the spread. A row changed since it was read does not match its
-    snapshot's version and is then read in full: this can only save work.
+    each carries the baseline snapshot taken at its start, so each scoring context (the student's
+    detector, rebuilt from the snapshot's fit) is built here with no query. A row changed since it
+    was read does not match its snapshot's version and is then read in full: this can only save work.
     """
     if not sessions or settings.EXAMPULSE["SESSION_SNAPSHOTS"] <= 0:
         return
-    baselines = baselines_for(user_ids={session.user_id for session in sessions})
     kept = []
     for session in sessions:
         if session.is_open:
-            # As `select_related("user__baseline")` would: None reads as "no baseline" (_baseline_of).
-            baseline = baselines.get(session.user_id)
-            _USER_BASELINE.set_cached_value(session.user, baseline)
-            kept.append(SessionSnapshot(session=session, context=scoring_context_for(session, baseline=baseline)))
+            kept.append(SessionSnapshot(session=session, context=scoring_context_for(session)))
     transaction.on_commit(lambda: [snapshot_store.put(snapshot) for snapshot in kept])
 
 
@@ -275,7 +264,8 @@ def _sessions_lock(session_ids: list[int], *, snapshots: dict[int, SessionSnapsh
     serialise each session's events: the folded aggregates never lose an update and a retried
     client_event_id is always seen. The lock reads only the columns that change without a version
     bump (status, pause, deadline); a snapshot whose version matches takes them and stands in for
-    the row. The other rows are read in full, with the exam, the student and their baseline.
+    the row. The other rows are read in full, with the exam and the student (the baseline the
+    session is scored against is its own `baseline_snapshot` column).
     """
     locked = ExamSession.objects.select_for_update().filter(pk__in=session_ids).order_by("pk")
     current = {row[0]: row[1:] for row in locked.values_list(*SESSION_VOLATILE)}
@@ -291,9 +281,9 @@ def _sessions_lock(session_ids: list[int], *, snapshots: dict[int, SessionSnapsh
     if cold:
         sessions.update(
             (session.pk, session)
-            # Already locked above: a plain read. The student's baseline rides along (an outer
-            # join): scoring reads it, and a baseline changed mid-exam scores the next batch.
-            for session in ExamSession.objects.select_related("exam", "user", "user__baseline")
+            # Already locked above: a plain read. The baseline the session scores against is its
+            # own snapshot (taken at its start), so no baseline join: a later write cannot move it.
+            for session in ExamSession.objects.select_related("exam", "user")
             # Large fields ingestion never reads (an exam's questions, a session's answers) stay behind.
             .defer(*INGEST_DEFERRED_FIELDS)
             .filter(pk__in=cold)
@@ -320,14 +310,6 @@ def _stored_events(requests: Sequence[IngestRequest]) -> dict[tuple[int, str], E
         session_id__in={session_id for session_id, _ in keys}, client_event_id__in={key for _, key in keys}
     )
     return {(event.session_id, event.client_event_id): event for event in found}
-
-
-def _baseline_of(session: ExamSession) -> Baseline | None:
-    """The student's baseline as the locking query joined it (None when they have none)."""
-    try:
-        return session.user.baseline
-    except Baseline.DoesNotExist:
-        return None
 
 
 def _ingest_one(
@@ -395,8 +377,8 @@ def _ingest_one(
         )
 
     if tally.context is None:
-        # The exam, the student and their baseline come with the locked row: no query here.
-        tally.context = scoring_context_for(session, baseline=_baseline_of(session))
+        # The exam, the student and the session's baseline snapshot come with the locked row: no query here.
+        tally.context = scoring_context_for(session)
     behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
     scored = session_score(
         context=tally.context, behaviour=behaviour, population_previous=_population_previous(tally, behaviour)
