@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry, User
 from accounts.scoping import user_scope
-from accounts.services import audit_record_export
+from accounts.services import audit_record_export, user_update_accommodations
 
 
 class ExamPulseUserCreationForm(UserCreationForm):
@@ -45,6 +45,18 @@ class UserAdmin(BaseUserAdmin):
     def get_queryset(self, request):
         # The same rule as GET /api/users/: a proctor sees students in their courses or in none.
         return super().get_queryset(request).filter(user_scope(request.user))
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        # Institution-wide accommodations change through their audited service, like over REST; the
+        # rest of the form saves as usual (only superusers may change users here).
+        if not change or "accommodations" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        wanted = obj.accommodations
+        obj.accommodations = form.initial.get("accommodations") or {}
+        super().save_model(request, obj, form, change)
+        user_update_accommodations(student=obj, by=request.user, accommodations=wanted, via="admin")
+        obj.refresh_from_db(fields=["accommodations"])
 
 
 @admin.register(AuditEntry)

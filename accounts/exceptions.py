@@ -37,3 +37,16 @@ class InvalidResetLink(DomainError):
     status_code = 400
     code = "invalid_reset_link"
     default_message = "This reset link is invalid or has expired."
+
+
+class SuperuserOnly(DomainError):
+    """An institution-wide decision (a student's accommodations everywhere, a baseline reset): superusers only.
+
+    REST's envelope carries no code, so `details` does."""
+
+    status_code = 403
+    code = "superuser_only"
+    default_message = "Only a superuser can do this: it applies to the student in every course."
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None) -> None:
+        super().__init__(message, details={"code": self.code, **(details or {})})

@@ -14,12 +14,33 @@ from django.db.models import Q
 
 UserScope = Callable[..., Q]
 _rule: UserScope | None = None
+_examinee_rule: UserScope | None = None
 
 
 def user_scope_register(rule: UserScope) -> None:
     """Install the rule: `rule(user, user_field="")` returns a Q over users (or over `user_field`)."""
     global _rule
     _rule = rule
+
+
+def examinee_scope_register(rule: UserScope) -> None:
+    """Install the examinee rule: `rule(user, user_field="")` returns a Q over users."""
+    global _examinee_rule
+    _examinee_rule = rule
+
+
+def examinee_scope(user: Any, *, user_field: str = "") -> Q:
+    """A filter on the students whose sittings `user` sees (their baselines are readable to them).
+
+    Narrower than `user_scope`: a proctor can add any student to a course they staff, so a roster
+    alone must not open the student's institution-wide data; a sitting in the proctor's exams does.
+    Fails closed like `user_scope` until exams registers the rule.
+    """
+    if _examinee_rule is not None:
+        return _examinee_rule(user, user_field=user_field)
+    if user is not None and getattr(user, "is_authenticated", False) and user.is_superuser:
+        return Q()
+    return Q(pk__in=[])
 
 
 def user_scope(user: Any, *, user_field: str = "") -> Q:

@@ -26,7 +26,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.accommodations import validate_accommodations
-from accounts.exceptions import InvalidCredentials, InvalidResetLink, InvalidToken, LoginLockedOut
+from accounts.exceptions import InvalidCredentials, InvalidResetLink, InvalidToken, LoginLockedOut, SuperuserOnly
 from accounts.models import AuditEntry, RevokedAccessToken, Role, User
 from accounts.throttling import lockout_message
 from exampulse.errors import Conflict
@@ -102,13 +102,6 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     if changed:
         user.full_clean(exclude=["password"])
         user.save(update_fields=[*changed, "updated_at"])
-    return user
-
-
-def user_set_accommodations(*, user: User, accommodations: dict[str, Any]) -> User:
-    """Replace a student's accommodations (proctor-only path)."""
-    user.accommodations = validate_accommodations(accommodations)
-    user.save(update_fields=["accommodations", "updated_at"])
     return user
 
 
@@ -246,19 +239,31 @@ def audit_record_export(*, actor: User | None, model: type, ids: list[Any]) -> A
 
 
 @transaction.atomic
-def user_update_accommodations(*, student: User, by: User, accommodations: Any, partial: bool = False) -> User:
-    """A proctor sets (PUT) or merges into (PATCH) a student's accommodations; the change is audited."""
+def user_update_accommodations(
+    *, student: User, by: User, accommodations: Any, partial: bool = False, via: str = "api"
+) -> User:
+    """A superuser sets (PUT) or merges into (PATCH) a student's institution-wide accommodations,
+    which apply to every exam of every course; audited with before, after and door (`via`).
+
+    SuperuserOnly for anyone else: a proctor's reach is their courses (exams.accommodations sets
+    accommodations per course and per exam)."""
+    if not getattr(by, "is_superuser", False):
+        raise SuperuserOnly(
+            "Institution-wide accommodations apply in every course: only a superuser sets them. "
+            "Use /api/courses/<id>/accommodations/<user_id> for your course."
+        )
     student = User.objects.select_for_update().get(pk=student.pk)
     previous = dict(student.accommodations or {})
     incoming = validate_accommodations(accommodations)
     student.accommodations = validate_accommodations({**previous, **incoming} if partial else incoming)
     student.save(update_fields=["accommodations", "updated_at"])
-    audit_record(
-        actor=by,
-        action="accommodations_update",
-        target=student,
-        details={"from": previous, "to": student.accommodations},
-    )
+    if previous != student.accommodations:
+        audit_record(
+            actor=by,
+            action="accommodations_update",
+            target=student,
+            details={"level": "institution", "from": previous, "to": student.accommodations, "via": via},
+        )
     return student
 
 

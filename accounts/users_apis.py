@@ -1,4 +1,5 @@
-"""Staff endpoints over users: list students, set a student's accommodations. Proctors only."""
+"""Staff endpoints over users: list students (proctors); set a student's institution-wide
+accommodations (superusers: they apply in every course)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.apis import USER_DATA_SCHEMA
-from accounts.exceptions import UserNotFound
+from accounts.exceptions import SuperuserOnly, UserNotFound
 from accounts.permissions import IsProctor
 from accounts.serializers import AccommodationsSchemaSerializer, StudentListQuerySerializer, UserOutputSerializer
 from exampulse.api import respond
@@ -30,20 +31,31 @@ class UserListApi(APIView):
         return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
 
+_INSTITUTION = (
+    "Institution-wide accommodations, applied to every exam of every course: superusers only (403 details.code "
+    "`superuser_only`; a course's staff use /api/courses/<id>/accommodations/<user_id>). Audited."
+)
+
+
 class UserAccommodationsApi(APIView):
-    """PUT replaces a student's accommodations, PATCH merges into them; both audited. Out of scope: 404."""
+    """PUT replaces a student's institution-wide accommodations, PATCH merges into them; superusers; audited."""
 
     permission_classes = [IsProctor]
 
-    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: USER_DATA_SCHEMA})
+    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: USER_DATA_SCHEMA}, description=_INSTITUTION)
     def put(self, request, user_id):
         return self._update(request, user_id, partial=False)
 
-    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: USER_DATA_SCHEMA})
+    @extend_schema(request=AccommodationsSchemaSerializer, responses={200: USER_DATA_SCHEMA}, description=_INSTITUTION)
     def patch(self, request, user_id):
         return self._update(request, user_id, partial=True)
 
     def _update(self, request, user_id, *, partial: bool):
+        if not request.user.is_superuser:
+            raise SuperuserOnly(
+                "Institution-wide accommodations apply in every course: only a superuser sets them. "
+                "Use /api/courses/<id>/accommodations/<user_id> for your course."
+            )
         student = selectors.student_get(user_id=user_id, by=request.user)
         if student is None:
             raise UserNotFound("Student not found.")

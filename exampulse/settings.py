@@ -499,6 +499,9 @@ EXAMPULSE = {
     # The population model scores a live session every this many scored events (and its first);
     # in between its last opinion stands. It never changes the risk, only the review's context.
     "POPULATION_SCORE_EVERY": env_int("POPULATION_SCORE_EVERY", 10, minimum=1),
+    # Self-reported baseline samples (POST /api/baselines) a student may add per rolling 24 hours:
+    # enough to calibrate by hand, too few to drag the baseline towards a cheat. 0: calibration only.
+    "BASELINE_SAMPLES_PER_DAY": env_int("BASELINE_SAMPLES_PER_DAY", 10, minimum=0),
     "DEMO": env_bool("EXAMPULSE_DEMO", False),
     "MODEL_DIR": env_str("MODEL_DIR", str(BASE_DIR / "var" / "models")),
 }

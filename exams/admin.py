@@ -18,8 +18,8 @@ from accounts.models import Role, User
 from exampulse.errors import DomainError
 from exams import courses, services
 from exams import questions as question_rules
-from exams.models import Course, CourseStaff, Enrollment, Exam
-from exams.scoping import exam_scope
+from exams.models import Course, CourseAccommodation, CourseStaff, Enrollment, Exam, ExamAllowance
+from exams.scoping import exam_scope, may_change_exam
 
 EDITABLE = list(services.EXAM_FIELDS)
 
@@ -78,7 +78,15 @@ class ExamAdmin(admin.ModelAdmin):
         ),
         (
             "Monitoring",
-            {"fields": ("monitoring_sensitivity", "allow_tab_switch", "allow_copy_paste", "is_calibration")},
+            {
+                "fields": (
+                    "monitoring_sensitivity",
+                    "allow_tab_switch",
+                    "allow_copy_paste",
+                    "is_calibration",
+                    "show_risk_to_student",
+                )
+            },
         ),
         ("Questions", {"fields": ("questions", "total_questions")}),
         ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
@@ -103,12 +111,22 @@ class ExamAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Course.objects.filter(staff_memberships__user_id=request.user.pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The service's rule, per object: an exam the user may not change opens read-only (no
+        # form that the save would refuse), and a POST to it is refused with 403.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change_exam(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change_exam(request.user, obj))
+
     def save_model(self, request, obj: Exam, form, change: bool) -> None:
         data = {key: form.cleaned_data[key] for key in EDITABLE if key in form.cleaned_data}
         if change:
-            saved = services.exam_update(exam=obj, by=request.user, data=data)
+            saved = services.exam_update(exam=obj, by=request.user, data=data, via="admin")
         else:
-            saved = services.exam_create(by=request.user, data=data)
+            saved = services.exam_create(by=request.user, data=data, via="admin")
         # The admin goes on to log and redirect with `obj`; point it at the row the service wrote.
         obj.pk = saved.pk
         obj.total_questions = saved.total_questions
@@ -252,3 +270,46 @@ class CourseAdmin(admin.ModelAdmin):
         if emails:
             add = courses.course_students_add if formset.model is Enrollment else courses.course_staff_add
             add(course=course, by=request.user, emails=emails)
+
+
+# --- accommodations per course and per exam: read here, changed over REST (audited) ------------------
+
+
+class _AccommodationAdmin(admin.ModelAdmin):
+    """Listed and read here; set through /api/courses/<id>/accommodations and /api/exams/<id>/allowances,
+    whose services check who may and audit every change (a form here would bypass neither, so none)."""
+
+    list_select_related = ("student", "updated_by")
+    search_fields = ("student__email", "student__name", "student__roll_number")
+    readonly_fields = ("accommodations", "updated_by", "created_at", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CourseAccommodation)
+class CourseAccommodationAdmin(_AccommodationAdmin):
+    list_display = ("student", "course", "accommodations", "updated_by", "updated_at")
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter),)
+    readonly_fields = ("course", "student", *_AccommodationAdmin.readonly_fields)
+
+    def get_queryset(self, request):
+        # The courses the user staffs (superusers: all), like the REST endpoints.
+        staffed = courses.course_list_for(user=request.user).values("pk")
+        return super().get_queryset(request).filter(course_id__in=staffed).select_related("course")
+
+
+@admin.register(ExamAllowance)
+class ExamAllowanceAdmin(_AccommodationAdmin):
+    list_display = ("student", "exam", "accommodations", "updated_by", "updated_at")
+    list_filter = (("exam", admin.RelatedOnlyFieldListFilter),)
+    readonly_fields = ("exam", "student", *_AccommodationAdmin.readonly_fields)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(exam_scope(request.user, exam_field="exam")).select_related("exam")

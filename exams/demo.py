@@ -49,6 +49,8 @@ DEMO_EXAM = {
     "duration_minutes": 30,
     "instructions": "Answer every question. Stay on this tab; tab switches and copy/paste are monitored.",
     "monitoring_sensitivity": "medium",
+    # The demo page shows the risk reacting to what the visitor does; real exams keep it off (the default).
+    "show_risk_to_student": True,
     "status": ExamStatus.ACTIVE,
     "questions": [
         {"id": "q1", "text": "What is 7 x 8?", "type": "mcq", "options": ["54", "56", "64"], "answer": "56"},
@@ -158,6 +160,7 @@ def _student(name, email, roll, department, centre, password, report: Report) ->
                 "avg_question_time_sec": round(qtime * k_qtime, 1),
                 "tab_switch_rate": round(tabs * k_tabs, 2) if tabs else 0.0,
             },
+            via="manage.py seed_demo (demo data)",
         )
     report(
         f"  baseline for {email}: {baseline.sample_count} samples, "
@@ -171,7 +174,7 @@ def _exam(spec: dict, proctor: User, report: Report) -> None:
     if existing is not None:
         report(f"Exam {existing.name!r} already exists (id {existing.pk}, {existing.status}).")
         return
-    exam = exam_create(by=proctor, data=spec)
+    exam = exam_create(by=proctor, data=spec, via="command")
     kind = "calibration exam" if exam.is_calibration else "exam"
     report(
         f"Created {exam.status} {kind} {exam.name!r} (id {exam.pk}, {exam.total_questions} questions, "

@@ -20,9 +20,18 @@ class ExamNotOpen(Conflict):
     default_message = "This exam is not open for taking."
 
 
-class ExamNotYours(Forbidden):
+class _Coded(DomainError):
+    """REST's `{"error", "details"}` envelope carries no code, so details does (the socket frame has both)."""
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None) -> None:
+        super().__init__(message, details={"code": self.code, **(details or {})})
+
+
+class ExamNotYours(_Coded, Forbidden):
+    """One rule for changing and deleting an exam (exams.scoping.may_change_exam)."""
+
     code = "exam_not_yours"
-    default_message = "Only the exam's creator or a superuser can delete it."
+    default_message = "Only the exam's creator, the staff of its course, or a superuser can change or delete it."
 
 
 class ExamNotAllowed(DomainError):
@@ -127,13 +136,6 @@ class InvalidScores(DomainError):
 
 
 # --- review: reasons, verdicts, second review ------------------------------------------------------
-
-
-class _Coded(DomainError):
-    """REST's `{"error", "details"}` envelope carries no code, so details does (the socket frame has both)."""
-
-    def __init__(self, message: str | None = None, *, details: dict | None = None) -> None:
-        super().__init__(message, details={"code": self.code, **(details or {})})
 
 
 class InvalidReason(_Coded):

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.accommodations import validate_accommodations
+
 
 class Sensitivity(models.TextChoices):
     LOW = "low", "Low"
@@ -131,8 +133,9 @@ class Exam(models.Model):
     duration_minutes = models.PositiveIntegerField()
     total_questions = models.PositiveIntegerField(default=0)
     scheduled_date = models.DateTimeField(null=True, blank=True)
+    # None once the creator's account is gone: the exam is then changed by its course's staff or superusers.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="exams_created"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="exams_created"
     )
     instructions = models.TextField(blank=True, default="")
     monitoring_sensitivity = models.CharField(max_length=10, choices=Sensitivity.choices, default=Sensitivity.MEDIUM)
@@ -148,6 +151,9 @@ class Exam(models.Model):
     disconnect_grace_minutes = models.PositiveSmallIntegerField(default=0)
     # The warning that reaches this count terminates the session (reason `warning_limit`); None: no limit.
     max_warnings = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Off: a student's acks and session views carry no risk (they would show a cheater how well a
+    # trick works). Proctors always see it.
+    show_risk_to_student = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -166,9 +172,19 @@ class Exam(models.Model):
 class ExamSession(models.Model):
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="sessions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_sessions")
+    # The exam's course when the session started (None: an open exam). The student keeps reaching
+    # their session while enrolled there, even if the exam later moves to another course; removal
+    # from that course's roster ends it (exams.scoping.own_session_scope).
+    course_at_start = models.ForeignKey(Course, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(db_index=True)
-    # Fixed at start: started_at + duration + the student's extra time.
+    # Fixed at start: started_at + duration + the extra time of the accommodations applied.
     deadline_at = models.DateTimeField()
+    # Frozen at start, so the deadline and the exemptions can be explained later and a change made
+    # afterwards moves no running exam: the accommodations applied (institution, course and exam
+    # combined, with where each came from: exams.accommodations) and the baseline the session is
+    # scored against (scoring.snapshot). `{}`: a session from before they were kept.
+    accommodations = models.JSONField(default=dict, blank=True)
+    baseline_snapshot = models.JSONField(default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Measured by the server; the client's own figure is kept apart and never trusted.
     time_taken_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -294,3 +310,49 @@ class SessionReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of session {self.session_id} by {self.by_id}"
+
+
+class CourseAccommodation(models.Model):
+    """A student's accommodations in one course (after edx-proctoring's allowances): applied to that
+    course's exams only, set by the course's staff. Same shape as User.accommodations."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="accommodations")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_accommodations"
+    )
+    accommodations = models.JSONField(default=dict, blank=True, validators=[validate_accommodations])
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "course_accommodations"
+        constraints = [models.UniqueConstraint(fields=["course", "student"], name="course_accommodation_once")]
+        indexes = [models.Index(fields=["student", "course"], name="course_accommodation_student")]
+
+    def __str__(self) -> str:
+        return f"Accommodations of {self.student_id} in course {self.course_id}"
+
+
+class ExamAllowance(models.Model):
+    """A student's allowance for one exam (edx-proctoring's allowance): set by whoever may change the
+    exam, applied to that exam only. Same shape as User.accommodations."""
+
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="allowances")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_allowances")
+    accommodations = models.JSONField(default=dict, blank=True, validators=[validate_accommodations])
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "exam_allowances"
+        constraints = [models.UniqueConstraint(fields=["exam", "student"], name="exam_allowance_once")]
+        indexes = [models.Index(fields=["student", "exam"], name="exam_allowance_student")]
+
+    def __str__(self) -> str:
+        return f"Allowance of {self.student_id} for exam {self.exam_id}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from exams.models import CourseStaff, Enrollment
+from exams.models import CourseStaff, Enrollment, ExamSession
 
 
 def _is_user(user: Any) -> bool:
@@ -44,12 +44,40 @@ def exam_scope(user: Any, *, exam_field: str = "") -> Q:
 
 
 def session_owner_scope() -> Q:
-    """A filter on sessions whose own student may still see the exam (removed from the course: no).
+    """A filter on sessions whose own student may still reach them (removed from the course: no).
 
-    For batches of several students' sessions (socket joins): one correlated subquery, no query per row.
+    The exam's course now, or the course the session started in (exams.scoping.own_session_scope:
+    an exam moved to another course keeps its started sessions reachable by their students). For
+    batches of several students' sessions (socket joins): correlated subqueries, no query per row.
     """
     enrolled = Enrollment.objects.filter(student_id=OuterRef("user_id"), course_id=OuterRef("exam__course_id"))
-    return Q(exam__course__isnull=True) | Q(user__is_superuser=True) | Exists(enrolled)
+    enrolled_at_start = Enrollment.objects.filter(
+        student_id=OuterRef("user_id"), course_id=OuterRef("course_at_start_id")
+    )
+    return (
+        Q(exam__course__isnull=True)
+        | Q(user__is_superuser=True)
+        | Exists(enrolled)
+        | Q(course_at_start__isnull=True)
+        | Exists(enrolled_at_start)
+    )
+
+
+def own_session_scope(user: Any, *, session_field: str = "") -> Q:
+    """A filter on the sessions a student reaches as their own, whatever course the exam is in now.
+
+    A session belongs to the course its exam was in when it started: its student keeps it (to
+    autosave, send events, submit, read the result) while enrolled there, or always when the exam
+    was open at the start. So a proctor moving an exam to another course never strands a student
+    mid-exam, and removing a student from the roster still ends their access.
+    """
+    prefix = f"{session_field}__" if session_field else ""
+    if not _is_user(user):
+        return Q(**{f"{prefix}pk__in": []})
+    enrolled = Enrollment.objects.filter(student_id=user.pk).values("course_id")
+    return Q(**{f"{prefix}user_id": user.pk}) & (
+        Q(**{f"{prefix}course_at_start__isnull": True}) | Q(**{f"{prefix}course_at_start_id__in": enrolled})
+    )
 
 
 def user_scope(user: Any, *, user_field: str = "") -> Q:
@@ -72,6 +100,25 @@ def user_scope(user: Any, *, user_field: str = "") -> Q:
     return ~Q(**{f"{prefix}pk__in": enrolled_anywhere}) | Q(**{f"{prefix}pk__in": enrolled_with_me})
 
 
+def examinee_scope(user: Any, *, user_field: str = "") -> Q:
+    """A filter on the students whose sessions `user` may see: superusers everyone, proctors the
+    students who sat (or sit) an exam in their scope, anyone else only themselves.
+
+    What reads a student's institution-wide data (their baseline) uses it: enrolling a student in
+    one's own course, which any proctor may do with an email, must not open it; examining them does.
+    Registered into accounts.scoping at startup.
+    """
+    prefix = f"{user_field}__" if user_field else ""
+    if not _is_user(user):
+        return Q(**{f"{prefix}pk__in": []})
+    if sees_everything(user):
+        return Q()
+    if not getattr(user, "is_proctor", False):
+        return Q(**{f"{prefix}pk": user.pk})
+    examined = ExamSession.objects.filter(exam_scope(user, exam_field="exam")).values("user_id")
+    return Q(**{f"{prefix}pk__in": examined})
+
+
 def may_see_exam(user: Any, exam: Any) -> bool:
     """The same rule for one exam already in hand (one query at most, none for open exams)."""
     if not _is_user(user):
@@ -79,3 +126,22 @@ def may_see_exam(user: Any, exam: Any) -> bool:
     if exam.course_id is None or sees_everything(user):
         return True
     return course_ids_for(user).filter(course_id=exam.course_id).exists()
+
+
+def may_change_exam(user: Any, exam: Any) -> bool:
+    """Who may change or delete an exam (REST, admin, services): its creator, the staff of its
+    course, or a superuser. One rule for every write, so seeing an exam never means owning it.
+
+    Every proctor sees an open exam (no course), so "any proctor who sees it" would let one proctor
+    rewrite another's exam policy mid-exam; an exam with neither creator nor course (its creator's
+    account was deleted) is left to superusers. At most one query (course staff), none otherwise.
+    """
+    if not _is_user(user):
+        return False
+    if sees_everything(user):
+        return True
+    if not getattr(user, "is_proctor", False):
+        return False
+    if exam.created_by_id is not None and exam.created_by_id == user.pk:
+        return True
+    return exam.course_id is not None and CourseStaff.objects.filter(user_id=user.pk, course_id=exam.course_id).exists()

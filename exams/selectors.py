@@ -12,7 +12,7 @@ from django.utils import timezone
 from exams import services
 from exams.exceptions import ExamNotFound, SessionNotFound
 from exams.models import Exam, ExamSession, ExamStatus, GradingStatus, SessionStatus
-from exams.scoping import exam_scope, session_owner_scope
+from exams.scoping import exam_scope, own_session_scope, session_owner_scope
 
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_PK = 2**63 - 1
@@ -47,7 +47,9 @@ def exam_queryset_for(*, user: Any) -> QuerySet[Exam]:
     if user.is_proctor:
         return in_scope
     taken = ExamSession.objects.filter(user=user).values("exam_id")
-    return in_scope.filter(Q(status=ExamStatus.ACTIVE) | Q(pk__in=taken))
+    # A session started before its exam moved to another course stays the student's (scoping.own_session_scope).
+    kept = ExamSession.objects.filter(own_session_scope(user)).values("exam_id")
+    return Exam.objects.filter((exam_scope(user) & (Q(status=ExamStatus.ACTIVE) | Q(pk__in=taken))) | Q(pk__in=kept))
 
 
 def exam_list(*, user: Any, status: str | None = None) -> QuerySet[Exam]:
@@ -76,9 +78,11 @@ def session_get_for_user(*, session_id: Any, user: Any, at: datetime | None = No
     session = None
     if pk and _is_user(user):
         queryset = ExamSession.objects.select_related("exam", "user")
-        if not user.is_proctor:
-            queryset = queryset.filter(user=user)
-        session = queryset.filter(exam_scope(user, exam_field="exam")).filter(pk=pk).first()
+        if user.is_proctor:
+            queryset = queryset.filter(exam_scope(user, exam_field="exam"))
+        else:
+            queryset = queryset.filter(user=user).filter(exam_scope(user, exam_field="exam") | own_session_scope(user))
+        session = queryset.filter(pk=pk).first()
     if session is None:
         raise SessionNotFound()
     return services.session_expire_if_due(session=session, at=at)
@@ -131,6 +135,16 @@ def sessions_open_for(
     return found
 
 
+def student_has_open_session(user: Any) -> bool:
+    """True while the user has any exam session in progress (a paused one included): their baseline
+    stays as their sessions' snapshots have it (scoring.baselines)."""
+    if not _is_user(user):
+        return False
+    # An overdue session (past deadline + grace, closed at its next read) no longer holds the baseline.
+    live = Q(paused_at__isnull=False) | Q(deadline_at__gte=timezone.now() - services.GRACE)
+    return ExamSession.objects.filter(live, user_id=user.pk, status=SessionStatus.IN_PROGRESS).exists()
+
+
 def session_latest_for(*, exam: Exam, user: Any, at: datetime | None = None) -> ExamSession | None:
     """The user's newest session of the exam (open or finished) after lazy expiry, or None."""
     if not _is_user(user):
@@ -163,10 +177,12 @@ def session_list(
     if not _is_user(user):
         return ExamSession.objects.none()
     at = at or timezone.now()
-    queryset = ExamSession.objects.select_related("exam", "user").filter(exam_scope(user, exam_field="exam"))
+    queryset = ExamSession.objects.select_related("exam", "user")
     if not user.is_proctor:
-        queryset = queryset.filter(user=user)
-    elif user_id:
+        queryset = queryset.filter(user=user).filter(exam_scope(user, exam_field="exam") | own_session_scope(user))
+    else:
+        queryset = queryset.filter(exam_scope(user, exam_field="exam"))
+    if user.is_proctor and user_id:
         queryset = queryset.filter(user_id=user_id)
     if exam_id:
         queryset = queryset.filter(exam_id=exam_id)

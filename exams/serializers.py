@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from exams import questions as question_rules
 from exams import reasons
+from exams.accommodations import applied_explained
 from exams.models import (
     Exam,
     ExamSession,
@@ -26,6 +27,7 @@ from exams.models import (
     SessionStatus,
 )
 from exams.selectors import MAX_PK, SESSION_ORDERINGS
+from scoring.snapshot import snapshot_explained
 
 MAX_DURATION_MINUTES = 24 * 60
 MAX_LONG_TEXT = 20000
@@ -56,6 +58,8 @@ class ExamInputSerializer(serializers.Serializer):
     disconnect_grace_minutes = serializers.IntegerField(min_value=0, max_value=60, required=False)
     # The warning that reaches this count terminates the session; null: no limit.
     max_warnings = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
+    # Off (default): the student's acks and session views carry no risk score; proctors always see it.
+    show_risk_to_student = serializers.BooleanField(required=False)
 
     def validate_questions(self, value):
         try:
@@ -92,6 +96,7 @@ class _ExamBaseOutputSerializer(serializers.ModelSerializer):
             "course",
             "disconnect_grace_minutes",
             "max_warnings",
+            "show_risk_to_student",
             "created_at",
             "updated_at",
         )
@@ -255,15 +260,32 @@ _STUDENT_SESSION_FIELDS = (
 )
 
 
+# What a student sees of their risk only where the exam shows it (Exam.show_risk_to_student).
+RISK_FIELDS = ("risk_score", "integrity_score", "risk_level")
+
+
 class _SessionBaseOutputSerializer(serializers.ModelSerializer):
     exam = serializers.SerializerMethodField()
     remaining_seconds = serializers.SerializerMethodField()
     pending_manual_points = serializers.SerializerMethodField()
+    # Null for a student whose exam does not show risk (proctors always get the numbers).
+    risk_score = serializers.FloatField(read_only=True, allow_null=True)
+    integrity_score = serializers.IntegerField(read_only=True, allow_null=True)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, read_only=True, allow_null=True)
+    # Proctors see risk everywhere; the student serializers set this False.
+    risk_always = True
 
     class Meta:
         model = ExamSession
         fields = _STUDENT_SESSION_FIELDS
         read_only_fields = fields
+
+    def to_representation(self, session):
+        data = super().to_representation(session)
+        if not self.risk_always and not session.exam.show_risk_to_student:
+            # A live score would tell a cheater how well a trick works; after the exam, how to do better next time.
+            data.update(dict.fromkeys(RISK_FIELDS))
+        return data
 
     def get_exam(self, session) -> dict:
         exam = session.exam
@@ -281,7 +303,10 @@ class _SessionBaseOutputSerializer(serializers.ModelSerializer):
 
 
 class SessionStudentOutputSerializer(_SessionBaseOutputSerializer):
-    """A student's own session: timing, their answers and score; no key, no per-question verdicts."""
+    """A student's own session: timing, their answers and score; no key, no per-question verdicts;
+    the risk fields null unless the exam shows risk to students."""
+
+    risk_always = False
 
 
 class SessionStudentDetailSerializer(SessionStudentOutputSerializer):
@@ -382,10 +407,14 @@ class SessionProctorDetailSerializer(SessionProctorOutputSerializer):
     events_total = serializers.SerializerMethodField()
     alerts = serializers.SerializerMethodField()
     reviews = serializers.SerializerMethodField()
+    accommodations_applied = serializers.SerializerMethodField()
+    baseline_used = serializers.SerializerMethodField()
 
     class Meta(SessionProctorOutputSerializer.Meta):
         fields = (
             *SessionProctorOutputSerializer.Meta.fields,
+            "accommodations_applied",
+            "baseline_used",
             "behaviour",
             "events_total",
             "events",
@@ -393,6 +422,14 @@ class SessionProctorDetailSerializer(SessionProctorOutputSerializer):
             "reviews",
         )
         read_only_fields = fields
+
+    def get_accommodations_applied(self, session) -> dict:
+        """The accommodations applied at start (institution, course, exam added up) and where each came from."""
+        return applied_explained(session)
+
+    def get_baseline_used(self, session) -> dict:
+        """The baseline the session is scored against (its snapshot at start) and its provenance."""
+        return snapshot_explained(session.baseline_snapshot)
 
     def get_reviews(self, session) -> list[dict]:
         """The review history, oldest first: every verdict, second review and grading step with its note."""

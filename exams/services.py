@@ -8,6 +8,8 @@ an unresolved high-risk alert, or is terminated by a proctor, ends `flagged`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +22,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import audit_record
 from exampulse.errors import DomainError, Forbidden
+from exams import access
 from exams import questions as question_rules
+from exams.accommodations import accommodations_applied, extra_time
 from exams.courses import course_staffed_by
 from exams.exceptions import (
     ExamHasSessions,
@@ -40,6 +44,7 @@ from exams.exceptions import (
 )
 from exams.models import Course, Exam, ExamSession, ExamStatus, SessionReview, SessionStatus
 from exams.reviews import reason_check, review_validate, session_review  # noqa: F401 (re-exported)
+from exams.scoping import may_change_exam
 from exams.signals import session_flagged, session_submitted, session_terminated
 from scoring import services as scoring_services
 
@@ -60,6 +65,7 @@ EXAM_FIELDS = (
     "course",
     "disconnect_grace_minutes",
     "max_warnings",
+    "show_risk_to_student",
 )
 COURSE_NOT_STAFFED = "Choose a course you are on the staff of (or none, for an exam open to everyone)."
 
@@ -91,23 +97,54 @@ def exam_course_check(*, by: User, course: Course | int | None) -> Course | None
     return found
 
 
+# Recorded in full in the trail; the long texts and the questions as a fingerprint (the exam keeps
+# them, and questions only change before anyone has started the exam, so no graded version is lost).
+_FINGERPRINTED = ("description", "instructions", "questions")
+
+
+def _audit_value(exam: Exam, field: str) -> Any:
+    if field == "course":
+        return exam.course_id
+    value = getattr(exam, field)
+    if field in _FINGERPRINTED:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+        fingerprint = {"sha256": hashlib.sha256(text.encode()).hexdigest()[:16], "length": len(text)}
+        if field == "questions":
+            fingerprint["ids"] = [str(q.get("id")) for q in value if isinstance(q, dict)][:200]
+        return fingerprint
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _audit_state(exam: Exam) -> dict[str, Any]:
+    return {field: _audit_value(exam, field) for field in EXAM_FIELDS}
+
+
 @transaction.atomic
-def exam_create(*, by: User, data: dict[str, Any]) -> Exam:
-    """Create an exam from validated data; total_questions follows the questions list; a course must be staffed."""
+def exam_create(*, by: User, data: dict[str, Any], via: str = "api") -> Exam:
+    """Create an exam from validated data; total_questions follows the questions list; a course must be
+    staffed; the new exam's policy is audited (`via`: api, admin or command)."""
     fields = {key: data[key] for key in EXAM_FIELDS if key in data}
     fields["course"] = exam_course_check(by=by, course=fields.get("course"))
     fields["questions"] = question_rules.validate_questions(fields.get("questions", []))
     exam = Exam(created_by=by, total_questions=len(fields["questions"]), **fields)
     exam.full_clean()
     exam.save()
+    audit_record(actor=by, action="exam_create", target=exam, details={"via": via, "exam": _audit_state(exam)})
     return exam
 
 
 @transaction.atomic
-def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
-    """Change an exam; its questions are frozen once any student has started it (grading stays fair)."""
+def exam_update(*, exam: Exam, by: User, data: dict[str, Any], via: str = "api") -> Exam:
+    """Change an exam, for whoever may (exams.scoping.may_change_exam: its creator, its course's staff,
+    a superuser; ExamNotYours otherwise); moving it into a course also needs that course's staff.
+    Questions are frozen once any student has started it (grading stays fair). Every change is
+    audited with its before and after, whichever door it came through (`via`)."""
     exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    if not may_change_exam(by, exam):
+        raise ExamNotYours()
+    before = _audit_state(exam)
     changed = [key for key in EXAM_FIELDS if key in data]
+    from_course_id = exam.course_id
     if "course" in data:
         course = exam_course_check(by=by, course=data["course"])
         if (course.pk if course else None) == exam.course_id:
@@ -133,17 +170,23 @@ def exam_update(*, exam: Exam, by: User, data: dict[str, Any]) -> Exam:
     if changed:
         exam.full_clean()
         exam.save(update_fields=[*changed, "updated_at"])
+    if "course" in changed:
+        # Whoever no longer sees the exam stops streaming it the moment this commits (every process).
+        access.exam_course_changed(exam=exam, from_course_id=from_course_id)
+    after = _audit_state(exam)
+    changes = {
+        field: {"from": before[field], "to": after[field]} for field in EXAM_FIELDS if before[field] != after[field]
+    }
+    if changes:
+        audit_record(actor=by, action="exam_update", target=exam, details={"via": via, "changes": changes})
     return exam
 
 
 @transaction.atomic
 def exam_delete(*, exam: Exam, by: User) -> None:
-    """Delete an exam nobody has taken, for its creator or a superuser; taken exams keep their evidence.
-
-    Not "any staff": every proctor is staff (admin access), so that would let any proctor delete
-    another's exam. A taken exam is never deleted, by anyone: set it completed instead.
-    """
-    if not (by.is_superuser or (exam.created_by_id is not None and exam.created_by_id == by.pk)):
+    """Delete an exam nobody has taken, for whoever may change it (exams.scoping.may_change_exam);
+    taken exams keep their evidence, whoever asks: set them completed instead."""
+    if not may_change_exam(by, exam):
         raise ExamNotYours()
     # FOR UPDATE conflicts with the key-share lock a new session's foreign key takes (PostgreSQL),
     # so a student starting the exam right now is either seen below or refused after the delete.
@@ -157,14 +200,10 @@ def exam_delete(*, exam: Exam, by: User) -> None:
 # --- sessions: timing ----------------------------------------------------------------------
 
 
-def session_deadline(*, exam: Exam, user: User, started_at: datetime) -> datetime:
-    """started_at + duration + extra_time_pct of the duration + extra_minutes (both add when both are set)."""
-    accommodations = user.accommodations or {}
-    base = timedelta(minutes=exam.duration_minutes)
-    extra = base * (accommodations.get("extra_time_pct", 0) / 100) + timedelta(
-        minutes=accommodations.get("extra_minutes", 0)
-    )
-    return started_at + base + extra
+def session_deadline(*, exam: Exam, applied: dict[str, Any], started_at: datetime) -> datetime:
+    """started_at + duration + the applied accommodations' extra time (exams.accommodations: the
+    institution's, the course's and the exam's, added up; percent of the duration plus minutes)."""
+    return started_at + timedelta(minutes=exam.duration_minutes) + extra_time(exam=exam, applied=applied)
 
 
 def _is_due(session: ExamSession, at: datetime) -> bool:
@@ -301,13 +340,20 @@ def session_start_or_resume(*, exam: Exam, user: User, at: datetime | None = Non
         exam = Exam.objects.get(pk=exam.pk)
         if not exam_is_open(exam=exam, at=at):
             raise ExamNotOpen(details={"status": exam.status})
+        # Both frozen now, under the student's row lock (a baseline write takes it too): what the
+        # session is timed and scored with can be explained later, and nothing changes it mid-exam.
+        applied = accommodations_applied(exam=exam, user=student)
+        baseline = scoring_services.baseline_snapshot(user=student, at=at)
         try:
             with transaction.atomic():
                 created = ExamSession.objects.create(
                     exam=exam,
                     user=student,
+                    course_at_start_id=exam.course_id,
                     started_at=at,
-                    deadline_at=session_deadline(exam=exam, user=student, started_at=at),
+                    deadline_at=session_deadline(exam=exam, applied=applied, started_at=at),
+                    accommodations=applied,
+                    baseline_snapshot=baseline,
                 )
             return created, True
         except IntegrityError:
@@ -346,9 +392,19 @@ def _finish(session: ExamSession, *, at: datetime, answers: dict[str, Any], auto
     session.status = SessionStatus.FLAGGED if session.open_high_alerts > 0 else SessionStatus.SUBMITTED
     session.save()
     # A calibration exam teaches the baseline how this student behaves; a flagged attempt
-    # (unresolved high-risk alert) would teach it the wrong thing.
+    # (unresolved high-risk alert) would teach it the wrong thing. The sitting's measurement
+    # windows (its events, read through the reverse relation: exams never imports monitoring)
+    # make up to three samples, enough for a ready baseline (scoring.calibration).
     if session.exam.is_calibration and session.status == SessionStatus.SUBMITTED:
-        scoring_services.baseline_add_from_behaviour(user=session.user, behaviour=session.behaviour)
+        events = session.events.filter(is_technical=False).order_by("timestamp", "id")
+        scoring_services.baseline_add_calibration(
+            user=session.user,
+            session_id=session.pk,
+            events=events.values_list("event_type", "event_data"),
+            behaviour=session.behaviour,
+            via=f"calibration exam {session.exam_id}",
+            at=at,
+        )
     transaction.on_commit(lambda: session_submitted.send(sender=ExamSession, session=session))
     if session.status == SessionStatus.FLAGGED:
         session_flagged.send(sender=ExamSession, session=session)  # in the transaction (exams.signals)

@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from exams import apis, course_apis
+from exams import accommodation_apis, apis, course_apis
 
 urlpatterns = [
     re_path(r"^exams/?$", apis.ExamListCreateApi.as_view(), name="exam-list"),
@@ -27,6 +27,14 @@ urlpatterns = [
     re_path(r"^exams/(?P<exam_id>\d+)/?$", apis.ExamDetailApi.as_view(), name="exam-detail"),
     re_path(r"^exams/(?P<exam_id>\d+)/start/?$", apis.SessionStartApi.as_view(), name="exam-start"),
     re_path(r"^exams/(?P<exam_id>\d+)/submit/?$", apis.SessionSubmitApi.as_view(), name="exam-submit"),
+    re_path(
+        r"^exams/(?P<exam_id>\d+)/allowances/?$", accommodation_apis.ExamAllowancesApi.as_view(), name="exam-allowances"
+    ),
+    re_path(
+        r"^exams/(?P<exam_id>\d+)/allowances/(?P<user_id>\d+)/?$",
+        accommodation_apis.ExamAllowanceApi.as_view(),
+        name="exam-allowance",
+    ),
     re_path(r"^courses/?$", course_apis.CourseListCreateApi.as_view(), name="course-list"),
     re_path(r"^courses/(?P<course_id>\d+)/?$", course_apis.CourseDetailApi.as_view(), name="course-detail"),
     re_path(
@@ -38,6 +46,16 @@ urlpatterns = [
         name="course-student",
     ),
     re_path(r"^courses/(?P<course_id>\d+)/staff/?$", course_apis.CourseStaffApi.as_view(), name="course-staff"),
+    re_path(
+        r"^courses/(?P<course_id>\d+)/accommodations/?$",
+        accommodation_apis.CourseAccommodationsApi.as_view(),
+        name="course-accommodations",
+    ),
+    re_path(
+        r"^courses/(?P<course_id>\d+)/accommodations/(?P<user_id>\d+)/?$",
+        accommodation_apis.CourseAccommodationApi.as_view(),
+        name="course-accommodation",
+    ),
     re_path(
         r"^courses/(?P<course_id>\d+)/staff/(?P<user_id>\d+)/?$",
         course_apis.CourseStaffDetailApi.as_view(),

@@ -73,6 +73,11 @@ def _number(data: dict, key: str) -> float | None:
     return float(value)
 
 
+def measured(data: Any, key: str) -> float | None:
+    """The payload's `key` as the fold reads it: a finite number within the catalogue's range, else None."""
+    return _number(data, key) if isinstance(data, dict) else None
+
+
 def _milli(value: float) -> int:
     return round(value * 1000)
 

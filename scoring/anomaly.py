@@ -96,6 +96,22 @@ class BaselineDetector:
         self.center_, self.scale_, self.n_samples_ = center, scale, int(data.shape[0])
         return self
 
+    def params(self) -> dict[str, object]:
+        """The fitted state as plain JSON (NaN as None): what a session's baseline snapshot keeps."""
+        self._check_fitted()
+        as_json = [None if math.isnan(value) else value for value in self.center_.tolist()]
+        scale = [None if math.isnan(value) else value for value in self.scale_.tolist()]
+        return {"center": as_json, "scale": scale, "n_samples": self.n_samples_}
+
+    @classmethod
+    def from_params(cls, params: dict) -> BaselineDetector:
+        """The detector `params()` described, without refitting (a snapshot's detector is rebuilt exactly)."""
+        detector = cls()
+        detector.center_ = np.array([math.nan if v is None else float(v) for v in params["center"]], dtype=float)
+        detector.scale_ = np.array([math.nan if v is None else float(v) for v in params["scale"]], dtype=float)
+        detector.n_samples_ = int(params.get("n_samples", 0))
+        return detector
+
     def _check_fitted(self) -> None:
         if self.center_ is None:
             raise RuntimeError("BaselineDetector is not fitted")

@@ -1,4 +1,4 @@
-"""Baseline API shapes: one calibration sample in, the baseline with its status out."""
+"""Baseline API shapes: one self-reported sample in, the baseline with its status and provenance out."""
 
 from __future__ import annotations
 
@@ -34,6 +34,29 @@ class BaselineSampleInputSerializer(serializers.Serializer):
         return attrs
 
 
+class ResetInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class BaselineSampleOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=["calibration", "self_reported", "legacy"])
+    calibration_session_id = serializers.IntegerField(allow_null=True)
+    via = serializers.CharField(help_text="The door it came through, e.g. POST /api/baselines or calibration exam 7.")
+    recorded_at = serializers.CharField()
+    discarded = serializers.BooleanField(help_text="Discarded by a reset: kept for the record, out of the baseline.")
+    values = serializers.DictField(child=serializers.FloatField())
+
+
+class BaselineProvenanceSerializer(serializers.Serializer):
+    calibration = serializers.IntegerField(required=False)
+    self_reported = serializers.IntegerField(required=False)
+    legacy = serializers.IntegerField(required=False)
+    calibration_sessions = serializers.ListField(child=serializers.IntegerField(), required=False)
+    first_at = serializers.CharField(allow_null=True, required=False)
+    last_at = serializers.CharField(allow_null=True, required=False)
+
+
 class BaselineOutputSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["missing", "collecting", "ready", "reset"])
@@ -45,5 +68,7 @@ class BaselineOutputSerializer(serializers.Serializer):
     tab_switch_rate = serializers.FloatField(allow_null=True)
     key_hold_ms = serializers.FloatField(allow_null=True)
     key_latency_ms = serializers.FloatField(allow_null=True)
+    provenance = BaselineProvenanceSerializer()
+    samples = BaselineSampleOutputSerializer(many=True, help_text="The newest 50 samples, each with its provenance.")
     reset_at = serializers.CharField(allow_null=True)
     updated_at = serializers.CharField(allow_null=True)

@@ -1,10 +1,12 @@
 """The bridge between stored sessions/events and the pure scoring engine: live ingestion and rescore both use it.
 
 The live path is cheap by design: `scoring_context_for` takes the context from scoring's process
-cache (keyed by the exam policy, the baseline's version and the population model's), with the
-policy read from the locked session row and the baselines of a whole batch fetched in one query;
+cache (keyed by the exam policy, the session's baseline snapshot version and the population model's),
+with the policy and the snapshot read from the locked session row itself (the accommodations and
+the baseline as they stood when the session started), so no baseline query at all;
 `scoring.session.session_score` is then the one call into scoring per event, and
-`session_apply_score` is one UPDATE.
+`session_apply_score` is one UPDATE. A rescore uses the same snapshot: it reproduces what the live
+path scored against, whatever happened to the student's baseline since.
 
 `ExamSession.risk_components` holds:
     {"components": {typing|tab_switch|mouse|answer_speed|focus: {value, weight, weighted, reason,
@@ -27,8 +29,9 @@ from accounts.services import audit_record
 from exams.models import ExamSession
 from monitoring.models import Event
 from scoring.aggregation import fold, fold_all
-from scoring.services import baseline_get, scoring_context
+from scoring.services import baseline_snapshot, scoring_context
 from scoring.session import ScoringContext, SessionScore, risk_only, session_score
+from scoring.snapshot import is_recorded
 from scoring.types import Policy
 
 
@@ -45,6 +48,9 @@ class RescoreOutcome:
     written: bool
     # Why the stored risk was kept instead of rescored ("" when it was rescored).
     kept_because: str = ""
+    # What the baseline side compared against: the session's snapshot, or (a session from before
+    # snapshots were kept) the student's baseline at the rescore.
+    baseline_used: str = "snapshot"
 
     @property
     def score_changed(self) -> bool:
@@ -56,9 +62,10 @@ class RescoreOutcome:
 
 
 def policy_for(session: ExamSession) -> Policy:
-    """The exam's rules and the student's exemptions as the engine reads them."""
+    """The exam's rules and the signal exemptions applied to this session at its start (institution,
+    course and exam accommodations combined: exams.accommodations) as the engine reads them."""
     exam = session.exam
-    accommodations = session.user.accommodations or {}
+    accommodations = session.accommodations or {}
     exempt = accommodations.get("exempt_signals") or []
     return Policy(
         allow_tab_switch=exam.allow_tab_switch,
@@ -68,19 +75,22 @@ def policy_for(session: ExamSession) -> Policy:
     )
 
 
-_LOAD = object()
-
-
-def scoring_context_for(session: ExamSession, *, baseline: Any = _LOAD) -> ScoringContext:
+def scoring_context_for(session: ExamSession) -> ScoringContext:
     """The session's scoring context from scoring's process cache (see scoring.services.scoring_context).
 
-    The policy comes from the session's exam and student as loaded (ingestion's row-lock query
-    joins both); a caller that fetched the baseline already (a batch does, in one query for all
-    its sessions) passes it, None included, so this adds no query.
+    Everything comes from the session row as loaded (its exam joined): the policy, its applied
+    accommodations and its baseline snapshot. No query.
     """
-    if baseline is _LOAD:
-        baseline = baseline_get(user=session.user)
-    return scoring_context(policy=policy_for(session), baseline=baseline)
+    return scoring_context(policy=policy_for(session), snapshot=session.baseline_snapshot)
+
+
+def _rescore_context(session: ExamSession) -> tuple[ScoringContext, str]:
+    """The context a rescore uses, and what it compared against: the session's own snapshot; a session
+    started before snapshots were kept has none, and is scored against the student's baseline now."""
+    if is_recorded(session.baseline_snapshot):
+        return scoring_context_for(session), "snapshot"
+    current = baseline_snapshot(user=session.user)
+    return scoring_context(policy=policy_for(session), snapshot=current), "current baseline (no snapshot recorded)"
 
 
 def session_apply_score(*, session_id: int, behaviour: dict[str, Any], result: SessionScore, **fields: Any) -> None:
@@ -139,7 +149,7 @@ def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOu
             written=False,
             kept_because=kept,
         )
-    context = scoring_context_for(session)
+    context, baseline_used = _rescore_context(session)
     result = session_score(context=context, behaviour=behaviour)
     if not dry_run:
         session_apply_score(session_id=session.pk, behaviour=behaviour, result=result)
@@ -152,6 +162,7 @@ def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOu
         old_level=session.risk_level,
         new_level=result.risk.risk_level,
         written=not dry_run,
+        baseline_used=baseline_used,
     )
 
 
@@ -171,6 +182,7 @@ def session_rescore_recorded(*, session: ExamSession, by: Any = None, via: str) 
             "to": outcome.new_risk,
             "events": outcome.events,
             "kept_because": outcome.kept_because,
+            "baseline_used": outcome.baseline_used,
             "via": via,
         },
     )

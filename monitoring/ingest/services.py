@@ -39,13 +39,8 @@ from monitoring.pushes import Push
 from scoring import catalogue
 from scoring.aggregation import fold
 from scoring.engine import alert_threshold
-from scoring.models import Baseline
-from scoring.services import baselines_for
 
 logger = logging.getLogger(__name__)
-
-# The student's side of Baseline.user (one-to-one), whose per-instance cache a warm snapshot fills.
-_USER_BASELINE = Baseline._meta.get_field("user").remote_field
 
 LEVEL_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
 THRESHOLD_ALERT = "risk_threshold"
@@ -73,18 +68,26 @@ class IngestResult:
     alerts: tuple[Alert, ...] = ()
     # What to tell the live side once the transaction has committed (the caller sends them).
     pushes: list[Push] = field(default_factory=list)
+    # The exam's show_risk_to_student: whether the student's ack may carry the risk after the event.
+    show_risk: bool = False
 
     def ack(self) -> dict:
-        """The `activity_logged` payload for this event."""
-        return {
+        """The `activity_logged` payload for this event, as the student receives it (socket and REST).
+
+        The seed's fields and `duplicate` (a delivery fact the REST reply states too); the risk only
+        where the exam shows it to students, since a live score tells a cheater how well a trick works.
+        """
+        ack = {
             "event_id": self.event.pk,
             "event_type": self.event.event_type,
             "severity": self.event.severity,
             "client_event_id": self.event.client_event_id,
-            "risk_score": self.risk_score,
-            "risk_level": self.risk_level,
             "duplicate": self.duplicate,
         }
+        if self.show_risk:
+            ack["risk_score"] = self.risk_score
+            ack["risk_level"] = self.risk_level
+        return ack
 
 
 @dataclass(frozen=True)
@@ -241,22 +244,16 @@ def sessions_warm(sessions: Sequence[ExamSession]) -> None:
     """Keep snapshots of sessions a socket has just joined, so their first event reads no row.
 
     `sessions` are open sessions read with their exam and student (a join batch reads them anyway);
-    their baselines come in one query and ride on the student, and each scoring context (the
-    student's detector) is built here: measured, an exam's first seconds after a join burst have a
-    p99 half as high with the fit here as with it on each student's first event, and the connect
-    rate is the same within the spread. A row changed since it was read does not match its
-    snapshot's version and is then read in full: this can only save work.
+    each carries the baseline snapshot taken at its start, so each scoring context (the student's
+    detector, rebuilt from the snapshot's fit) is built here with no query. A row changed since it
+    was read does not match its snapshot's version and is then read in full: this can only save work.
     """
     if not sessions or settings.EXAMPULSE["SESSION_SNAPSHOTS"] <= 0:
         return
-    baselines = baselines_for(user_ids={session.user_id for session in sessions})
     kept = []
     for session in sessions:
         if session.is_open:
-            # As `select_related("user__baseline")` would: None reads as "no baseline" (_baseline_of).
-            baseline = baselines.get(session.user_id)
-            _USER_BASELINE.set_cached_value(session.user, baseline)
-            kept.append(SessionSnapshot(session=session, context=scoring_context_for(session, baseline=baseline)))
+            kept.append(SessionSnapshot(session=session, context=scoring_context_for(session)))
     transaction.on_commit(lambda: [snapshot_store.put(snapshot) for snapshot in kept])
 
 
@@ -267,7 +264,8 @@ def _sessions_lock(session_ids: list[int], *, snapshots: dict[int, SessionSnapsh
     serialise each session's events: the folded aggregates never lose an update and a retried
     client_event_id is always seen. The lock reads only the columns that change without a version
     bump (status, pause, deadline); a snapshot whose version matches takes them and stands in for
-    the row. The other rows are read in full, with the exam, the student and their baseline.
+    the row. The other rows are read in full, with the exam and the student (the baseline the
+    session is scored against is its own `baseline_snapshot` column).
     """
     locked = ExamSession.objects.select_for_update().filter(pk__in=session_ids).order_by("pk")
     current = {row[0]: row[1:] for row in locked.values_list(*SESSION_VOLATILE)}
@@ -283,9 +281,9 @@ def _sessions_lock(session_ids: list[int], *, snapshots: dict[int, SessionSnapsh
     if cold:
         sessions.update(
             (session.pk, session)
-            # Already locked above: a plain read. The student's baseline rides along (an outer
-            # join): scoring reads it, and a baseline changed mid-exam scores the next batch.
-            for session in ExamSession.objects.select_related("exam", "user", "user__baseline")
+            # Already locked above: a plain read. The baseline the session scores against is its
+            # own snapshot (taken at its start), so no baseline join: a later write cannot move it.
+            for session in ExamSession.objects.select_related("exam", "user")
             # Large fields ingestion never reads (an exam's questions, a session's answers) stay behind.
             .defer(*INGEST_DEFERRED_FIELDS)
             .filter(pk__in=cold)
@@ -314,14 +312,6 @@ def _stored_events(requests: Sequence[IngestRequest]) -> dict[tuple[int, str], E
     return {(event.session_id, event.client_event_id): event for event in found}
 
 
-def _baseline_of(session: ExamSession) -> Baseline | None:
-    """The student's baseline as the locking query joined it (None when they have none)."""
-    try:
-        return session.user.baseline
-    except Baseline.DoesNotExist:
-        return None
-
-
 def _ingest_one(
     request: IngestRequest,
     *,
@@ -343,7 +333,9 @@ def _ingest_one(
         risk = session.risk_score if existing.risk_score_after is None else existing.risk_score_after
         tally = tallies.get(session.pk)
         level = tally.risk_level if tally and tally.scored else session.risk_level
-        return IngestResult(event=existing, duplicate=True, risk_score=risk, risk_level=level)
+        return IngestResult(
+            event=existing, duplicate=True, risk_score=risk, risk_level=level, show_risk=_shows_risk(session)
+        )
     tally = tallies.get(session.pk)
     if tally is None:
         session = exam_services.session_expire_if_due(session=session, at=at)
@@ -376,11 +368,17 @@ def _ingest_one(
     if key is not None:
         stored[key] = event
     if activity.is_technical:
-        return IngestResult(event=event, duplicate=False, risk_score=tally.risk_score, risk_level=tally.risk_level)
+        return IngestResult(
+            event=event,
+            duplicate=False,
+            risk_score=tally.risk_score,
+            risk_level=tally.risk_level,
+            show_risk=_shows_risk(session),
+        )
 
     if tally.context is None:
-        # The exam, the student and their baseline come with the locked row: no query here.
-        tally.context = scoring_context_for(session, baseline=_baseline_of(session))
+        # The exam, the student and the session's baseline snapshot come with the locked row: no query here.
+        tally.context = scoring_context_for(session)
     behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
     scored = session_score(
         context=tally.context, behaviour=behaviour, population_previous=_population_previous(tally, behaviour)
@@ -396,8 +394,18 @@ def _ingest_one(
     alerts = _alerts_for(session=session, scored=scored, was_anomalous=tally.was_anomalous)
     tally.was_anomalous = scored.is_anomalous
     return IngestResult(
-        event=event, duplicate=False, risk_score=risk.risk_score, risk_level=risk.level, alerts=tuple(alerts)
+        event=event,
+        duplicate=False,
+        risk_score=risk.risk_score,
+        risk_level=risk.level,
+        alerts=tuple(alerts),
+        show_risk=_shows_risk(session),
     )
+
+
+def _shows_risk(session: ExamSession) -> bool:
+    # The exam comes with the locked row or the snapshot: no query.
+    return bool(session.exam.show_risk_to_student)
 
 
 def _population_previous(tally: _SessionTally, behaviour: dict) -> dict | None:

@@ -7,9 +7,11 @@ batch for that session locks only the row's volatile columns (status, pause, dea
 one narrow query; when the version still matches, the snapshot stands in for the full row, so no
 wide locking read, no join and no JSON decoding happen per batch.
 
-Anything else that changes what scoring reads bumps `state_version` (another process's batch, a
-rescore, an erasure, the student's baseline or accommodations, the exam's rules): the snapshot
-then no longer matches and the batch reads the row in full, as it would with no snapshot.
+Anything else that changes what scoring or the pushes read bumps `state_version` (another
+process's batch, a rescore, an erasure, the exam's rules, the student's name): the snapshot then no
+longer matches and the batch reads the row in full, as it would with no snapshot. The student's
+baseline and accommodations are not among them: a session keeps those it started with (its
+`baseline_snapshot` and `accommodations` columns), so changing them later touches no open session.
 
 A batch takes its snapshots out of the store and puts them back only once it has committed, so a
 rolled-back batch leaves no half-applied state behind, and two threads never share one.
@@ -84,9 +86,11 @@ store = SnapshotStore()
 
 # -- what else makes a snapshot stale -------------------------------------------------------------
 
-# The exam's and the student's fields that scoring or the proctors' pushes read from a snapshot.
-EXAM_FIELDS_SCORED = frozenset({"allow_tab_switch", "allow_copy_paste", "monitoring_sensitivity"})
-USER_FIELDS_SCORED = frozenset({"accommodations", "name"})
+# The exam's and the student's fields that scoring, the acks or the proctors' pushes read from a snapshot.
+EXAM_FIELDS_SCORED = frozenset(
+    {"allow_tab_switch", "allow_copy_paste", "monitoring_sensitivity", "show_risk_to_student"}
+)
+USER_FIELDS_SCORED = frozenset({"name"})
 
 
 def sessions_invalidate(**filters: object) -> int:
@@ -106,15 +110,11 @@ def _touches(update_fields: object, scored: frozenset[str]) -> bool:
 
 
 def connect_receivers() -> None:
-    """A changed baseline, exam rule or student's accommodations invalidates their open sessions' snapshots."""
-    from django.db.models.signals import post_delete, post_save
+    """A changed exam rule or student's name invalidates their open sessions' snapshots."""
+    from django.db.models.signals import post_save
 
     from accounts.models import User
     from exams.models import Exam
-    from scoring.models import Baseline
-
-    def baseline_changed(sender, instance, **kwargs) -> None:
-        sessions_invalidate(user_id=instance.user_id)
 
     def exam_saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
         if not created and _touches(update_fields, EXAM_FIELDS_SCORED):
@@ -124,7 +124,5 @@ def connect_receivers() -> None:
         if not created and _touches(update_fields, USER_FIELDS_SCORED):
             sessions_invalidate(user_id=instance.pk)
 
-    post_save.connect(baseline_changed, sender=Baseline, dispatch_uid="snapshots.baseline_saved", weak=False)
-    post_delete.connect(baseline_changed, sender=Baseline, dispatch_uid="snapshots.baseline_deleted", weak=False)
     post_save.connect(exam_saved, sender=Exam, dispatch_uid="snapshots.exam_saved", weak=False)
     post_save.connect(user_saved, sender=User, dispatch_uid="snapshots.user_saved", weak=False)

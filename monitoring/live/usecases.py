@@ -35,17 +35,18 @@ class StudentJoin:
     pushes: Pushes = field(default_factory=list)
 
 
-def _session_summary(session: ExamSession | None) -> dict[str, Any]:
+def _session_summary(session: ExamSession | None, *, risk: bool = True) -> dict[str, Any]:
     if session is None:
         return {"session_id": None, "status": None, "deadline_at": None}
-    return {
+    summary = {
         "session_id": session.pk,
         "status": session.status,
         "started_at": session.started_at.isoformat(),
         "deadline_at": session.deadline_at.isoformat(),
-        "risk_score": session.risk_score,
-        "risk_level": session.risk_level,
     }
+    if risk:
+        summary.update(risk_score=session.risk_score, risk_level=session.risk_level)
+    return summary
 
 
 def _reconnected(session_ids: set[int]) -> dict[int, tuple[datetime, int]]:
@@ -143,7 +144,8 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
         join.reply = {
             "exam_id": exam.pk,
             "role": "student",
-            **_session_summary(session),
+            # The student's own reply: risk only where the exam shows it (proctors' pushes always carry it).
+            **_session_summary(session, risk=exam.show_risk_to_student),
             **_time_summary(session),
             "max_warnings": exam.max_warnings,
         }

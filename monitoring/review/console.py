@@ -25,6 +25,7 @@ from exampulse.errors import DomainError
 from exams import reasons
 from exams import reviews as exam_reviews
 from exams import services as exam_services
+from exams.accommodations import applied_explained
 from exams.models import ExamSession, ReviewStatus, SecondReview
 from exams.scoping import exam_scope
 from monitoring.ingest.risk import session_rescore_recorded
@@ -35,6 +36,7 @@ from monitoring.review import charts
 from monitoring.review import selectors as review
 from monitoring.review.grading import GradingAdminMixin, NeedsGradingFilter
 from scoring.engine import alert_threshold
+from scoring.snapshot import snapshot_explained
 
 LEVEL_TEXT = {"low": "Low", "medium": "Medium", "high": "High"}
 CSS = {"all": ("monitoring/admin.css",)}
@@ -356,6 +358,9 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
             "chart": chart,
             "components": review.component_rows(session),
             "opinions": review.model_opinions(session),
+            # What the session was timed and scored with, frozen at its start, and where it came from.
+            "applied": applied_explained(session),
+            "baseline_used": snapshot_explained(session.baseline_snapshot),
             "alerts": alerts,
             "review_form": ReviewForm(
                 initial={

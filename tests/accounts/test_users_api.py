@@ -1,13 +1,19 @@
-"""GET /api/users and PUT/PATCH /api/users/<id>/accommodations: proctors only, validated, audited."""
+"""GET /api/users (proctors) and PUT/PATCH /api/users/<id>/accommodations (institution-wide: superusers
+only), validated, audited."""
 
 from __future__ import annotations
 
 import pytest
 
 from accounts.models import AuditEntry
-from tests.factories import StudentFactory
+from tests.factories import ProctorFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def boss(db):
+    return ProctorFactory(is_superuser=True)
 
 
 def test_proctor_lists_students_only(api_client, proctor, student, other_student):
@@ -27,26 +33,33 @@ def test_proctor_searches_students_by_name_email_or_roll_number(api_client, proc
     assert [user["id"] for user in response.json()["data"]] == [wanted.pk]
 
 
-def test_put_replaces_the_accommodations_and_records_who_changed_what(api_client, proctor, student):
+def test_put_replaces_the_accommodations_and_records_who_changed_what(api_client, boss, student):
     student.accommodations = {"extra_minutes": 5}
     student.save()
     body = {"extra_time_pct": 50, "exempt_signals": ["typing"], "note": "Dyslexia"}
-    response = api_client(proctor).put(f"/api/users/{student.pk}/accommodations", body, format="json")
+    response = api_client(boss).put(f"/api/users/{student.pk}/accommodations", body, format="json")
     assert response.status_code == 200
     student.refresh_from_db()
     assert student.accommodations == body
     assert response.json()["data"]["user"]["accommodations"] == body
     entry = AuditEntry.objects.get(action="accommodations_update")
-    assert entry.actor == proctor and entry.target_id == str(student.pk)
-    assert entry.details == {"from": {"extra_minutes": 5}, "to": body}
+    assert entry.actor == boss and entry.target_id == str(student.pk)
+    assert entry.details == {"level": "institution", "from": {"extra_minutes": 5}, "to": body, "via": "api"}
 
 
-def test_patch_merges_into_the_accommodations(api_client, proctor, student):
+def test_a_proctor_cannot_set_institution_wide_accommodations(api_client, proctor, student):
+    response = api_client(proctor).put(f"/api/users/{student.pk}/accommodations", {"extra_minutes": 120}, format="json")
+    assert response.status_code == 403
+    assert response.json()["details"]["code"] == "superuser_only"
+    student.refresh_from_db()
+    assert student.accommodations == {}
+    assert not AuditEntry.objects.exists()
+
+
+def test_patch_merges_into_the_accommodations(api_client, boss, student):
     student.accommodations = {"extra_minutes": 5}
     student.save()
-    response = api_client(proctor).patch(
-        f"/api/users/{student.pk}/accommodations/", {"extra_time_pct": 10}, format="json"
-    )
+    response = api_client(boss).patch(f"/api/users/{student.pk}/accommodations/", {"extra_time_pct": 10}, format="json")
     assert response.status_code == 200
     student.refresh_from_db()
     assert student.accommodations == {"extra_minutes": 5, "extra_time_pct": 10}
@@ -66,8 +79,8 @@ def test_patch_merges_into_the_accommodations(api_client, proctor, student):
         [1, 2],
     ],
 )
-def test_invalid_accommodations_get_a_400_and_change_nothing(api_client, proctor, student, body):
-    response = api_client(proctor).put(f"/api/users/{student.pk}/accommodations", body, format="json")
+def test_invalid_accommodations_get_a_400_and_change_nothing(api_client, boss, student, body):
+    response = api_client(boss).put(f"/api/users/{student.pk}/accommodations", body, format="json")
     assert response.status_code == 400
     assert response.json()["error"]
     student.refresh_from_db()
@@ -75,8 +88,8 @@ def test_invalid_accommodations_get_a_400_and_change_nothing(api_client, proctor
     assert not AuditEntry.objects.exists()
 
 
-def test_accommodations_of_a_proctor_or_an_unknown_id_are_404(api_client, proctor):
-    client = api_client(proctor)
+def test_accommodations_of_a_proctor_or_an_unknown_id_are_404(api_client, boss, proctor):
+    client = api_client(boss)
     assert client.put(f"/api/users/{proctor.pk}/accommodations", {}, format="json").status_code == 404
     assert client.put("/api/users/999999/accommodations", {}, format="json").status_code == 404
     assert client.put(f"/api/users/{10**30}/accommodations", {}, format="json").status_code == 404

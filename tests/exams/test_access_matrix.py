@@ -40,8 +40,9 @@ MATRIX = [
     ("post", "/api/exams/sessions/{session}/review", REVIEW, (401, 403, 403, 200)),
     ("post", "/api/exams/sessions/{session}/terminate", TERMINATE, (401, 403, 403, 200)),
     ("get", "/api/users", None, (401, 403, 403, 200)),
-    ("put", "/api/users/{student}/accommodations", ACCOMMODATIONS, (401, 403, 403, 200)),
-    ("patch", "/api/users/{student}/accommodations", ACCOMMODATIONS, (401, 403, 403, 200)),
+    # Institution-wide accommodations are a superuser's (the proctor here is not one).
+    ("put", "/api/users/{student}/accommodations", ACCOMMODATIONS, (401, 403, 403, 403)),
+    ("patch", "/api/users/{student}/accommodations", ACCOMMODATIONS, (401, 403, 403, 403)),
 ]
 
 CASES = [

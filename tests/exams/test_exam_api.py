@@ -155,12 +155,12 @@ class TestUpdateAndDelete:
         assert response.status_code == 409
         assert Exam.objects.filter(pk=exam.pk).exists()
 
-    def test_only_the_creator_or_a_superuser_deletes_an_untaken_exam(self, api_client, proctor, exam):
+    def test_only_the_creator_or_a_superuser_deletes_an_untaken_open_exam(self, api_client, proctor, exam):
         from tests.factories import ProctorFactory
 
         response = api_client(ProctorFactory()).delete(f"/api/exams/{exam.pk}")
         assert response.status_code == 403
-        assert response.json()["error"] == "Only the exam's creator or a superuser can delete it."
+        assert response.json()["details"]["code"] == "exam_not_yours"
         assert Exam.objects.filter(pk=exam.pk).exists()
         assert api_client(ProctorFactory(is_superuser=True)).delete(f"/api/exams/{exam.pk}").status_code == 200
         assert not Exam.objects.filter(pk=exam.pk).exists()

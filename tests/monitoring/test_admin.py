@@ -34,10 +34,14 @@ CONSOLE_PERMISSIONS = {
     "exams.add_enrollment",
     "exams.view_coursestaff",
     "exams.add_coursestaff",
+    # Accommodations per course and per exam, and baseline samples: read here, set over REST (audited).
+    "exams.view_courseaccommodation",
+    "exams.view_examallowance",
     "monitoring.view_event",
     "monitoring.view_alert",
     "monitoring.change_alert",
     "scoring.view_baseline",
+    "scoring.view_baselinesample",
     "accounts.view_user",
     "accounts.view_auditentry",
 }
@@ -116,11 +120,14 @@ def test_proctor_sees_exactly_the_console_models_on_the_admin_index(console):
         ("accounts", "AuditEntry"),
         ("accounts", "User"),
         ("exams", "Course"),
+        ("exams", "CourseAccommodation"),
         ("exams", "Exam"),
+        ("exams", "ExamAllowance"),
         ("exams", "ExamSession"),
         ("monitoring", "Alert"),
         ("monitoring", "Event"),
         ("scoring", "Baseline"),
+        ("scoring", "BaselineSample"),
     }
 
 
@@ -394,12 +401,13 @@ def test_questions_of_a_started_exam_cannot_change_in_the_admin(console, exam, s
     assert exam.questions == before
 
 
-def test_the_baseline_list_shows_the_same_status_as_the_api(console, proctor, baseline):
+def test_the_baseline_list_shows_the_same_status_as_the_api(console, proctor, baseline, session):
     from rest_framework.test import APIClient
 
     from scoring.services import baseline_reset
+    from tests.factories import ProctorFactory
 
-    baseline_reset(user=baseline.user, actor=proctor)
+    baseline_reset(user=baseline.user, actor=ProctorFactory(is_superuser=True))
     api = APIClient()
     api.force_authenticate(proctor)
     assert api.get(f"/api/baselines/{baseline.user_id}").json()["data"]["status"] == "reset"

@@ -42,9 +42,9 @@ def test_student_on_one_process_is_seen_live_by_a_proctor_on_another(
     requires_postgres, requires_redis, student, proctor
 ):
     exam = make_exam(proctor, monitoring_sensitivity="high")
-    session = session_start(exam=exam, user=student)
-    for wpm in (40, 41, 39):
+    for wpm in (40, 41, 39):  # calibrated before the exam: a session keeps the baseline it started with
         baseline_add_sample(user=student, sample={"typing_speed_wpm": wpm, "mouse_speed_pxs": 400})
+    session = session_start(exam=exam, user=student)
     student_token = tokens_issue(user=student)["token"]
     proctor_token = tokens_issue(user=proctor)["token"]
 

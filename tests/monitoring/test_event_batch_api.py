@@ -6,8 +6,15 @@ import pytest
 
 from exams.services import session_submit
 from monitoring.models import Event
+from tests.monitoring.conftest import make_exam
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def exam(proctor):
+    """These tests read the risk from the student's acks, so the exam shows it (`show_risk_to_student`)."""
+    return make_exam(proctor, show_risk_to_student=True)
 
 
 def url(session) -> str:

@@ -160,6 +160,8 @@ def test_rescore_writes_an_audit_entry_for_each_session_it_rescored(student, exa
     [entry] = AuditEntry.objects.filter(action="session_rescore")
     assert entry.actor is None
     assert entry.target_id == str(session.pk)
+    # Made with the ORM, the session has no baseline snapshot (as one from before they were kept).
     assert entry.details == {
-        "from": 0.0, "to": 0.15, "events": 3, "kept_because": "", "via": "manage.py rescore"
+        "from": 0.0, "to": 0.15, "events": 3, "kept_because": "", "via": "manage.py rescore",
+        "baseline_used": "current baseline (no snapshot recorded)",
     }  # fmt: skip

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from exams.accommodations import accommodations_applied
 from exams.models import Exam, ExamSession
 from monitoring.ingest.risk import scoring_context_for, session_apply_score
 from scoring.aggregation import fold_all
 from scoring.population import FEATURES, train
-from scoring.services import baseline_add_sample, population_model_save
+from scoring.services import baseline_add_sample, baseline_snapshot, population_model_save
 from scoring.session import session_score
 
 pytestmark = pytest.mark.django_db
@@ -59,9 +60,17 @@ def model_dir(settings, tmp_path):
 
 
 def _session(user, proctor, **exam_fields) -> ExamSession:
+    """A session as session_start makes it: the applied accommodations and the baseline frozen at its start."""
     exam = Exam.objects.create(name="Bridge exam", duration_minutes=30, created_by=proctor, **exam_fields)
     now = timezone.now()
-    return ExamSession.objects.create(exam=exam, user=user, started_at=now, deadline_at=now + timedelta(minutes=30))
+    return ExamSession.objects.create(
+        exam=exam,
+        user=user,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=30),
+        accommodations=accommodations_applied(exam=exam, user=user),
+        baseline_snapshot=baseline_snapshot(user=user),
+    )
 
 
 def _calibrate(user) -> None:
@@ -171,13 +180,17 @@ def test_the_newest_population_model_is_used_when_one_is_trained(student, procto
     assert odd.population_explanation.startswith("unusual among past sessions")
 
 
-def test_the_context_is_shared_until_the_exam_policy_or_the_baseline_changes(student, proctor, model_dir):
+def test_the_context_is_shared_until_the_exam_policy_changes_and_a_later_baseline_change_does_not_touch_it(
+    student, proctor, model_dir
+):
     _calibrate(student)
     session = _session(student, proctor)
     first = scoring_context_for(session)
     assert scoring_context_for(ExamSession.objects.select_related("exam", "user").get(pk=session.pk)) is first
     baseline_add_sample(user=student, sample=CALIBRATION[0])
-    after_sample = scoring_context_for(session)
-    assert after_sample is not first and after_sample.baseline.sample_count == 4
+    after_sample = scoring_context_for(ExamSession.objects.select_related("exam", "user").get(pk=session.pk))
+    # The session keeps the baseline it started with; a session started now sees the new one.
+    assert after_sample is first and after_sample.baseline.sample_count == 3
+    assert scoring_context_for(_session(student, proctor)).baseline.sample_count == 4
     session.exam.allow_tab_switch = True
     assert scoring_context_for(session).policy.allow_tab_switch is True

@@ -603,7 +603,9 @@ def test_a_proctor_cannot_see_the_global_webhooks(proctor):
 
 
 @pytest.fixture
-def course_session(student, proctor):
+def course_session(request, student, proctor):
+    if "baseline" in request.fixturenames:
+        request.getfixturevalue("baseline")  # calibrated before the session starts (its snapshot)
     course = Course.objects.create(code="BIO101", name="Biology")
     CourseStaff.objects.create(course=course, user=proctor)
     CourseStaff.objects.create(course=course, user=ProctorFactory(email="ta@example.org"))

@@ -1,12 +1,16 @@
-"""/api/baselines/: calibration samples, reads, proctor reset; who may do what."""
+"""/api/baselines/: self-reported samples, reads, superuser reset; who may do what."""
 
 from __future__ import annotations
 
 import pytest
 
 from accounts.models import AuditEntry
-from scoring.models import Baseline
+from exams.models import ExamSession
+from exams.services import session_start
+from scoring.models import Baseline, BaselineSample
 from scoring.services import baseline_add_sample
+from tests.exams.conftest import make_exam
+from tests.factories import ProctorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +77,9 @@ def test_anonymous_gets_401_everywhere(anon_client, student):
     assert anon_client.post(f"/api/baselines/{student.pk}/reset").status_code == 401
 
 
-def test_proctor_reads_any_students_baseline(api_client, proctor, student):
+def test_a_proctor_reads_the_baseline_of_a_student_they_examine(api_client, proctor, student):
     baseline_add_sample(user=student, sample=SAMPLE)
+    session_start(exam=make_exam(proctor), user=student)
     for path in (f"/api/baselines/{student.pk}", f"/api/baselines/{student.pk}/"):
         response = api_client(proctor).get(path)
         assert response.status_code == 200
@@ -82,10 +87,17 @@ def test_proctor_reads_any_students_baseline(api_client, proctor, student):
         assert response.json()["data"]["status"] == "collecting"
 
 
-def test_unknown_user_is_404_for_proctors(api_client, proctor):
+def test_a_proctor_who_never_examined_the_student_gets_404(api_client, proctor, student):
+    baseline_add_sample(user=student, sample=SAMPLE)
+    assert api_client(proctor).get(f"/api/baselines/{student.pk}").status_code == 404
+    assert api_client(ProctorFactory(is_superuser=True)).get(f"/api/baselines/{student.pk}").status_code == 200
+
+
+def test_unknown_user_is_404_for_proctors_and_reset_is_403_before_any_lookup(api_client, proctor):
     assert api_client(proctor).get("/api/baselines/999999").status_code == 404
-    assert api_client(proctor).post("/api/baselines/999999/reset").status_code == 404
+    assert api_client(proctor).post("/api/baselines/999999/reset").status_code == 403
     assert api_client(proctor).get("/api/baselines/99999999999999999").status_code == 404
+    assert api_client(ProctorFactory(is_superuser=True)).post("/api/baselines/999999/reset").status_code == 404
 
 
 def test_students_cannot_read_or_reset_by_user_id_even_their_own(api_client, student, other_student):
@@ -104,25 +116,36 @@ def test_other_students_samples_never_show_in_my_baseline(api_client, student, o
     assert data["typing_speed_wpm"] is None
 
 
-def test_proctor_reset_clears_the_baseline_and_is_audited(api_client, proctor, student):
+def test_a_superuser_reset_clears_the_baseline_keeps_the_samples_and_is_audited(api_client, proctor, student):
     for _ in range(3):
         baseline_add_sample(user=student, sample=SAMPLE)
-    response = api_client(proctor).post(f"/api/baselines/{student.pk}/reset")
+    session_start(exam=make_exam(proctor), user=student)
+    refused = api_client(proctor).post(f"/api/baselines/{student.pk}/reset")
+    assert refused.status_code == 403 and refused.json()["details"]["code"] == "superuser_only"
+    ExamSession.objects.update(status="submitted")
+    boss = ProctorFactory(is_superuser=True)
+
+    response = api_client(boss).post(f"/api/baselines/{student.pk}/reset", {"reason": "new keyboard"}, format="json")
+
     assert response.status_code == 200
     assert response.json()["data"]["status"] == "reset"
     baseline = Baseline.objects.get(user=student)
     assert baseline.sample_count == 0
     assert baseline.typing_speed_wpm is None
+    assert BaselineSample.objects.filter(user=student, discarded_at__isnull=False).count() == 3
     entry = AuditEntry.objects.get(action="baseline_reset")
-    assert entry.actor == proctor
+    assert entry.actor == boss
     assert entry.target_id == str(baseline.pk)
-    assert entry.details == {"samples_before": 3}
+    assert entry.details["samples_discarded"] == 3 and entry.details["reason"] == "new keyboard"
+    assert entry.details["before"]["sample_count"] == 3
+    assert entry.details["before"]["means"]["typing_speed_wpm"] == 42.0
     # Collecting starts again from scratch.
     again = api_client(student).post("/api/baselines/", SAMPLE, format="json")
     assert again.json()["data"]["status"] == "collecting"
     assert again.json()["data"]["sample_count"] == 1
 
 
-def test_reset_of_a_student_without_baseline_is_404(api_client, proctor, student):
-    assert api_client(proctor).post(f"/api/baselines/{student.pk}/reset").status_code == 404
+def test_reset_of_a_student_without_baseline_is_404(api_client, student):
+    boss = ProctorFactory(is_superuser=True)
+    assert api_client(boss).post(f"/api/baselines/{student.pk}/reset").status_code == 404
     assert not AuditEntry.objects.filter(action="baseline_reset").exists()

@@ -72,15 +72,18 @@ class TestProctorActionsAreAudited:
         assert entry.details == {"reason": "phone in view", "reason_code": "phone_use"}
 
     def test_accommodations_record_before_and_after(self, api_client, live):
-        response = api_client(live["proctor"]).put(
+        from tests.factories import ProctorFactory
+
+        boss = ProctorFactory(is_superuser=True)  # institution-wide accommodations are a superuser's
+        response = api_client(boss).put(
             f"/api/users/{live['student'].pk}/accommodations", {"extra_time_pct": 50}, format="json"
         )
 
         assert response.status_code == 200
         [entry] = audit("accommodations_update")
-        assert entry.actor == live["proctor"]
+        assert entry.actor == boss
         assert entry.target_id == str(live["student"].pk)
-        assert entry.details["to"]["extra_time_pct"] == 50
+        assert entry.details["to"]["extra_time_pct"] == 50 and entry.details["from"] == {}
 
     def test_a_refused_action_records_nothing(self, api_client, live):
         response = api_client(live["student"]).post(

@@ -32,6 +32,7 @@ ACCOMMODATIONS = {"extra_time_pct": 25}
 # Proctor-only endpoints: students are refused by role (403), a proctor off the staff finds nothing (404).
 STAFF_ONLY = (403, 403, 200, 404, 200)
 ANY_PROCTOR = (403, 403, 200, 200, 200)
+SUPERUSER_ONLY = (403, 403, 403, 403, 200)
 
 
 def _world(*, course_exam: bool) -> dict:
@@ -68,9 +69,10 @@ def _world(*, course_exam: bool) -> dict:
 # (method, path, body, statuses for ACTORS on a course exam, statuses on an open exam)
 REST = [
     ("get", "/api/exams/{exam}", None, (200, 404, 200, 404, 200), (200, 200, 200, 200, 200)),
-    ("put", "/api/exams/{exam}", {"name": "R", "duration_minutes": 45}, STAFF_ONLY, ANY_PROCTOR),
-    ("patch", "/api/exams/{exam}", {"name": "R"}, STAFF_ONLY, ANY_PROCTOR),
-    # Only the creator (or a superuser) deletes: a visible exam of another proctor is a 403.
+    # Changing and deleting need the same (exams.scoping.may_change_exam): the creator (here the
+    # staff member), the course's staff or a superuser; a visible open exam of another proctor is a 403.
+    ("put", "/api/exams/{exam}", {"name": "R", "duration_minutes": 45}, STAFF_ONLY, (403, 403, 200, 403, 200)),
+    ("patch", "/api/exams/{exam}", {"name": "R"}, STAFF_ONLY, (403, 403, 200, 403, 200)),
     ("delete", "/api/exams/{spare}", None, STAFF_ONLY, (403, 403, 200, 403, 200)),
     ("post", "/api/exams/{exam}/start", None, (200, 404, 403, 404, 403), (200, 201, 403, 403, 403)),
     ("post", "/api/exams/{exam}/submit", ANSWERS, (200, 404, 403, 403, 403), (200, 409, 403, 403, 403)),
@@ -82,10 +84,18 @@ REST = [
      STAFF_ONLY, ANY_PROCTOR),
     ("post", "/api/exams/sessions/{session}/terminate", {"reason": "Phone.", "reason_code": "phone_use"},
      STAFF_ONLY, ANY_PROCTOR),
-    ("put", "/api/users/{target}/accommodations", ACCOMMODATIONS, STAFF_ONLY, ANY_PROCTOR),
-    ("patch", "/api/users/{target}/accommodations", ACCOMMODATIONS, STAFF_ONLY, ANY_PROCTOR),
-    ("get", "/api/baselines/{target}", None, STAFF_ONLY, ANY_PROCTOR),
-    ("post", "/api/baselines/{target}/reset", None, STAFF_ONLY, ANY_PROCTOR),
+    # Institution-wide accommodations and baseline resets reach every course: superusers only.
+    ("put", "/api/users/{target}/accommodations", ACCOMMODATIONS, SUPERUSER_ONLY, SUPERUSER_ONLY),
+    ("patch", "/api/users/{target}/accommodations", ACCOMMODATIONS, SUPERUSER_ONLY, SUPERUSER_ONLY),
+    # A baseline: proctors who examined the student (the course variant's target sat the course
+    # exam; the open variant's target, enrolled nowhere, sat nothing).
+    ("get", "/api/baselines/{target}", None, STAFF_ONLY, (403, 403, 404, 404, 200)),
+    ("post", "/api/baselines/{target}/reset", None, SUPERUSER_ONLY, SUPERUSER_ONLY),
+    # Accommodations in a course: its staff only.
+    ("put", "/api/courses/{course}/accommodations/{enrolled}", ACCOMMODATIONS, STAFF_ONLY, STAFF_ONLY),
+    ("get", "/api/courses/{course}/accommodations", None, STAFF_ONLY, STAFF_ONLY),
+    # An exam's allowances: whoever may change it (the staff member created both variants' exams).
+    ("put", "/api/exams/{exam}/allowances/{enrolled}", ACCOMMODATIONS, STAFF_ONLY, (403, 403, 200, 403, 200)),
 ]  # fmt: skip
 
 REST_CASES = [
@@ -101,7 +111,12 @@ REST_CASES = [
 def test_rest_access(api_client, method, path, body, course_exam, actor, expected):
     world = _world(course_exam=course_exam)
     url = path.format(
-        exam=world["exam"].pk, spare=world["spare"].pk, session=world["session"].pk, target=world["target"].pk
+        exam=world["exam"].pk,
+        spare=world["spare"].pk,
+        session=world["session"].pk,
+        target=world["target"].pk,
+        course=world["course"].pk,
+        enrolled=world["enrolled"].pk,
     )
     client = api_client(world[actor])
     call = getattr(client, method)
@@ -109,7 +124,9 @@ def test_rest_access(api_client, method, path, body, course_exam, actor, expecte
     assert response.status_code == expected, response.content[:300]
     if expected == 404:
         # Out of scope reads exactly like a row that does not exist.
-        missing = path.format(exam=987654, spare=987655, session=987654, target=987656)
+        missing = path.format(
+            exam=987654, spare=987655, session=987654, target=987656, course=987657, enrolled=world["enrolled"].pk
+        )
         twin = call(missing, body, format="json") if body is not None else call(missing)
         assert twin.status_code == 404
         assert twin.json()["error"] == response.json()["error"]
@@ -353,7 +370,8 @@ def test_baselines_users_and_audit_in_the_admin_follow_the_same_rule(actor):
     users = {u.pk for u in client.get("/admin/accounts/user/").context["cl"].queryset}
     audit = list(client.get("/admin/accounts/auditentry/").context["cl"].queryset)
     assert (world["enrolled"].pk in baselines) is (actor != "non_staff")
-    assert world["free"].pk in baselines
+    # A baseline is read by who examined the student: "free" sat no exam.
+    assert (world["free"].pk in baselines) is (actor == "superuser")
     assert (world["enrolled"].pk in users) is (actor != "non_staff")
     assert (len(audit) > 0) is (actor in ("staff", "superuser"))
 

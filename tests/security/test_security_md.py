@@ -59,3 +59,17 @@ def test_every_test_security_md_names_exists():
 
     assert len(refs) > 40
     assert not missing, missing
+
+
+def test_the_trust_model_names_a_guard_for_each_trust_rule():
+    """The trust model section exists and points at the regression test of each rule it states."""
+    text = (ROOT / "SECURITY.md").read_text()
+    section = text[text.index("## Trust model") :]
+    section = section[: section.index("\n## ", 1)]
+    for guard in (
+        "test_issue_22_item_1_another_proctor_cannot_change_or_take_over_an_open_exam",
+        "test_issue_22_item_2_enrolling_a_student_gives_no_reach_into_their_other_courses",
+        "test_issue_22_item_3_a_student_cannot_lower_their_live_risk_by_rewriting_their_baseline",
+        "test_by_default_the_students_ack_and_join_reply_carry_no_risk_and_the_proctor_sees_it",
+    ):
+        assert guard in section, guard

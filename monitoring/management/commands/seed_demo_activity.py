@@ -96,6 +96,7 @@ def _past_exam(*, proctor: User, name: str, days_ago: int, sensitivity: str) -> 
             "status": ExamStatus.COMPLETED,
             "questions": _questions(name),
         },
+        via="command",
     )
     return exam, True
 
@@ -115,7 +116,7 @@ def _profile(student: User) -> dict[str, float]:
 def _calibrate(student: User, profile: dict[str, float]) -> int:
     """Give a student without a ready baseline calibration samples (with keystroke timings) from their profile."""
     baseline = baseline_get(user=student)
-    stored = len(baseline.features.get("samples", [])) if baseline else 0
+    stored = baseline.sample_count if baseline else 0
     if stored >= BASELINE_READY_SAMPLES:
         return 0
     missing = CALIBRATION_SAMPLES - stored
@@ -125,7 +126,7 @@ def _calibrate(student: User, profile: dict[str, float]) -> int:
     for _ in range(max(missing, 0)):
         sample = {name: round(profile[name] * float(rng.lognormal(0, noise[name])), 2) for name in SESSION_FEATURES}
         sample["tab_switch_rate"] = 0.0
-        baseline_add_sample(user=student, sample=sample)
+        baseline_add_sample(user=student, sample=sample, via="manage.py seed_demo_activity (synthetic)")
     return max(missing, 0)
 
 

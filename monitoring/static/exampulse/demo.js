@@ -308,10 +308,14 @@
       var client = demo.client;
       $("acked").textContent = String(client.stats.acked + client.stats.restStored + client.stats.restDuplicate);
       $("rest").textContent = String(client.stats.restStored + client.stats.restDuplicate);
+      var risk = $("risk");
       if (typeof data.risk_score === "number") {
-        var risk = $("risk");
         risk.textContent = data.risk_score.toFixed(2) + " " + (data.risk_level || "");
         risk.dataset.level = data.risk_level || "";
+      } else {
+        // The exam does not show students their risk (show_risk_to_student off): the ack carries none.
+        risk.textContent = "not shown to students";
+        risk.dataset.level = "";
       }
       var log = $("event-log");
       var item = el("li", { className: "sev-" + (data.severity || "low") }, [
