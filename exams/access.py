@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import Role, User
 from exams.models import Course, CourseStaff, Enrollment, Exam, ExamSession, SessionStatus
 from exams.signals import access_revoked
 
@@ -47,14 +47,20 @@ def exam_course_changed(*, exam: Exam, from_course_id: int | None) -> list[int]:
 
     Nobody loses an exam that became open (no course). The new course's members and superusers keep
     it, and so does a student whose session of this exam is already in progress (a started session
-    keeps its student's access to finish it).
+    keeps its student's access to finish it). An open exam (`from_course_id` None) moved into a course
+    was seen by every proctor: those off the new course's staff lose it. Students only stream an exam
+    through a session of their own, so there the in-progress rule alone decides (nobody else streams it).
     """
-    if from_course_id is None or exam.course_id is None or exam.course_id == from_course_id:
+    if exam.course_id is None or exam.course_id == from_course_id:
         return []
     new = exam.course_id
-    staff = set(CourseStaff.objects.filter(course_id=from_course_id).values_list("user_id", flat=True))
+    if from_course_id is None:
+        staff = set(User.objects.filter(role=Role.PROCTOR).values_list("pk", flat=True))
+        students: set[int] = set()
+    else:
+        staff = set(CourseStaff.objects.filter(course_id=from_course_id).values_list("user_id", flat=True))
+        students = set(Enrollment.objects.filter(course_id=from_course_id).values_list("student_id", flat=True))
     staff -= set(CourseStaff.objects.filter(course_id=new).values_list("user_id", flat=True))
-    students = set(Enrollment.objects.filter(course_id=from_course_id).values_list("student_id", flat=True))
     students -= set(Enrollment.objects.filter(course_id=new).values_list("student_id", flat=True))
     students -= set(
         ExamSession.objects.filter(exam=exam, status=SessionStatus.IN_PROGRESS).values_list("user_id", flat=True)

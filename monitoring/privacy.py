@@ -116,6 +116,11 @@ STUDENT_DATA: dict[str, Erased | Kept] = {
     "monitoring.WebhookAttempt": Erased(_about("delivery__"), "the attempts of those deliveries"),
     "monitoring.Presence": Erased(lambda student_id, session_ids: Q(user_id=student_id), "live presence"),
     "scoring.Baseline": Erased(lambda student_id, session_ids: Q(user_id=student_id), "their behavioural baseline"),
+    "scoring.BaselineSample": Erased(
+        lambda student_id, session_ids: Q(user_id=student_id), "their calibration samples and their provenance"
+    ),
+    "exams.CourseAccommodation": Kept("an allowance staff granted (who, what, why): an institutional decision"),
+    "exams.ExamAllowance": Kept("an allowance staff granted for one exam: an institutional decision"),
     "accounts.User": Kept("the account itself: erasure is of behaviour; the account is closed separately"),
     "accounts.User_groups": Kept("the account's permission groups"),
     "accounts.User_user_permissions": Kept("the account's permissions"),
@@ -193,6 +198,8 @@ def student_data_delete(*, student, by=None, reason: str = "") -> StudentData:
         risk_components={},
         anomaly_score=None,
         last_event_at=None,
+        # The baseline each session was scored against is the student's behaviour too.
+        baseline_snapshot={},
         # Every process's snapshot of these sessions is stale (monitoring.ingest.snapshots).
         state_version=F("state_version") + 1,
     )

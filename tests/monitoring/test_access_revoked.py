@@ -231,3 +231,31 @@ def test_an_exam_moved_out_of_a_course_is_revoked_for_those_who_no_longer_see_it
     exam.course = None
     exam.save(update_fields=["course"])
     assert access.exam_course_changed(exam=exam, from_course_id=other.pk) == []
+
+
+async def test_a_proctor_watching_an_exam_moved_to_a_course_they_do_not_staff_loses_it(ws_connect, api_client):
+    def world_of_two_courses():
+        owner, outsider = ProctorFactory(), ProctorFactory()
+        course_a = Course.objects.create(code="HIST-1", name="History")
+        course_b = Course.objects.create(code="HIST-2", name="History II")
+        for course in (course_a, course_b):
+            CourseStaff.objects.create(course=course, user=owner)
+        CourseStaff.objects.create(course=course_a, user=outsider)
+        return owner, outsider, course_b, make_exam(owner, course=course_a), make_exam(owner, name="Open quiz")
+
+    owner, outsider, course_b, course_exam, open_exam = await database_sync_to_async(world_of_two_courses)()
+    watcher = await ws_connect(outsider)
+    for exam in (course_exam, open_exam):
+        await watcher.send("join_exam", exam_id=exam.pk)
+        await watcher.expect("active_students")
+
+    def move(exam) -> int:
+        return api_client(owner).patch(f"/api/exams/{exam.pk}", {"course": course_b.pk}, format="json").status_code
+
+    # From a course the watcher staffs, and from no course at all, into one they do not staff.
+    assert await database_sync_to_async(move)(course_exam) == 200
+    assert await watcher.expect("access_revoked") == {"exam_id": course_exam.pk}
+    assert await database_sync_to_async(move)(open_exam) == 200
+    assert await watcher.expect("access_revoked") == {"exam_id": open_exam.pk}
+    await watcher.send("get_active_students", exam_id=open_exam.pk)
+    assert (await watcher.expect("error"))["code"] == "exam_not_found"

@@ -148,6 +148,7 @@ def test_erasure_leaves_nothing_of_the_students_behaviour_and_no_copy_of_them_bu
     # The record an institution keeps: the result and the verdict.
     target.refresh_from_db()
     assert target.score is not None and target.review_status == "violation" and target.behaviour == {}
+    assert target.baseline_snapshot == {}  # the baseline it was scored against was their behaviour too
     assert not Alert.objects.filter(session=target).exists()
 
 
