@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from accounts.models import Role, User
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from exams import courses, services
 from exams import questions as question_rules
 from exams.models import Course, CourseAccommodation, CourseStaff, Enrollment, Exam, ExamAllowance

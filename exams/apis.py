@@ -12,7 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import IsProctor, IsStudent
-from exampulse.api import respond
+from exampulse.platform.api import respond
 from exams import reasons, reviews, selectors, services
 from exams.exceptions import SessionNotStarted
 from exams.serializers import (

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from exampulse.errors import DomainError, Forbidden
+from exampulse.platform.errors import DomainError, Forbidden
 from exams import access
 from exams import questions as question_rules
 from exams.accommodations import accommodations_applied, extra_time

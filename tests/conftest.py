@@ -12,7 +12,7 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.services import tokens_issue
-from exampulse.db import close_hop_threads
+from exampulse.platform.db import close_hop_threads
 from tests.factories import ProctorFactory, StudentFactory
 from tests.support.live import SeedCache
 
@@ -58,7 +58,7 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
     """Close every connection before the test database is dropped: PostgreSQL refuses to drop a
     database someone is connected to ("database ... is being accessed by other users").
 
-    First the socket hops' worker threads (exampulse.db): Channels' test communicators turn the
+    First the socket hops' worker threads (exampulse.platform.db): Channels' test communicators turn the
     close after each hop into a no-op, so each thread still holds a connection checked out of the
     pool, and closing the pool does not close those. Then the pools themselves.
     """

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.services import audit_record
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from exams import reasons as exam_reasons
 from exams import reviews as exam_reviews
 from exams import services as exam_services

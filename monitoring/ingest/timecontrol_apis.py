@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from accounts.permissions import IsProctor
-from exampulse.api import respond
+from exampulse.platform.api import respond
 from exams import selectors as exam_selectors
 from exams.serializers import ReasonCodeField, SessionProctorOutputSerializer
 from exams.services import EXTEND_MINUTES_MAX, REASON_MAX_LENGTH

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from exampulse.errors import DomainError, NotFound
+from exampulse.platform.errors import DomainError, NotFound
 from exams import selectors as exam_selectors
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive

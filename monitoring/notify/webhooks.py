@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from monitoring.models import DeliveryStatus, NotifyEvent, Webhook, WebhookAttempt, WebhookDelivery
 from monitoring.notify import outbox
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.services import audit_record_export
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from exams import reasons
 from exams import reviews as exam_reviews
 from exams import services as exam_services

@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from exams import questions as question_rules
 from exams import services as exam_services
 from exams.models import ExamSession, GradingStatus
