@@ -22,7 +22,7 @@ from accounts.services import audit_record
 from exampulse.platform.errors import DomainError
 from exams import reasons as exam_reasons
 from exams import reviews as exam_reviews
-from exams import services as exam_services
+from exams import sessions as exam_sessions
 from exams.exceptions import SessionNotActive, SessionPaused
 from exams.models import ExamSession
 from exams.scoping import exam_scope
@@ -178,7 +178,7 @@ def _current_looking(
         if snapshot is None:
             return None
         session = snapshot.session
-        if not session.is_open or session.paused_at is not None or at > session.deadline_at + exam_services.GRACE:
+        if not session.is_open or session.paused_at is not None or at > session.deadline_at + exam_sessions.GRACE:
             return None
         sessions[session_id] = session
     return sessions
@@ -338,7 +338,7 @@ def _ingest_one(
         )
     tally = tallies.get(session.pk)
     if tally is None:
-        session = exam_services.session_expire_if_due(session=session, at=at)
+        session = exam_sessions.session_expire_if_due(session=session, at=at)
         sessions[session.pk] = session
         tally = tallies[session.pk] = _tally_for(session, context=contexts.get(session.pk))
     if not session.is_open:
@@ -459,7 +459,7 @@ def _batch_write(tallies, events: list[Event], *, at: datetime, guarded: bool) -
                 session_id=session.pk, values=values, incidents=tally.incidents, expected_version=session.state_version
             )
         )
-    written = rows.batch_write(writes, events, not_due_before=at - exam_services.GRACE if guarded else None)
+    written = rows.batch_write(writes, events, not_due_before=at - exam_sessions.GRACE if guarded else None)
     if not written.events_new:
         raise _Replay(check_stored=True)
     if written.sessions_matched != len(writes):
@@ -536,7 +536,7 @@ def alert_raise(
     if alert_type == THRESHOLD_ALERT:
         ExamSession.objects.filter(pk=session.pk).update(alerted_level=risk_level)
         session.alerted_level = risk_level
-        exam_services.session_alert_opened(session=session)
+        exam_sessions.session_alert_opened(session=session)
     alert = Alert(
         session=session,
         alert_type=alert_type,
@@ -595,7 +595,7 @@ def alert_resolve(*, alert_id: int, by, note: str = "") -> tuple[Alert, list[Pus
     alert.resolution_note = note
     alert.save(update_fields=["resolved", "resolved_by", "resolved_at", "resolution_note"])
     if alert.alert_type == THRESHOLD_ALERT:
-        exam_services.session_alert_closed(session=alert.session)
+        exam_sessions.session_alert_closed(session=alert.session)
     audit_record(actor=by, action="alert_resolve", target=alert, details={"note": note, "session_id": alert.session_id})
     return alert, [live_pushes.alert_resolved(alert, by=by, note=note)]
 
@@ -637,7 +637,7 @@ def proctor_warn(*, session: ExamSession, by, message: str, reason_code: str = "
     # The last warning must reach the student before the termination closes their socket: both
     # leave on commit, in this order (the termination's push is registered by session_terminate).
     live_pushes.send_after_commit([warning])
-    exam_services.session_terminate(
+    exam_sessions.session_terminate(
         session=session, by=by, reason=WARNING_LIMIT_REASON, reason_code=exam_reasons.WARNING_LIMIT
     )
     return event, []

@@ -11,7 +11,7 @@ import pytest
 from accounts.models import AuditEntry
 from accounts.services import proctor_add_to_group
 from exams.models import Course, CourseStaff, Enrollment, Exam
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.live.frames import CLIENT_EVENTS
 from tests.exams.conftest import make_exam
 from tests.factories import ProctorFactory, StudentFactory

@@ -13,7 +13,7 @@ import websockets
 
 from accounts.services import tokens_issue
 from exams.models import Course, CourseStaff, Enrollment
-from exams.services import session_start
+from exams.sessions import session_start
 from scoring.services import baseline_add_sample
 from tests.factories import ProctorFactory
 from tests.monitoring.conftest import make_exam

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.services import tokens_issue
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.models import Event, Presence
 from tests.factories import StudentFactory
 from tests.monitoring.conftest import make_exam

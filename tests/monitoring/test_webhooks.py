@@ -28,7 +28,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import AuditEntry
 from exams.models import Course, CourseStaff, Enrollment
-from exams.services import session_start, session_terminate
+from exams.sessions import session_start, session_terminate
 from exams.signals import second_review_required
 from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.hands import hand_raise
@@ -662,7 +662,7 @@ def test_the_real_worker_delivers_within_seconds(tmp_path, receiver, seed_cache)
     script = (
         "from tests.factories import ProctorFactory, StudentFactory\n"
         "from tests.monitoring.conftest import make_exam\n"
-        "from exams.services import session_start\n"
+        "from exams.sessions import session_start\n"
         "from monitoring.ingest.hands import hand_raise\n"
         "student = StudentFactory()\n"
         "session = session_start(exam=make_exam(ProctorFactory()), user=student)\n"
