@@ -30,7 +30,7 @@ def pytest_configure(config):
     groups or cache keys. Pub/sub channels are global to a Redis server, and the workers' test
     databases hand out the same ids (exam 1, session 1, ...), so without a prefix of its own a
     worker's proctor socket would receive another worker's `exam.1.proctors` pushes. Servers the
-    tests start inherit the prefix through the environment (tests.support.servers.child_env).
+    tests start inherit the prefix through the environment (harness.servers.child_env).
 
     Passwords: Argon2 costs ~0.2 s of CPU per hash or check on this hardware (time_cost 2, 100 MiB),
     and the factories hash one per user. Tests use MD5 unless they test the hasher

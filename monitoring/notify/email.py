@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from exams.models import CourseStaff, ExamSession
-from monitoring.models import Alert, AlertEmail, DeliveryStatus
+from monitoring.models import Alert
 from monitoring.notify import outbox
+from monitoring.notify.models import AlertEmail, DeliveryStatus
 
 MAX_ERROR_LENGTH = 1000
 

@@ -18,11 +18,11 @@ from django.db import connection
 
 from accounts.services import tokens_issue
 from exams.sessions import session_start
+from harness.servers import free_port, servers
 from monitoring.models import Event, Presence
 from tests.factories import StudentFactory
 from tests.monitoring.conftest import make_exam
 from tests.support.live import current_database_url
-from tests.support.servers import free_port, servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from exampulse.platform.errors import DomainError
 from monitoring.management.staff import staff_by_email
-from monitoring.models import NotifyEvent
 from monitoring.notify import webhooks
+from monitoring.notify.models import NotifyEvent
 
 
 class Command(BaseCommand):
