@@ -7,7 +7,6 @@ from typing import Any
 
 # The spec's five signals, in the order the formula lists them.
 SIGNAL_NAMES = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
-SENSITIVITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True, slots=True)
