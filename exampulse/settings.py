@@ -146,6 +146,8 @@ INSTALLED_APPS = [
     "exams",
     "scoring",
     "monitoring",
+    # The demo's seed commands, pages, templates and static files (its pages 404 unless EXAMPULSE_DEMO).
+    "monitoring.demo",
 ]
 
 MIDDLEWARE = [

@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from exams.authoring import exam_create
-from exams.demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, ExamStatus
 from exams.statuses import Move, State, session_move
+from monitoring.demo.seed import DEMO_PROCTOR_EMAIL
 from monitoring.ingest.risk import session_rescore
 from monitoring.ingest.services import ANOMALY_ALERT, THRESHOLD_ALERT, alert_raise
 from monitoring.ingest.severity import severity_for
