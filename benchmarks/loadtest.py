@@ -640,8 +640,9 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
             report["steady"] = await phase(args.rate, "steady")
         if args.peak:
             steps = []
-            for rate in args.peak_rates:
-                step = await phase(rate, f"peak{int(rate)}")
+            for index, rate in enumerate(args.peak_rates):
+                # The step's index keeps client_event_ids unique when a rate is repeated.
+                step = await phase(rate, f"peak{index}-{int(rate)}")
                 steps.append(step)
                 ok = (
                     step["delivery_ms"][99] <= args.peak_p99_ms
