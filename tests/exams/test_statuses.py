@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The lifecycle as the README and DESIGN describe it, written out here rather than read from the
+# The lifecycle as docs/api.md describes it, written out here rather than read from the
 # module, so a change to the table has to change this too.
 ALLOWED = {
     ("submit", "running"): {"submitted", "flagged"},
