@@ -42,7 +42,6 @@ class Move(StrEnum):
     RESET = "reset"  # a proctor voids an open attempt (a finished one is voided without a move)
 
 
-OPEN = frozenset({State.RUNNING, State.PAUSED})
 CLOSED = frozenset({State.SUBMITTED, State.FLAGGED})
 
 TRANSITIONS: dict[Move, dict[State, frozenset[State]]] = {
@@ -79,7 +78,7 @@ def refusal(session: ExamSession, move: Move) -> SessionMoveRefused | None:
         return None
     if state in CLOSED:
         return SessionNotActive(details={"status": session.status})
-    error = _REFUSALS[(move, state)]
+    error = _REFUSALS.get((move, state), SessionMoveRefused)
     if error is SessionAlreadyPaused:
         return error(details={"paused_at": session.paused_at.isoformat()})
     return error()
