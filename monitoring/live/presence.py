@@ -159,6 +159,7 @@ def _student_rows(present: QuerySet[Presence]) -> list[dict]:
             "risk_level",
             "integrity_score",
             "flagged_incidents_count",
+            "started_at",
             "deadline_at",
             "paused_at",
             "extended_seconds",
@@ -184,6 +185,7 @@ def _student_rows(present: QuerySet[Presence]) -> list[dict]:
                 "risk_level": session.get("risk_level", "low"),
                 "integrity_score": session.get("integrity_score", 100),
                 "flagged_incidents_count": session.get("flagged_incidents_count", 0),
+                "started_at": session["started_at"].isoformat() if session.get("started_at") else None,
                 "deadline_at": session["deadline_at"].isoformat() if session.get("deadline_at") else None,
                 # A reloaded dashboard shows Resume for a paused session.
                 "paused": session.get("paused_at") is not None,

@@ -52,7 +52,9 @@ def alert_email_compose(*, alert: Alert, session: ExamSession) -> tuple[str, str
     student = session.user
     raised = risk_text(alert.risk_level, alert.risk_score)
     now = risk_text(session.risk_level, session.risk_score)
-    subject = f"[ExamPulse] Alert: {student.name} in {exam.name}, raised at {raised}, now {now}"[:200]
+    levels = f": alert raised at {raised}, now {now}"
+    # A long name or exam title is what gets cut, never the levels (the subject holds 200 characters).
+    subject = f"[ExamPulse] {student.name} in {exam.name}"[: 200 - len(levels)] + levels
     raised_at = f" ({alert.created_at:%Y-%m-%d %H:%M} UTC)" if alert.created_at else ""
     body = "\n".join(
         [
