@@ -8,8 +8,9 @@ and `frame()` builds one, refusing any other name. The builders below (`student_
 channel-layer message. Services return the pushes their change implies and never send them; their
 callers do, through the one sender:
 
-- synchronous code (REST views, admin actions, management commands, exams' signal receivers)
-  calls `send_after_commit(pushes)`: once the transaction has committed, each push is sent in
+- synchronous code (REST views, admin actions, management commands, exams' signal receivers, and
+  a socket use case whose push must leave on commit ahead of another: the warning that ends a
+  session) calls `send_after_commit(pushes)`: once the transaction has committed, each push is sent in
   order within a bounded time (monitoring.broadcast), so nobody hears of a row that rolled back;
 - the socket consumer queues them in its outbox, which hands them to `asend`, the same code path:
   a socket's pushes leave in order after its acknowledgement and never delay it.

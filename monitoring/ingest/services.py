@@ -1,4 +1,4 @@
-"""Every state change of live monitoring: storing events, raising and resolving alerts, warnings.
+"""Storing events and what follows from them: the scored risk and the alerts it raises.
 
 The socket consumer and the REST batch endpoint both call `events_ingest`; an event is
 acknowledged only after this function's transaction has committed. Each service returns the live
@@ -15,21 +15,16 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from accounts.services import audit_record
 from exampulse.errors import DomainError
-from exams import reasons as exam_reasons
-from exams import reviews as exam_reviews
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive, SessionPaused
 from exams.models import ExamSession
-from exams.scoping import exam_scope
 from monitoring import pushes as live_pushes
 from monitoring import signals
 from monitoring.ingest import rows
-from monitoring.ingest.activity import Activity, FrameError
+from monitoring.ingest.activity import Activity
 from monitoring.ingest.risk import (
     THRESHOLD_ALERT,
     ScoringContext,
@@ -515,73 +510,3 @@ def alerts_notify(raised: Sequence[tuple[Alert, ExamSession]]) -> None:
     """Send `signals.alerts_raised` for stored alerts, in their transaction (nothing when there are none)."""
     if raised:
         signals.alerts_raised.send(sender=Alert, raised=list(raised))
-
-
-@transaction.atomic
-def alert_resolve(*, alert_id: int, by, note: str = "") -> tuple[Alert, list[Push]]:
-    """Mark an alert resolved by a proctor (idempotent); returns it and what to tell the exam's proctors.
-
-    Only an alert of an exam in `by`'s scope (exams.scoping); any other reads as no such alert.
-    """
-    alert = (
-        Alert.objects.select_for_update()
-        .select_related("session", "session__user")
-        .filter(exam_scope(by, exam_field="session__exam"), pk=alert_id)
-        .first()
-    )
-    if alert is None:
-        raise FrameError("not_found", "No such alert.")
-    if alert.resolved:
-        return alert, []
-    alert.resolved = True
-    alert.resolved_by = by
-    alert.resolved_at = timezone.now()
-    alert.resolution_note = note
-    alert.save(update_fields=["resolved", "resolved_by", "resolved_at", "resolution_note"])
-    if alert.alert_type == THRESHOLD_ALERT:
-        exam_services.session_alert_closed(session=alert.session)
-    audit_record(actor=by, action="alert_resolve", target=alert, details={"note": note, "session_id": alert.session_id})
-    return alert, [live_pushes.alert_resolved(alert, by=by, note=note)]
-
-
-# The termination reason when a warning reaches the exam's max_warnings.
-WARNING_LIMIT_REASON = "warning_limit"
-
-
-@transaction.atomic
-def proctor_warn(*, session: ExamSession, by, message: str, reason_code: str = "") -> tuple[Event, list[Push]]:
-    """Record a warning to the student on the session's timeline and in the audit trail; returns the
-    event and the push that shows it to the student ("warning k of n").
-
-    The count goes up in the database (F()), under the session's row lock, so two proctors warning
-    at once count two. The warning that reaches the exam's `max_warnings` terminates the session
-    (reason `warning_limit`) through exams' `session_terminate`, so it is flagged and closed as usual.
-    """
-    reason_code = exam_reviews.reason_check(reason_code, required=False)
-    session = ExamSession.objects.select_for_update(of=("self",)).select_related("exam", "user").get(pk=session.pk)
-    if not session.is_open:
-        raise SessionNotActive("This exam session is no longer in progress.")
-    ExamSession.objects.filter(pk=session.pk).update(warnings_count=F("warnings_count") + 1)
-    session.refresh_from_db(fields=["warnings_count"])
-    count, limit = session.warnings_count, session.exam.max_warnings
-    event = Event.objects.create(
-        session=session,
-        event_type="proctor_warning",
-        event_data={"message": message, "by": by.pk, "count": count, "limit": limit, "reason_code": reason_code},
-        timestamp=timezone.now(),
-        severity="low",
-        is_technical=True,
-        risk_score_after=session.risk_score,
-    )
-    details = {"message": message, "count": count, **({"reason_code": reason_code} if reason_code else {})}
-    audit_record(actor=by, action="warn_student", target=session, details=details)
-    warning = live_pushes.proctor_warning(session, by=by, message=message, count=count, limit=limit)
-    if limit is None or count < limit:
-        return event, [warning]
-    # The last warning must reach the student before the termination closes their socket: both
-    # leave on commit, in this order (the termination's push is registered by session_terminate).
-    live_pushes.send_after_commit([warning])
-    exam_services.session_terminate(
-        session=session, by=by, reason=WARNING_LIMIT_REASON, reason_code=exam_reasons.WARNING_LIMIT
-    )
-    return event, []
