@@ -26,7 +26,6 @@ RISK_SIGNALS = (
     RiskSignal("answer_speed", 0.2, "Answer speed"),
     RiskSignal("focus", 0.15, "Time away (blur)"),
 )
-SENSITIVITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True, slots=True)
