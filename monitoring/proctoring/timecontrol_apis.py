@@ -18,7 +18,7 @@ from exams import selectors as exam_selectors
 from exams.clock import EXTEND_MINUTES_MAX
 from exams.serializers import ReasonCodeField, SessionProctorOutputSerializer
 from exams.sessions import REASON_MAX_LENGTH
-from monitoring.ingest import timecontrol
+from monitoring.proctoring import timecontrol
 from monitoring.pushes import send_after_commit
 
 
