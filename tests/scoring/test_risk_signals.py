@@ -10,7 +10,7 @@ NAMES = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
 
 
 def test_the_spec_formula_is_declared_once():
-    # DESIGN.md: risk = 0.2·typing + 0.3·tab_switch + 0.15·mouse + 0.2·answer_speed + 0.15·focus
+    # docs/design.md: risk = 0.2·typing + 0.3·tab_switch + 0.15·mouse + 0.2·answer_speed + 0.15·focus
     assert [(s.name, s.weight) for s in RISK_SIGNALS] == [
         ("typing", 0.2),
         ("tab_switch", 0.3),
