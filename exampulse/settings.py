@@ -146,6 +146,10 @@ INSTALLED_APPS = [
     "exams",
     "scoring",
     "monitoring",
+    # LTI 1.3 Advantage: django-lti's protocol models (registrations, deployments, tool keys) and
+    # ExamPulse's side of it (launch, roster sync, grade passback). Only this wiring imports `lti`.
+    "lti_tool",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -463,6 +467,11 @@ if not DEBUG:
     X_FRAME_OPTIONS = "DENY"
 
 LOGIN_URL = "/admin/login/"
+
+# The address platforms and browsers reach ExamPulse at (scheme, host, port; no trailing slash). The
+# LTI login, launch and JWKS URLs that `manage.py lti_register` prints, and the launch's redirect_uri,
+# are built on it.
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
