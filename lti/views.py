@@ -25,6 +25,7 @@ from accounts.models import Role
 from accounts.services import tokens_issue
 from lti import protocol
 from lti.launch import Landing, launch_land
+from lti.tasks import roster_sync_after_commit
 from monitoring.review.views import exam_live_context
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,9 @@ def launch(request: HttpRequest) -> HttpResponse:
         logger.info("LTI launch refused: %s", exc.reason)
         return refused(request, exc.reason, exc.status, registration)
     payload = launch_payload(request, landing)
+    if landing.role == Role.PROCTOR and lti_launch.context.memberships_url:
+        # An instructor's launch refreshes the course's roster from the LMS, in the worker.
+        roster_sync_after_commit(course_link_pk=landing.course.lti_link.pk)
     if landing.exam is None:
         template = "lti/unbound_instructor.html" if landing.role == Role.PROCTOR else "lti/unbound_learner.html"
         response = render(request, template, {"landing": landing, "launch": payload})

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt import PyJWKClient
+from jwt import PyJWKClient, PyJWKSet
 from jwt.algorithms import RSAAlgorithm
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -91,6 +91,7 @@ class LtiPlatform:
         self.browser_host = browser_host
         self.launch_url = ""  # the tool's launch URL, registered by the test (redirect_uri must match)
         self.tool_jwks_url = ""  # where the token endpoint fetches the tool's keys
+        self.tool_jwks: dict[str, Any] | None = None  # or the tool's JWKS as served (in-process tools)
         self.launches: dict[str, dict[str, Any]] = {}  # lti_message_hint -> the launch to issue
         self.contexts: dict[str, Context] = {}
         self.tokens: dict[str, set[str]] = {}  # bearer token -> scopes
@@ -282,10 +283,17 @@ class LtiPlatform:
         if form.get("client_assertion_type") != ASSERTION_TYPE:
             raise PlatformError("client_assertion_type must be jwt-bearer")
         assertion = form.get("client_assertion") or ""
-        if not self.tool_jwks_url:
-            raise PlatformError("the tool's JWKS URL is not registered")
         try:
-            signing_key = PyJWKClient(self.tool_jwks_url, cache_keys=False).get_signing_key_from_jwt(assertion)
+            if self.tool_jwks is not None:
+                kid = jwt.get_unverified_header(assertion).get("kid")
+                keys = [key for key in PyJWKSet.from_dict(self.tool_jwks).keys if key.key_id == kid]
+                if not keys:
+                    raise PlatformError(f"no tool key with kid {kid!r}")
+                signing_key = keys[0]
+            elif self.tool_jwks_url:
+                signing_key = PyJWKClient(self.tool_jwks_url, cache_keys=False).get_signing_key_from_jwt(assertion)
+            else:
+                raise PlatformError("the tool's JWKS URL is not registered")
             claims = jwt.decode(
                 assertion,
                 signing_key.key,
