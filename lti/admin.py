@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.contrib import admin
 from lti_tool.models import LtiUser
 
-from lti.models import CourseLink, ExamLink
+from accounts.services import audit_record_bulk
+from lti.models import CourseLink, ExamLink, ScoreAttempt, ScoreDelivery, ScoreStatus
+from lti.tasks import score_send_after_commit
 
 
 @admin.register(LtiUser)
@@ -44,3 +46,39 @@ class ExamLinkAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class ScoreAttemptInline(admin.TabularInline):
+    model = ScoreAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "status_code", "error", "duration_ms"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ScoreDelivery)
+class ScoreDeliveryAdmin(admin.ModelAdmin):
+    """Grades sent to the LMS: each score with every attempt (status, error), and a retry-now action."""
+
+    list_display = ["session", "user_sub", "status", "attempts", "last_status_code", "next_attempt_at", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["user_sub", "session__user__email"]
+    readonly_fields = [field.name for field in ScoreDelivery._meta.fields]
+    inlines = [ScoreAttemptInline]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Retry now (failed or given-up scores)")
+    def retry_now(self, request, queryset) -> None:
+        rows = list(queryset.filter(status__in=[ScoreStatus.FAILED, ScoreStatus.GAVE_UP]))
+        for row in rows:
+            ScoreDelivery.objects.filter(pk=row.pk).update(status=ScoreStatus.FAILED, next_attempt_at=None)
+        score_send_after_commit(deliveries=rows)
+        audit_record_bulk(
+            actor=request.user, action="lti_score_retry", model=ScoreDelivery, details={"ids": [r.pk for r in rows]}
+        )
+        self.message_user(request, f"{len(rows)} score(s) queued again.")
