@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from lti_tool.models import LtiContext, LtiLaunch, LtiResourceLink, LtiUser
 from lti_tool.utils import sync_data_from_launch
 
@@ -19,7 +20,7 @@ from accounts.models import Role, User
 from accounts.services import audit_record
 from exams.models import Course, CourseStaff, Enrollment, Exam
 from exams.scoping import may_change_exam
-from exams.services import exam_update
+from exams.services import exam_create, exam_update
 from lti.models import CourseLink, ExamLink
 from lti.protocol import LaunchRefused
 
@@ -200,9 +201,10 @@ def _existing_course_id(launch: LtiLaunch) -> int | None:
     return row.course_id if row is not None else None
 
 
-def launch_land(launch: LtiLaunch) -> Landing:
+def launch_land(launch: LtiLaunch, *, deep_link: bool = False) -> Landing:
     """Provision what a validated resource-link launch needs and say where it lands; LaunchRefused
-    before any write when the launch cannot be honoured."""
+    before any write when the launch cannot be honoured. A deep-linking launch (an instructor picking
+    what a new link opens) provisions the person and the course only."""
     issuer = launch.get_claim("iss")
     sub = launch.get_claim("sub")
     if not sub:
@@ -212,9 +214,12 @@ def launch_land(launch: LtiLaunch) -> Landing:
     role = role_from_claims(launch.roles_claim)
     if role is None:
         raise LaunchRefused("Your role in this course gives no access to ExamPulse (Learner or Instructor).", 403)
+    if deep_link and role != Role.PROCTOR:
+        raise LaunchRefused("Only the course's staff can choose what an ExamPulse link opens.", 403)
     claims = launch.get_launch_data()
     user, email = plan_account(issuer=issuer, sub=sub, claims=claims, role=role)
-    exam = plan_exam(exam_id=_custom_exam_id(launch), user=user, role=role, course_id=_existing_course_id(launch))
+    exam_id = None if deep_link else _custom_exam_id(launch)
+    exam = plan_exam(exam_id=exam_id, user=user, role=role, course_id=_existing_course_id(launch))
 
     with transaction.atomic():
         sync_data_from_launch(launch)
@@ -223,6 +228,8 @@ def launch_land(launch: LtiLaunch) -> Landing:
             user = account_create(lti_user=lti_user, email=email, name=_display_name(claims), role=role)
         course = course_for(launch.context, by=user if role == Role.PROCTOR else None)
         roster_place(course=course, user=user)
+        if deep_link:
+            return Landing(user=user, role=role, course=course, exam=None, link=None)
         resource_link = launch.resource_link
         if exam is not None:
             link = exam_bind(resource_link=resource_link, exam=exam, course=course, by=user)
@@ -234,3 +241,19 @@ def launch_land(launch: LtiLaunch) -> Landing:
                 link.lineitem_url = lineitem
                 link.save(update_fields=["lineitem_url"])
         return Landing(user=user, role=role, course=course, exam=link.exam if link else None, link=link)
+
+
+def exams_to_bind(*, user: User, course: Course) -> list[Exam]:
+    """What an instructor may bind a link of this course to: the course's exams and the open exams they
+    may change (which would then join the course)."""
+    if user.role != Role.PROCTOR:
+        return []
+    candidates = Exam.objects.filter(Q(course=course) | Q(course__isnull=True)).order_by("-created_at", "-id")
+    return [exam for exam in candidates if exam.course_id == course.pk or may_change_exam(user, exam)]
+
+
+def exam_create_for_link(*, user: User, course: Course, name: str, duration_minutes: int) -> Exam:
+    """A new exam in the link's course, made from the picker (questions are added afterwards)."""
+    return exam_create(
+        by=user, data={"name": name, "duration_minutes": duration_minutes, "course": course.pk}, via="lti"
+    )

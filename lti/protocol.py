@@ -226,3 +226,12 @@ def public_url(path: str) -> str:
 
 def registration_for(issuer: str, client_id: str) -> LtiRegistration | None:
     return LtiRegistration.objects.filter(issuer=issuer, client_id=client_id).first()
+
+
+def restore_launch(request: HttpRequest, launch_id: str) -> MessageLaunch:
+    """A validated launch kept in the cache (deep linking answers it after the instructor's pick)."""
+    try:
+        launch = MessageLaunch.from_cache(launch_id, request, ToolConfig(), launch_data_storage=_storage(request))
+    except LtiException as exc:
+        raise LaunchRefused(f"This choice has expired: open the tool again from the LMS ({exc}).", 400) from exc
+    return launch

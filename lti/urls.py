@@ -11,4 +11,5 @@ urlpatterns = [
     path("login/<uuid:registration_uuid>/", views.login, name="login-registration"),
     path("launch/", views.launch, name="launch"),
     path("jwks/", views.jwks, name="jwks"),
+    path("pick/", views.pick, name="pick"),
 ]

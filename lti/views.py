@@ -13,22 +13,31 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from lti_tool.models import Key, LtiLaunch, LtiRegistration
+from lti_tool.models import Key, LtiLaunch, LtiRegistration, LtiResourceLink
+from pylti1p3.deep_link_resource import DeepLinkResource
+from rest_framework.exceptions import ValidationError
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.services import tokens_issue
+from exams.models import Course, Exam
 from lti import protocol
-from lti.launch import Landing, launch_land
+from lti.launch import Landing, exam_bind, exam_create_for_link, exams_to_bind, launch_land
 from lti.tasks import roster_sync_after_commit
 from monitoring.review.views import exam_live_context
 
 logger = logging.getLogger(__name__)
+TICKET_SALT = "lti.picker"
+# How long a picker page stays usable (the ticket in its forms).
+TICKET_SECONDS = 2 * 3600
 
 
 def _origin(url: str) -> str | None:
@@ -118,6 +127,36 @@ def _instructor_page(request: HttpRequest, landing: Landing, payload: dict[str, 
     return render(request, "lti/dashboard.html", context)
 
 
+def _ticket(*, user, course, registration, **extra) -> str:
+    """The picker's proof of who is choosing for which course: signed, short-lived, no cookie needed."""
+    return signing.dumps({"u": user.pk, "c": course.pk, "r": registration.pk, **extra}, salt=TICKET_SALT)
+
+
+def _picker(request: HttpRequest, landing: Landing, ticket: str, *, deep_link: bool) -> HttpResponse:
+    context = {
+        "landing": landing,
+        "exams": exams_to_bind(user=landing.user, course=landing.course),
+        "ticket": ticket,
+        "deep_link": deep_link,
+        "launch": launch_payload(request, landing),
+    }
+    return render(request, "lti/picker.html", context)
+
+
+def _landed(request: HttpRequest, landing: Landing, registration: LtiRegistration, ticket: str) -> HttpResponse:
+    if landing.exam is None and landing.role == Role.PROCTOR:
+        response = _picker(request, landing, ticket, deep_link=False)
+    elif landing.exam is None:
+        response = render(request, "lti/unbound_learner.html", {"landing": landing})
+    elif landing.role == Role.PROCTOR:
+        response = _instructor_page(request, landing, launch_payload(request, landing))
+    else:
+        response = _learner_page(request, landing, launch_payload(request, landing))
+    # Tokens in the page: never cached by a proxy or the browser's back button.
+    response["Cache-Control"] = "no-store"
+    return _frameable_by(response, platform_origins(registration))
+
+
 @csrf_exempt
 @xframe_options_exempt
 @require_POST
@@ -130,24 +169,95 @@ def launch(request: HttpRequest) -> HttpResponse:
         return refused(request, exc.reason, exc.status)
     lti_launch = LtiLaunch(message_launch)
     registration = message_launch.get_tool_conf().registration
-    if not lti_launch.is_resource_launch:
-        return refused(request, "Only resource link launches are supported here.", 400, registration)
+    deep_link = lti_launch.is_deep_link_launch
+    if not (lti_launch.is_resource_launch or deep_link):
+        return refused(request, "Only resource link and deep linking launches are supported.", 400, registration)
     try:
-        landing = launch_land(lti_launch)
+        landing = launch_land(lti_launch, deep_link=deep_link)
     except protocol.LaunchRefused as exc:
         logger.info("LTI launch refused: %s", exc.reason)
         return refused(request, exc.reason, exc.status, registration)
-    payload = launch_payload(request, landing)
     if landing.role == Role.PROCTOR and lti_launch.context.memberships_url:
         # An instructor's launch refreshes the course's roster from the LMS, in the worker.
         roster_sync_after_commit(course_link_pk=landing.course.lti_link.pk)
-    if landing.exam is None:
-        template = "lti/unbound_instructor.html" if landing.role == Role.PROCTOR else "lti/unbound_learner.html"
-        response = render(request, template, {"landing": landing, "launch": payload})
-    elif landing.role == Role.PROCTOR:
-        response = _instructor_page(request, landing, payload)
-    else:
-        response = _learner_page(request, landing, payload)
-    # Tokens in the page: never cached by a proxy or the browser's back button.
-    response["Cache-Control"] = "no-store"
+    if deep_link:
+        ticket = _ticket(
+            user=landing.user, course=landing.course, registration=registration, dl=lti_launch.get_launch_id()
+        )
+        response = _picker(request, landing, ticket, deep_link=True)
+        response["Cache-Control"] = "no-store"
+        return _frameable_by(response, platform_origins(registration))
+    ticket = _ticket(
+        user=landing.user, course=landing.course, registration=registration, rl=lti_launch.resource_link.pk
+    )
+    return _landed(request, landing, registration, ticket)
+
+
+def _pick_exam(request: HttpRequest, user, course) -> Exam:
+    """The exam the picker's form names (one the instructor may bind), or a new one it creates."""
+    if request.POST.get("action") == "create":
+        try:
+            minutes = int(request.POST.get("duration_minutes") or 0)
+        except ValueError:
+            minutes = 0
+        name = (request.POST.get("name") or "").strip()
+        if not name or not 1 <= minutes <= 1440:
+            raise protocol.LaunchRefused("A new exam needs a name and a duration of 1 to 1440 minutes.", 400)
+        try:
+            return exam_create_for_link(user=user, course=course, name=name[:200], duration_minutes=minutes)
+        except (ValidationError, DjangoValidationError) as exc:
+            raise protocol.LaunchRefused(f"The exam could not be created: {exc}", 400) from exc
+    allowed = {exam.pk: exam for exam in exams_to_bind(user=user, course=course)}
+    try:
+        exam_id = int(request.POST.get("exam_id") or 0)
+    except ValueError:
+        exam_id = 0
+    if exam_id not in allowed:
+        raise protocol.LaunchRefused("That exam cannot be bound to this course's links.", 403)
+    return allowed[exam_id]
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_POST
+def pick(request: HttpRequest) -> HttpResponse:
+    """The instructor's choice from the picker: bind the link (then the dashboard) or, for deep
+    linking, answer the LMS with the exam as an ltiResourceLink carrying exam_id."""
+    try:
+        ticket = signing.loads(request.POST.get("ticket") or "", salt=TICKET_SALT, max_age=TICKET_SECONDS)
+    except signing.BadSignature:
+        return refused(request, "This page has expired or was altered: open the tool again from the LMS.", 403)
+    user = User.objects.filter(pk=ticket["u"], is_active=True).first()
+    course = Course.objects.filter(pk=ticket["c"]).first()
+    registration = LtiRegistration.objects.filter(pk=ticket["r"], is_active=True).first()
+    if user is None or course is None or registration is None or not user.is_proctor:
+        return refused(request, "This choice is no longer valid: open the tool again from the LMS.", 403)
+    try:
+        with transaction.atomic():
+            exam = _pick_exam(request, user, course)
+            if "dl" in ticket:
+                return _deep_link_answer(request, ticket["dl"], exam, registration)
+            resource_link = LtiResourceLink.objects.get(pk=ticket["rl"])
+            link = exam_bind(resource_link=resource_link, exam=exam, course=course, by=user)
+    except protocol.LaunchRefused as exc:
+        return refused(request, exc.reason, exc.status, registration)
+    landing = Landing(user=user, role=Role.PROCTOR, course=course, exam=link.exam, link=link)
+    return _landed(request, landing, registration, request.POST["ticket"])
+
+
+def _deep_link_answer(request: HttpRequest, launch_id: str, exam: Exam, registration) -> HttpResponse:
+    """The deep-linking response: a form (sent by a static script, or its button) that posts the signed
+    LtiDeepLinkingResponse with the exam as an ltiResourceLink to the LMS's return URL."""
+    message_launch = protocol.restore_launch(request, launch_id)
+    deep_link = message_launch.get_deep_link()
+    resource = (
+        DeepLinkResource()
+        .set_url(protocol.public_url(reverse("lti:launch")))
+        .set_title(exam.name)
+        .set_custom_params({"exam_id": str(exam.pk)})
+    )
+    return_url = deep_link._deep_link_settings["deep_link_return_url"]
+    context = {"return_url": return_url, "jwt": deep_link.get_response_jwt([resource]), "exam": exam}
+    response = render(request, "lti/deep_link_return.html", context)
+    response._csp_update = {"form-action": [_origin(return_url)]}
     return _frameable_by(response, platform_origins(registration))

@@ -39,6 +39,8 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 LEARNER = ROLE + "Learner"
 INSTRUCTOR = ROLE + "Instructor"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DL_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
@@ -102,6 +104,7 @@ class LtiPlatform:
         self.score_failures = 0  # answer the next N score posts with 503
         self.lineitems: dict[str, dict[str, Any]] = {}
         self.jwks_fetches = 0
+        self.deep_links: list[dict[str, Any]] = []  # verified LtiDeepLinkingResponse claims
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -180,6 +183,7 @@ class LtiPlatform:
         custom: dict[str, str] | None = None,
         lineitem: str | None = None,
         claims: dict[str, Any] | None = None,
+        deep_link: bool = False,
     ) -> str:
         """Store a launch for `person`; returns its lti_message_hint."""
         context = context or self.context()
@@ -193,6 +197,7 @@ class LtiPlatform:
             "custom": custom or {},
             "lineitem": lineitem or f"{self.url}/lineitems/{context.id}-{resource_link_id}",
             "claims": claims or {},
+            "deep_link": deep_link,
         }
         self.lineitems.setdefault(
             f"{context.id}-{resource_link_id}", {"id": f"{self.url}/lineitems/{context.id}-{resource_link_id}"}
@@ -269,6 +274,16 @@ class LtiPlatform:
         }
         if person.email:
             claims["email"] = person.email
+        if launch.get("deep_link"):
+            # An instructor adding the tool to the course: the tool answers with the link to create.
+            del claims[LTI + "resource_link"], claims[AGS_CLAIM]["lineitem"]
+            claims[LTI + "message_type"] = "LtiDeepLinkingRequest"
+            claims[DL_SETTINGS] = {
+                "deep_link_return_url": f"{self.browser_url}/deep_link_return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "data": f"dl-{launch['context'].id}",
+            }
         claims.update(launch["claims"])
         claims.update(overrides)
         claims = {name: value for name, value in claims.items() if value is not None}
@@ -284,16 +299,7 @@ class LtiPlatform:
             raise PlatformError("client_assertion_type must be jwt-bearer")
         assertion = form.get("client_assertion") or ""
         try:
-            if self.tool_jwks is not None:
-                kid = jwt.get_unverified_header(assertion).get("kid")
-                keys = [key for key in PyJWKSet.from_dict(self.tool_jwks).keys if key.key_id == kid]
-                if not keys:
-                    raise PlatformError(f"no tool key with kid {kid!r}")
-                signing_key = keys[0]
-            elif self.tool_jwks_url:
-                signing_key = PyJWKClient(self.tool_jwks_url, cache_keys=False).get_signing_key_from_jwt(assertion)
-            else:
-                raise PlatformError("the tool's JWKS URL is not registered")
+            signing_key = self.tool_key(assertion)
             claims = jwt.decode(
                 assertion,
                 signing_key.key,
@@ -314,6 +320,39 @@ class LtiPlatform:
             self.tokens[token] = scopes
         self.token_requests.append({"scopes": sorted(scopes), "kid": signing_key.key_id})
         return {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": " ".join(sorted(scopes))}
+
+    def tool_key(self, token: str):
+        """The tool's public key that signed `token` (from its JWKS, as served)."""
+        if self.tool_jwks is not None:
+            kid = jwt.get_unverified_header(token).get("kid")
+            keys = [key for key in PyJWKSet.from_dict(self.tool_jwks).keys if key.key_id == kid]
+            if not keys:
+                raise PlatformError(f"no tool key with kid {kid!r}")
+            return keys[0]
+        if self.tool_jwks_url:
+            return PyJWKClient(self.tool_jwks_url, cache_keys=False).get_signing_key_from_jwt(token)
+        raise PlatformError("the tool's JWKS URL is not registered")
+
+    def deep_link_return(self, form: dict[str, str]) -> dict[str, Any]:
+        """The deep-linking return URL: verify the tool's LtiDeepLinkingResponse and keep its items."""
+        token = form.get("JWT") or ""
+        try:
+            claims = jwt.decode(
+                token,
+                self.tool_key(token).key,
+                algorithms=["RS256"],
+                audience=self.issuer,
+                issuer=self.client_id,
+                options={"require": ["exp", "iat", "nonce"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise PlatformError(f"deep linking response refused: {exc}") from exc
+        if claims.get(LTI + "message_type") != "LtiDeepLinkingResponse":
+            raise PlatformError("not an LtiDeepLinkingResponse")
+        if claims.get(LTI + "deployment_id") != self.deployment_id:
+            raise PlatformError("wrong deployment_id")
+        self.deep_links.append(claims)
+        return claims
 
     def check_bearer(self, header: str | None, scope: str) -> None:
         token = (header or "").removeprefix("Bearer ").strip()
@@ -399,6 +438,12 @@ def _handler_for(platform: LtiPlatform) -> type[BaseHTTPRequestHandler]:
                 if path == "/token":
                     form = {name: values[0] for name, values in parse_qs(body.decode()).items()}
                     self._send(200, platform.issue_token(form))
+                elif path == "/deep_link_return":
+                    form = {name: values[0] for name, values in parse_qs(body.decode()).items()}
+                    items = platform.deep_link_return(form)[DL_ITEMS]
+                    self._send(
+                        200, f"<!doctype html><p id='added'>Added {html.escape(items[0]['title'])}</p>", "text/html"
+                    )
                 elif path.endswith("/scores"):
                     platform.check_bearer(self.headers.get("Authorization"), SCORE_SCOPE)
                     with platform._lock:
