@@ -201,10 +201,30 @@ def _existing_course_id(launch: LtiLaunch) -> int | None:
     return row.course_id if row is not None else None
 
 
+# What LtiLaunch caches from the database; a retried attempt must read it again.
+_LAUNCH_CACHED = ("user", "context", "resource_link", "membership", "platform_instance")
+
+
 def launch_land(launch: LtiLaunch, *, deep_link: bool = False) -> Landing:
     """Provision what a validated resource-link launch needs and say where it lands; LaunchRefused
     before any write when the launch cannot be honoured. A deep-linking launch (an instructor picking
-    what a new link opens) provisions the person and the course only."""
+    what a new link opens) provisions the person and the course only.
+
+    A class opening a new course's link at the same moment races to create the same rows (the
+    context, its course, a double-clicked learner's account): the loser's transaction hits a unique
+    constraint, and is simply run again, now finding the winner's rows."""
+    for attempt in range(3):
+        try:
+            return _launch_land(launch, deep_link=deep_link)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            for name in _LAUNCH_CACHED:
+                launch.__dict__.pop(name, None)
+    raise AssertionError("unreachable")
+
+
+def _launch_land(launch: LtiLaunch, *, deep_link: bool) -> Landing:
     issuer = launch.get_claim("iss")
     sub = launch.get_claim("sub")
     if not sub:

@@ -289,3 +289,26 @@ def test_a_refusal_page_is_framed_only_by_the_platform_and_other_pages_by_nobody
     admin_login = client.get("/admin/login/")
     assert "frame-ancestors 'none'" in admin_login["Content-Security-Policy"]
     assert Exam.objects.count() == 0
+
+
+def test_a_launch_that_loses_a_creation_race_is_run_again(client, platform, monkeypatch):
+    """Two first launches of a new course at once: the loser's insert hits a unique constraint and its
+    transaction rolls back; the launch runs again and finds the winner's rows (here the race is forced)."""
+    from django.db import IntegrityError
+
+    import lti.launch
+
+    real = lti.launch.course_for
+    calls = []
+
+    def losing_once(context, *, by):
+        calls.append(context.pk)
+        if len(calls) == 1:
+            real(context, by=by)  # the winner's rows...
+            raise IntegrityError("duplicate key value violates unique constraint")  # ...and this one loses
+        return real(context, by=by)
+
+    monkeypatch.setattr(lti.launch, "course_for", losing_once)
+    response = do_launch(client, platform, platform.prepare_launch(ALICE))
+    assert response.status_code == 200 and len(calls) == 2
+    assert Course.objects.count() == 1 and User.objects.count() == 1 and LtiUser.objects.count() == 1
