@@ -351,6 +351,12 @@ NOTIFY_RETRY_SCHEDULE = [int(item) for item in _schedule]
 # Empty: nobody, since a course-less exam has no staff of record.
 ALERT_EMAIL_FALLBACK = env_list("ALERT_EMAIL_FALLBACK", [])
 
+# Where people reach this ExamPulse (scheme, host and port, no trailing slash): the base of every
+# absolute link in a message read outside the site (alert emails link to the session's review page).
+PUBLIC_URL = (env_str("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+if not PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PUBLIC_URL must be an http:// or https:// address, not {PUBLIC_URL!r}")
+
 # Where set-password and reset links point: the front end's page that posts uid, token and the
 # new password to /api/auth/password-reset/confirm. `?uid=...&token=...` is appended.
 PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset")

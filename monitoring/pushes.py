@@ -131,7 +131,9 @@ def student_activity(session: ExamSession, event: Event, result: Any) -> Push:
 
 
 def alert_payload(alert: Alert, *, session: ExamSession) -> dict[str, Any]:
-    """An alert as proctors see it (the `high_risk_alert` data)."""
+    """An alert as proctors see it (the `high_risk_alert` data): `risk_score`/`risk_level` are the
+    risk the alert was raised at, `session_risk_score`/`session_risk_level` the student's risk as
+    this payload is built (the dashboard's card shows both; the row keeps the latter current)."""
     return {
         "alert_id": alert.pk,
         "alert_type": alert.alert_type,
@@ -141,6 +143,8 @@ def alert_payload(alert: Alert, *, session: ExamSession) -> dict[str, Any]:
         "exam_id": session.exam_id,
         "risk_score": alert.risk_score,
         "risk_level": alert.risk_level,
+        "session_risk_score": session.risk_score,
+        "session_risk_level": session.risk_level,
         "severity": alert.severity,
         "message": alert.message,
         "components": alert.components,
@@ -221,19 +225,10 @@ def hand_answered(hand: RaisedHand, session: ExamSession, *, by) -> list[Push]:
     ]
 
 
-def student_joined(*, user, exam_id: int, session_summary: dict[str, Any]) -> Push:
-    """The exam's proctors see a student's first socket arrive."""
-    return Push(
-        proctors_group(exam_id),
-        push_message(
-            "student_joined",
-            user_id=user.pk,
-            name=user.name,
-            roll_number=user.roll_number,
-            exam_id=exam_id,
-            **session_summary,
-        ),
-    )
+def student_joined(*, exam_id: int, row: dict[str, Any]) -> Push:
+    """The exam's proctors see a student's first socket arrive, with the student's whole dashboard row
+    (monitoring.live.presence.student_rows: the row `active_students` lists)."""
+    return Push(proctors_group(exam_id), push_message("student_joined", **{**row, "exam_id": exam_id}))
 
 
 def student_left(*, exam_id: int, user_id: int) -> Push:
@@ -293,7 +288,8 @@ def time_extended(session: ExamSession, *, minutes: int) -> list[Push]:
     return _to_student_and_proctors(
         session,
         push_message("time_extended", **data),
-        push_message("time_extended", user_id=session.user_id, **data),
+        # Proctors' rows show the extra time given so far.
+        push_message("time_extended", user_id=session.user_id, extended_seconds=session.extended_seconds, **data),
     )
 
 

@@ -138,6 +138,10 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
             for session_id, outcome in zip(ordered, events, strict=True)
             if not isinstance(outcome, Exception)
         }
+    # What the exam's proctors are told of each first arrival: its dashboard row, as a refreshed list shows it.
+    rows = presence.student_rows(
+        {(arrival.exam.pk, arrival.user.pk) for (_, arrival), first in zip(arrivals, firsts, strict=True) if first}
+    )
     for (index, arrival), first in zip(arrivals, firsts, strict=True):
         session, user, exam = arrival.session, arrival.user, arrival.exam
         join = outcomes[index]
@@ -152,11 +156,15 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
         if session is not None:
             join.pushes.extend(reconnects.pop(session.pk, ()))
         if first:
-            join.pushes.append(
-                pushes.student_joined(
-                    user=user, exam_id=exam.pk, session_summary={**_session_summary(session), **_time_summary(session)}
-                )
-            )
+            # No row: the socket already went again (its presence is gone); announce what is known.
+            row = rows.get((exam.pk, user.pk)) or {
+                "user_id": user.pk,
+                "name": user.name,
+                "roll_number": user.roll_number,
+                **_session_summary(session),
+                **_time_summary(session),
+            }
+            join.pushes.append(pushes.student_joined(exam_id=exam.pk, row=row))
     return outcomes
 
 
