@@ -474,11 +474,6 @@ if not DEBUG:
 
 LOGIN_URL = "/admin/login/"
 
-# The address platforms and browsers reach ExamPulse at (scheme, host, port; no trailing slash). The
-# LTI login, launch and JWKS URLs that `manage.py lti_register` prints, and the launch's redirect_uri,
-# are built on it.
-PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
