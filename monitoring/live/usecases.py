@@ -19,10 +19,11 @@ from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes
-from monitoring.ingest import hands, services, timecontrol
+from monitoring.ingest import services
 from monitoring.ingest.activity import Activity, FrameError
 from monitoring.live import presence
 from monitoring.models import Alert, Event, Presence, RaisedHand
+from monitoring.proctoring import alerts, hands, timecontrol, warning
 from monitoring.pushes import Push
 
 Pushes = list[Push]
@@ -300,14 +301,22 @@ def _session_for_proctor(session_id: int, user) -> ExamSession:
     return exam_selectors.session_get_for_user(session_id=session_id, user=user)
 
 
+@transaction.atomic
 def warn(*, session_id: int, by, message: str, reason_code: str = "") -> tuple[Event, Pushes]:
-    return services.proctor_warn(
+    warned = warning.proctor_warn(
         session=_session_for_proctor(session_id, by), by=by, message=message, reason_code=reason_code
     )
+    if not warned.limit_reached:
+        return warned.event, warned.pushes
+    # The last warning must reach the student before the termination closes their socket: both
+    # leave on commit, in this order (the termination's push is registered by session_terminate).
+    pushes.send_after_commit(warned.pushes)
+    warning.warning_limit_terminate(session=warned.session, by=by)
+    return warned.event, []
 
 
 def resolve(*, alert_id: int, by, note: str) -> tuple[Alert, Pushes]:
-    return services.alert_resolve(alert_id=alert_id, by=by, note=note)
+    return alerts.alert_resolve(alert_id=alert_id, by=by, note=note)
 
 
 @transaction.atomic

@@ -19,15 +19,11 @@ from exams.models import Exam, ExamSession
 from monitoring import pushes
 from monitoring.models import Alert, Event
 from scoring import catalogue
+from scoring.types import RISK_SIGNALS
 
-COMPONENT_ORDER = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
-COMPONENT_LABELS = {
-    "typing": "Typing speed",
-    "tab_switch": "Tab switches",
-    "mouse": "Mouse speed",
-    "answer_speed": "Answer speed",
-    "focus": "Time away (blur)",
-}
+# The risk signals' rows, in the formula's order, as scoring declares them.
+COMPONENT_ORDER = tuple(signal.name for signal in RISK_SIGNALS)
+COMPONENT_LABELS = {signal.name: signal.label for signal in RISK_SIGNALS}
 TIMELINE_PAGE_SIZE = 50
 CHART_MAX_POINTS = 400
 
