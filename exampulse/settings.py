@@ -146,6 +146,10 @@ INSTALLED_APPS = [
     "exams",
     "scoring",
     "monitoring",
+    # LTI 1.3 Advantage: django-lti's protocol models (registrations, deployments, tool keys) and
+    # ExamPulse's side of it (launch, roster sync, grade passback). Only this wiring imports `lti`.
+    "lti_tool",
+    "lti",
 ]
 
 MIDDLEWARE = [
