@@ -148,6 +148,10 @@ INSTALLED_APPS = [
     "monitoring",
     # The demo's seed commands, pages, templates and static files (its pages 404 unless EXAMPULSE_DEMO).
     "monitoring.demo",
+    # LTI 1.3 Advantage: django-lti's protocol models (registrations, deployments, tool keys) and
+    # ExamPulse's side of it (launch, roster sync, grade passback). Only this wiring imports `lti`.
+    "lti_tool",
+    "lti",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("demo/", include("monitoring.demo.urls")),
     path("monitor/", include("monitoring.review.urls")),
+    # LTI 1.3: OIDC login, launch, the tool's JWKS (lti_register prints them on PUBLIC_URL).
+    path("lti/", include("lti.urls")),
     re_path(r"^api/health/?$", HealthApi.as_view(), name="health"),
     path("api/auth/", include("accounts.urls")),
     # Users, exams and baselines route files carry their own first segment, so /api/users and /api/exams

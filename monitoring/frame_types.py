@@ -79,6 +79,7 @@ class OpenHand(TypedDict):
 
 
 class ActiveStudent(TypedDict):
+    exam_id: int
     user_id: int
     name: str
     email: str
@@ -89,8 +90,10 @@ class ActiveStudent(TypedDict):
     risk_level: str
     integrity_score: int
     flagged_incidents_count: int
+    started_at: str | None
     deadline_at: str | None
     paused: bool
+    extended_seconds: int
     time_compensated_seconds: int
     warnings_count: int
     max_warnings: int | None
@@ -130,19 +133,8 @@ class Error(TypedDict):
 # -- pushed to an exam's proctors ----------------------------------------------------------------
 
 
-class StudentJoined(TypedDict):
-    user_id: int
-    name: str
-    roll_number: str
-    exam_id: int
-    session_id: int | None
-    status: str | None
-    deadline_at: str | None
-    started_at: NotRequired[str]
-    risk_score: NotRequired[float]
-    risk_level: NotRequired[str]
-    time_compensated_seconds: NotRequired[int]
-    warnings_count: NotRequired[int]
+# A (re)joining student is announced with the very row `active_students` lists for them.
+StudentJoined = ActiveStudent
 
 
 class StudentLeft(TypedDict):
@@ -173,8 +165,10 @@ class HighRiskAlert(TypedDict):
     name: str
     session_id: int
     exam_id: int
-    risk_score: float
+    risk_score: float  # the risk the alert was raised at
     risk_level: str
+    session_risk_score: float  # the student's risk when the frame was built
+    session_risk_level: str
     severity: Severity
     message: str
     components: dict[str, Any]
@@ -250,6 +244,7 @@ class TimeExtended(TypedDict):
     deadline_at: str
     minutes: int
     user_id: NotRequired[int]  # the proctors' copy
+    extended_seconds: NotRequired[int]  # the proctors' copy
 
 
 class SessionPaused(TypedDict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -55,10 +56,8 @@ def exam_list(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/exam_list.html", {"exams": review.dashboard_exams(user=request.user)})
 
 
-@require_GET
-@proctor_required
-def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
-    exam = _exam_or_404(request, exam_id)
+def exam_live_context(exam: Exam) -> dict[str, Any]:
+    """What the live page renders for one exam (the LTI instructor landing renders it too)."""
     config = {
         "examId": exam.pk,
         "wsPath": "/ws/exam/",
@@ -78,7 +77,14 @@ def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
         # The incident-reason taxonomy for the terminate, warn and pause prompts (no copy in the script).
         "reasons": reasons.as_json(),
     }
-    return render(request, "monitoring/exam_live.html", context)
+    return context
+
+
+@require_GET
+@proctor_required
+def exam_live(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = _exam_or_404(request, exam_id)
+    return render(request, "monitoring/exam_live.html", exam_live_context(exam))
 
 
 @require_GET

@@ -141,17 +141,19 @@ def live_server(
     seed: tuple[tuple[str, ...], ...] = DEMO_ONLY,
     from_server: LiveServer | None = None,
     seeds: SeedCache | None = None,
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
     """Migrate and seed a fresh database in tmp_dir (the `seed` manage.py steps; `make_seed_steps()`
     for what `make run` serves), start daphne on a free loopback port, yield it.
 
     With `seeds` (the `seed_cache` fixture), start on a copy of that seed, built once per test run.
+    `port`: a fixed port (a server that must know its own URL beforehand, e.g. PUBLIC_URL); default a free one.
     With `from_server`, start instead on a copy of that server's database and models: seeding is the
     slow part, and tests that change the data each want the freshly seeded state.
     """
     db_path = tmp_dir / DB_FILE
     env = {"EXAMPULSE_DEMO": "true", "MODEL_DIR": str(tmp_dir / "models"), **(extra_env or {})}
-    daphne = Server(database_url=f"sqlite:///{db_path}", extra_env=env)
+    daphne = Server(database_url=f"sqlite:///{db_path}", extra_env=env, port=port)
     try:
         if from_server is not None:
             # The source server may be running: the backup API copies a consistent snapshot.

@@ -157,7 +157,7 @@
         onStatus: setConnection,
         onAck: onAck,
         onPending: function (count) {
-          $("pending").textContent = String(count);
+          if ($("pending")) $("pending").textContent = String(count);
         },
         onWarning: onWarning,
         onTerminated: onTerminated,
@@ -208,7 +208,9 @@
         function (err) {
           if (err.status === 401 && !retried) return begin(email, true);
           setConnection("not started");
-          if (err.status === 409) {
+          if (err.status === 409 && !email) {
+            showError("You have already completed this exam (" + err.message + ")");
+          } else if (err.status === 409) {
             showError(auth.user.name + " has already completed this exam (" + err.message + ") Pick another student on the demo page.");
           } else {
             showError(err.message);
@@ -306,6 +308,7 @@
 
     function onAck(data) {
       var client = demo.client;
+      if (!$("acked")) return; // the event panel is the demo's (an LMS launch shows the exam alone)
       $("acked").textContent = String(client.stats.acked + client.stats.restStored + client.stats.restDuplicate);
       $("rest").textContent = String(client.stats.restStored + client.stats.restDuplicate);
       var risk = $("risk");
@@ -400,7 +403,7 @@
       }
       var baseline = el("p", { id: "baseline-summary", hidden: "" });
       box.appendChild(baseline);
-      box.appendChild(el("p", {}, [el("a", { className: "button", href: config.indexUrl, text: "Back to the demo" })]));
+      if (config.indexUrl) box.appendChild(el("p", {}, [el("a", { className: "button", href: config.indexUrl, text: "Back to the demo" })]));
       box.hidden = false;
       if (config.isCalibration) {
         demo.client.api("GET", "/api/baselines/").then(
@@ -456,9 +459,23 @@
       show(demo.index + 1);
     });
     $("submit").addEventListener("click", submit);
-    $("fullscreen").addEventListener("click", function () {
-      if (demo.client) demo.client.enterFullscreen().catch(function () {});
-    });
+    if ($("fullscreen")) {
+      $("fullscreen").addEventListener("click", function () {
+        if (demo.client) demo.client.enterFullscreen().catch(function () {});
+      });
+    }
+
+    // Launched from the LMS (LTI): the server already signed the student in and put their tokens in
+    // the page; no demo login, no student picker.
+    var launchNode = $("exampulse-launch");
+    if (launchNode) {
+      var launch = JSON.parse(launchNode.textContent);
+      demo.launch = launch;
+      demo.user = { id: launch.user_id, name: launch.name };
+      $("student-name").textContent = launch.name;
+      run({ token: launch.access, user: demo.user }, null, true);
+      return;
+    }
 
     var email = params.get("student") || remembered();
     var known = config.students.some(function (s) {
