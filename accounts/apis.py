@@ -19,7 +19,7 @@ from accounts.serializers import (
     UserOutputSerializer,
 )
 from accounts.throttling import PerEmailThrottle
-from exampulse.api import respond
+from exampulse.platform.api import respond
 
 # OpenAPI shapes of the bodies as sent (the envelope hook leaves full envelopes alone).
 USER_DATA_SCHEMA = inline_serializer("UserData", fields={"user": UserOutputSerializer()})

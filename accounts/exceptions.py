@@ -1,8 +1,8 @@
-"""Domain errors of the auth API; `exampulse.api.exception_handler` maps them to `{"error", "details"}`."""
+"""Domain errors of the auth API; `exampulse.platform.api.exception_handler` maps them to `{"error", "details"}`."""
 
 from __future__ import annotations
 
-from exampulse.errors import DomainError, NotFound
+from exampulse.platform.errors import DomainError, NotFound
 
 
 class InvalidCredentials(DomainError):

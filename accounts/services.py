@@ -29,7 +29,7 @@ from accounts.accommodations import validate_accommodations
 from accounts.exceptions import InvalidCredentials, InvalidResetLink, InvalidToken, LoginLockedOut, SuperuserOnly
 from accounts.models import AuditEntry, RevokedAccessToken, Role, User
 from accounts.throttling import lockout_message
-from exampulse.errors import Conflict
+from exampulse.platform.errors import Conflict
 
 PROFILE_FIELDS = ("name", "roll_number", "department", "semester", "phone")
 # Made by monitoring's migration 0003_proctors_group with exactly the admin permissions proctors need.

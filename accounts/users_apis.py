@@ -12,7 +12,7 @@ from accounts.apis import USER_DATA_SCHEMA
 from accounts.exceptions import SuperuserOnly, UserNotFound
 from accounts.permissions import IsProctor
 from accounts.serializers import AccommodationsSchemaSerializer, StudentListQuerySerializer, UserOutputSerializer
-from exampulse.api import respond
+from exampulse.platform.api import respond
 
 
 class UserListApi(APIView):

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.selectors import revoked_access_token_ids
-from exampulse.db import HopBatcher
+from exampulse.platform.db import HopBatcher
 
 
 def token_from_scope(scope: dict) -> str | None:

@@ -69,6 +69,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from exams.models import Exam  # noqa: E402
+from harness.servers import Server, ServerError, start_all  # noqa: E402
 from monitoring.models import Event  # noqa: E402
 from scoring.aggregation import fold_all, signals_from  # noqa: E402
 from scoring.anomaly import SESSION_FEATURES  # noqa: E402
@@ -76,7 +77,6 @@ from scoring.models import BASELINE_READY_SAMPLES, Baseline  # noqa: E402
 from scoring.population import train, vector_from  # noqa: E402
 from scoring.services import population_model_save  # noqa: E402
 from scoring.synthetic import event_stream, random_profile  # noqa: E402
-from tests.support.servers import Server, ServerError, start_all  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 LOG_DIR = ROOT / "var" / "loadtest"
@@ -255,7 +255,7 @@ def machine_cpu_percent(start: tuple[int, int]) -> float:
 
 
 def start_servers(app: str, count: int, *, server: str) -> list[MeasuredServer]:
-    """`count` healthy servers (tests.support.servers) on this run's database, Redis and settings."""
+    """`count` healthy servers (harness.servers) on this run's database, Redis and settings."""
     args = ["--log-level", "warning", "--ws-max-size", "65536"] if server == "uvicorn" else []
     items = [
         MeasuredServer(

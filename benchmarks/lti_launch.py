@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.lti_launch --database-url postgres://postgres@127.0.0.1:5432/bench_lti
 
 It starts daphne (production settings: DEBUG off) on a fresh database, registers the test platform
-(tests/lti_platform.py) with `manage.py lti_register`, and sets up a course and exam through an
+(harness/lti_platform.py) with `manage.py lti_register`, and sets up a course and exam through an
 instructor's launch and the REST API. Then:
 
 1. Cost: N learners launch one after another; each launch is the OIDC login (GET, answered with the
@@ -38,8 +38,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.lti_platform import INSTRUCTOR, LEARNER, LtiPlatform, Person  # noqa: E402
-from tests.support.servers import Server, free_port, manage  # noqa: E402
+from harness.lti_platform import INSTRUCTOR, LEARNER, LtiPlatform, Person  # noqa: E402
+from harness.servers import Server, free_port, manage  # noqa: E402
 
 QUESTIONS = [
     {"id": f"q{i}", "text": f"Question {i}?", "type": "mcq", "options": ["a", "b", "c"], "answer": "b", "points": 1}

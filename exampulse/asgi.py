@@ -14,9 +14,9 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.ws_auth import JwtAuthMiddlewareStack  # noqa: E402
-from exampulse.ws_origin import OriginValidator  # noqa: E402
+from exampulse.platform.ws_origin import OriginValidator  # noqa: E402
+from exampulse.platform.ws_server import close_failed_sockets_with_a_code  # noqa: E402
 from exampulse.ws_routing import websocket_urlpatterns  # noqa: E402
-from exampulse.ws_server import close_failed_sockets_with_a_code  # noqa: E402
 
 # Daphne imports this module before it builds its WebSocket factory, so the option applies to
 # `python -m daphne exampulse.asgi:application` however it is launched.

@@ -132,7 +132,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI's files, served by ExamPulse itself: /api/docs/ works offline and loads nothing from a CDN.
     "drf_spectacular_sidecar",
-    # The Content-Security-Policy header (exampulse.middleware.ContentSecurityPolicyMiddleware).
+    # The Content-Security-Policy header (exampulse.platform.middleware.ContentSecurityPolicyMiddleware).
     "csp",
     "corsheaders",
     "channels",
@@ -146,6 +146,8 @@ INSTALLED_APPS = [
     "exams",
     "scoring",
     "monitoring",
+    # The demo's seed commands, pages, templates and static files (its pages 404 unless EXAMPULSE_DEMO).
+    "monitoring.demo",
     # LTI 1.3 Advantage: django-lti's protocol models (registrations, deployments, tool keys) and
     # ExamPulse's side of it (launch, roster sync, grade passback). Only this wiring imports `lti`.
     "lti_tool",
@@ -155,11 +157,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Every response carries the Content-Security-Policy below.
-    "exampulse.middleware.ContentSecurityPolicyMiddleware",
+    "exampulse.platform.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Inside CORS (so its headers reach the errors), outside everything that may answer in HTML.
-    "exampulse.middleware.ApiErrorEnvelopeMiddleware",
+    "exampulse.platform.middleware.ApiErrorEnvelopeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -287,7 +289,7 @@ if REDIS_URL:
         "default": {
             # The pub/sub layer delivered every message in our measurements and has none of
             # the core layer's per-process capacity drops (docs/design.md, Configuration).
-            "BACKEND": "exampulse.channel_layer.ResilientRedisPubSubChannelLayer",
+            "BACKEND": "exampulse.platform.channel_layer.ResilientRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}asgi"},
         }
     }
@@ -300,10 +302,10 @@ REST_FRAMEWORK = {
         "accounts.authentication.RevocableJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["exampulse.api.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["exampulse.api.StrictJSONParser"],
-    "EXCEPTION_HANDLER": "exampulse.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "exampulse.api.EnvelopePagination",
+    "DEFAULT_RENDERER_CLASSES": ["exampulse.platform.api.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["exampulse.platform.api.StrictJSONParser"],
+    "EXCEPTION_HANDLER": "exampulse.platform.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "exampulse.platform.api.EnvelopePagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Logins are not throttled by count at all (a lab logs in hundreds a minute from one NAT);
@@ -410,7 +412,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # The renderer wraps every body; the schema must say so, or clients (and schemathesis) read a lie.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "exampulse.api.envelope_schema_hook"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "exampulse.platform.api.envelope_schema_hook",
+    ],
     # Several models share choice sets (low/medium/high) or field names (status); name them once.
     "ENUM_NAME_OVERRIDES": {
         "RiskLevelEnum": "exams.models.RiskLevel",
@@ -452,7 +457,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Degrades to "no throttling" while Redis is down instead of failing every login.
-            "BACKEND": "exampulse.cache.FailSoftRedisCache",
+            "BACKEND": "exampulse.platform.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             # A hung Redis must not hold a request for redis-py's default 5 s.
@@ -499,7 +504,7 @@ EXAMPULSE = {
     ),
     # Socket events, student joins and socket closes reach the database in batches: whatever
     # arrived while the previous batch was in the database, up to WS_BATCH_MAX, in one hop
-    # (exampulse.db.HopBatcher), by up to WS_BATCH_WORKERS hops of a kind at a time. One worker
+    # (exampulse.platform.db.HopBatcher), by up to WS_BATCH_WORKERS hops of a kind at a time. One worker
     # measured best: its batches grow with the load, where two split them and contend for the GIL.
     "WS_BATCH_MAX": env_int("WS_BATCH_MAX", 100, minimum=1),
     "WS_BATCH_WORKERS": env_int("WS_BATCH_WORKERS", 1, minimum=1),

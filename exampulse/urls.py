@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from exampulse.health import HealthApi
+from exampulse.platform.health import HealthApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -26,5 +26,5 @@ urlpatterns = [
 ]
 
 # Unrouted /api/ paths answer in the API's JSON error shape, not Django's HTML page.
-handler404 = "exampulse.api.not_found_handler"
-handler500 = "exampulse.api.server_error_handler"
+handler404 = "exampulse.platform.api.not_found_handler"
+handler500 = "exampulse.platform.api.server_error_handler"

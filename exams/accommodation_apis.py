@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsProctor
 from accounts.serializers import AccommodationsSchemaSerializer
-from exampulse.api import respond
+from exampulse.platform.api import respond
 from exams import accommodations, courses, selectors
 from exams.courses import MAX_BULK_EMAILS
 from exams.selectors import MAX_PK

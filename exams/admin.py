@@ -1,4 +1,4 @@
-"""Exams in the admin. Saves and deletes go through exams.services, like the REST API.
+"""Exams in the admin. Saves and deletes go through exams.authoring, like the REST API.
 
 The ExamSession admin lives in monitoring/review/console.py: the review page shows events and alerts,
 and exams must not import monitoring.
@@ -15,13 +15,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from accounts.models import Role, User
-from exampulse.errors import DomainError
-from exams import courses, services
+from exampulse.platform.errors import DomainError
+from exams import courses
 from exams import questions as question_rules
+from exams.authoring import EXAM_FIELDS, exam_create, exam_delete, exam_update
 from exams.models import Course, CourseAccommodation, CourseStaff, Enrollment, Exam, ExamAllowance
 from exams.scoping import exam_scope, may_change_exam
 
-EDITABLE = list(services.EXAM_FIELDS)
+EDITABLE = list(EXAM_FIELDS)
 
 
 class ExamAdminForm(forms.ModelForm):
@@ -124,21 +125,21 @@ class ExamAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: Exam, form, change: bool) -> None:
         data = {key: form.cleaned_data[key] for key in EDITABLE if key in form.cleaned_data}
         if change:
-            saved = services.exam_update(exam=obj, by=request.user, data=data, via="admin")
+            saved = exam_update(exam=obj, by=request.user, data=data, via="admin")
         else:
-            saved = services.exam_create(by=request.user, data=data, via="admin")
+            saved = exam_create(by=request.user, data=data, via="admin")
         # The admin goes on to log and redirect with `obj`; point it at the row the service wrote.
         obj.pk = saved.pk
         obj.total_questions = saved.total_questions
         obj.created_by = saved.created_by
 
     def delete_model(self, request, obj: Exam) -> None:
-        services.exam_delete(exam=obj, by=request.user)
+        exam_delete(exam=obj, by=request.user)
 
     def delete_queryset(self, request, queryset) -> None:
         for exam in queryset:
             try:
-                services.exam_delete(exam=exam, by=request.user)
+                exam_delete(exam=exam, by=request.user)
             except DomainError as exc:
                 messages.error(request, f"{exam.name}: {exc.message}")
 

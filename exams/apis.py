@@ -12,9 +12,11 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import IsProctor, IsStudent
-from exampulse.api import respond
-from exams import reasons, reviews, selectors, services
+from exampulse.platform.api import respond
+from exams import reasons, reviews, selectors
+from exams.authoring import exam_create, exam_delete, exam_update
 from exams.exceptions import SessionNotStarted
+from exams.grading import session_grade
 from exams.serializers import (
     AnswersInputSerializer,
     ExamInputSerializer,
@@ -35,6 +37,7 @@ from exams.serializers import (
     exam_output,
     session_output,
 )
+from exams.sessions import session_save_answers, session_start_or_resume, session_submit, session_terminate
 
 
 class _Paginated(APIView):
@@ -68,7 +71,7 @@ class ExamListCreateApi(_Paginated):
     def post(self, request):
         serializer = ExamInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        exam = services.exam_create(by=request.user, data=serializer.validated_data)
+        exam = exam_create(by=request.user, data=serializer.validated_data)
         return respond(
             ExamProctorOutputSerializer(exam).data, message="Exam created.", status_code=status.HTTP_201_CREATED
         )
@@ -97,13 +100,13 @@ class ExamDetailApi(APIView):
         exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
         serializer = ExamInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        exam = services.exam_update(exam=exam, by=request.user, data=serializer.validated_data)
+        exam = exam_update(exam=exam, by=request.user, data=serializer.validated_data)
         return respond(ExamProctorOutputSerializer(exam).data, message="Exam updated.")
 
     @extend_schema(responses={200: None})
     def delete(self, request, exam_id):
         exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
-        services.exam_delete(exam=exam, by=request.user)
+        exam_delete(exam=exam, by=request.user)
         return respond(None, message="Exam deleted.")
 
 
@@ -115,7 +118,7 @@ class SessionStartApi(APIView):
     @extend_schema(request=None, responses={200: SessionStudentDetailSerializer, 201: SessionStudentDetailSerializer})
     def post(self, request, exam_id):
         exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
-        session, created = services.session_start_or_resume(exam=exam, user=request.user)
+        session, created = session_start_or_resume(exam=exam, user=request.user)
         return respond(
             SessionStudentDetailSerializer(session).data,
             message="Exam started." if created else "Exam already in progress: continuing the same session.",
@@ -137,7 +140,7 @@ class SessionSubmitApi(APIView):
         if session is None:
             raise SessionNotStarted()
         was_open = session.is_open
-        session = services.session_submit(
+        session = session_submit(
             session=session,
             answers=serializer.validated_data.get("answers"),
             client_time_taken=serializer.validated_data.get("time_taken"),
@@ -225,9 +228,7 @@ class SessionAnswersApi(APIView):
         serializer = AnswersInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = selectors.session_get_for_user(session_id=session_id, user=request.user)
-        session = services.session_save_answers(
-            session=session, answers=serializer.validated_data["answers"], replace=replace
-        )
+        session = session_save_answers(session=session, answers=serializer.validated_data["answers"], replace=replace)
         return respond(SessionStudentOutputSerializer(session).data, message="Answers saved.")
 
 
@@ -301,7 +302,7 @@ class SessionTerminateApi(APIView):
         serializer = TerminateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = selectors.session_get_for_user(session_id=session_id, user=request.user)
-        session = services.session_terminate(session=session, by=request.user, **serializer.validated_data)
+        session = session_terminate(session=session, by=request.user, **serializer.validated_data)
         return respond(SessionProctorOutputSerializer(session).data, message="Session terminated.")
 
 
@@ -323,5 +324,5 @@ class SessionGradeApi(APIView):
         serializer = GradeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = selectors.session_get_for_user(session_id=session_id, user=request.user)
-        session = services.session_grade(session=session, by=request.user, **serializer.validated_data)
+        session = session_grade(session=session, by=request.user, **serializer.validated_data)
         return respond(SessionProctorDetailSerializer(session).data, message="Grading recorded.")

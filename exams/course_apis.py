@@ -11,7 +11,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import IsProctor
-from exampulse.api import respond
+from exampulse.platform.api import respond
 from exams import courses
 from exams.course_serializers import (
     CourseDetailOutputSerializer,

@@ -97,10 +97,6 @@ def course_students(*, course: Course, search: str | None = None) -> QuerySet[En
     return queryset
 
 
-def course_staff_list(*, course: Course) -> list[User]:
-    return [m.user for m in CourseStaff.objects.filter(course=course).select_related("user").order_by("user__name")]
-
-
 # --- course ------------------------------------------------------------------------------------
 
 

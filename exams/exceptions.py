@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exampulse.errors import Conflict, DomainError, Forbidden, NotFound
+from exampulse.platform.errors import Conflict, DomainError, Forbidden, NotFound
 
 
 class ExamNotFound(NotFound):
@@ -45,7 +45,15 @@ class SessionNotStarted(Conflict):
     default_message = "You have not started this exam. Start it first."
 
 
-class SessionNotActive(Conflict):
+class SessionMoveRefused(_Coded, Conflict):
+    """A move the session's state does not allow (the table in exams.statuses): a 409 whose
+    details carry the code, and over the socket an `error` frame with it."""
+
+    code = "session_move_refused"
+    default_message = "This exam session cannot make that change in its current state."
+
+
+class SessionNotActive(SessionMoveRefused):
     code = "session_not_active"
     default_message = "This exam session has ended; it can no longer be changed."
 
@@ -92,29 +100,22 @@ class NotOnRoster(NotFound):
     default_message = "That user is not on this course's list."
 
 
-class _TimeControlConflict(Conflict):
-    """A time-control refusal; REST's `{"error", "details"}` envelope carries no code, so details does."""
-
-    def __init__(self, message: str | None = None, *, details: dict | None = None) -> None:
-        super().__init__(message, details={"code": self.code, **(details or {})})
-
-
-class SessionPaused(_TimeControlConflict):
+class SessionPaused(SessionMoveRefused):
     code = "session_paused"
     default_message = "A proctor has paused this exam session; wait for them to resume it."
 
 
-class SessionNotPaused(_TimeControlConflict):
+class SessionNotPaused(SessionMoveRefused):
     code = "session_not_paused"
     default_message = "This exam session is not paused, so it cannot be resumed."
 
 
-class SessionAlreadyPaused(_TimeControlConflict):
+class SessionAlreadyPaused(SessionMoveRefused):
     code = "session_already_paused"
     default_message = "This exam session is already paused."
 
 
-class SessionAlreadyVoided(_TimeControlConflict):
+class SessionAlreadyVoided(_Coded, Conflict):
     code = "session_already_voided"
     default_message = "This attempt has already been reset."
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from exampulse.errors import DomainError, Forbidden
+from exampulse.platform.errors import DomainError, Forbidden
 from exams import reasons
 from exams.exceptions import (
     InvalidReason,

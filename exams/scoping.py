@@ -119,15 +119,6 @@ def examinee_scope(user: Any, *, user_field: str = "") -> Q:
     return Q(**{f"{prefix}pk__in": examined})
 
 
-def may_see_exam(user: Any, exam: Any) -> bool:
-    """The same rule for one exam already in hand (one query at most, none for open exams)."""
-    if not _is_user(user):
-        return False
-    if exam.course_id is None or sees_everything(user):
-        return True
-    return course_ids_for(user).filter(course_id=exam.course_id).exists()
-
-
 def may_change_exam(user: Any, exam: Any) -> bool:
     """Who may change or delete an exam (REST, admin, services): its creator, the staff of its
     course, or a superuser. One rule for every write, so seeing an exam never means owning it.

@@ -9,10 +9,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from exams import services
 from exams.exceptions import ExamNotFound, SessionNotFound
 from exams.models import Exam, ExamSession, ExamStatus, GradingStatus, SessionStatus
 from exams.scoping import exam_scope, own_session_scope, session_owner_scope
+from exams.sessions import GRACE, session_expire_if_due, sessions_close_expired
 
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_PK = 2**63 - 1
@@ -85,7 +85,7 @@ def session_get_for_user(*, session_id: Any, user: Any, at: datetime | None = No
         session = queryset.filter(pk=pk).first()
     if session is None:
         raise SessionNotFound()
-    return services.session_expire_if_due(session=session, at=at)
+    return session_expire_if_due(session=session, at=at)
 
 
 def session_open_for(*, exam: Exam, user: Any, at: datetime | None = None) -> ExamSession | None:
@@ -95,7 +95,7 @@ def session_open_for(*, exam: Exam, user: Any, at: datetime | None = None) -> Ex
     session = ExamSession.objects.filter(exam=exam, user=user, status=SessionStatus.IN_PROGRESS).first()
     if session is None:
         return None
-    session = services.session_expire_if_due(session=session, at=at)
+    session = session_expire_if_due(session=session, at=at)
     return session if session.is_open else None
 
 
@@ -129,7 +129,7 @@ def sessions_open_for(
         key = (session.user_id, session.exam_id)
         if key not in wanted:
             continue
-        session = services.session_expire_if_due(session=session, at=at)
+        session = session_expire_if_due(session=session, at=at)
         if session.is_open:
             found[key] = session
     return found
@@ -141,7 +141,7 @@ def student_has_open_session(user: Any) -> bool:
     if not _is_user(user):
         return False
     # An overdue session (past deadline + grace, closed at its next read) no longer holds the baseline.
-    live = Q(paused_at__isnull=False) | Q(deadline_at__gte=timezone.now() - services.GRACE)
+    live = Q(paused_at__isnull=False) | Q(deadline_at__gte=timezone.now() - GRACE)
     return ExamSession.objects.filter(live, user_id=user.pk, status=SessionStatus.IN_PROGRESS).exists()
 
 
@@ -151,7 +151,7 @@ def session_latest_for(*, exam: Exam, user: Any, at: datetime | None = None) -> 
         return None
     # A voided attempt (reset by a proctor) is not the student's attempt any more.
     session = ExamSession.objects.filter(exam=exam, user=user, voided=False).order_by("-started_at", "-id").first()
-    return services.session_expire_if_due(session=session, at=at) if session else None
+    return session_expire_if_due(session=session, at=at) if session else None
 
 
 def session_list(
@@ -187,7 +187,7 @@ def session_list(
     if exam_id:
         queryset = queryset.filter(exam_id=exam_id)
     # What is read must be current: close the overdue sessions in scope before listing them.
-    services.sessions_close_expired(at=at, queryset=queryset)
+    sessions_close_expired(at=at, queryset=queryset)
     if status:
         queryset = queryset.filter(status=status)
     if review_status:

@@ -18,9 +18,9 @@ from lti_tool.utils import sync_data_from_launch
 
 from accounts.models import Role, User
 from accounts.services import audit_record
+from exams.authoring import exam_create, exam_update
 from exams.models import Course, CourseStaff, Enrollment, Exam
 from exams.scoping import may_change_exam
-from exams.services import exam_create, exam_update
 from lti.models import CourseLink, ExamLink
 from lti.protocol import LaunchRefused
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exampulse.errors import Conflict
+from exampulse.platform.errors import Conflict
 
 
 class SessionStillOpen(Conflict):

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.exceptions import SuperuserOnly
 from accounts.permissions import IsProctor, IsStudent
-from exampulse.api import respond
+from exampulse.platform.api import respond
 from scoring import selectors, services
 from scoring.exceptions import BaselineNotFound
 from scoring.serializers import BaselineOutputSerializer, BaselineSampleInputSerializer, ResetInputSerializer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exampulse.errors import Conflict, DomainError, NotFound
+from exampulse.platform.errors import Conflict, DomainError, NotFound
 
 
 class _Coded(DomainError):

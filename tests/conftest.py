@@ -12,7 +12,7 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.services import tokens_issue
-from exampulse.db import close_hop_threads
+from exampulse.platform.db import close_hop_threads
 from tests.factories import ProctorFactory, StudentFactory
 from tests.support.live import SeedCache
 
@@ -30,7 +30,7 @@ def pytest_configure(config):
     groups or cache keys. Pub/sub channels are global to a Redis server, and the workers' test
     databases hand out the same ids (exam 1, session 1, ...), so without a prefix of its own a
     worker's proctor socket would receive another worker's `exam.1.proctors` pushes. Servers the
-    tests start inherit the prefix through the environment (tests.support.servers.child_env).
+    tests start inherit the prefix through the environment (harness.servers.child_env).
 
     Passwords: Argon2 costs ~0.2 s of CPU per hash or check on this hardware (time_cost 2, 100 MiB),
     and the factories hash one per user. Tests use MD5 unless they test the hasher
@@ -58,7 +58,7 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
     """Close every connection before the test database is dropped: PostgreSQL refuses to drop a
     database someone is connected to ("database ... is being accessed by other users").
 
-    First the socket hops' worker threads (exampulse.db): Channels' test communicators turn the
+    First the socket hops' worker threads (exampulse.platform.db): Channels' test communicators turn the
     close after each hop into a no-op, so each thread still holds a connection checked out of the
     pool, and closing the pool does not close those. Then the pools themselves.
     """

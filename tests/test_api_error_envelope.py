@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from exampulse.health import HealthApi
+from exampulse.platform.health import HealthApi
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The Redis pub/sub layer as ExamPulse configures it (exampulse.channel_layer), against a real Redis."""
+"""The Redis pub/sub layer as ExamPulse configures it (exampulse.platform.channel_layer), against a real Redis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 import pytest
 from redis import asyncio as aioredis
 
-from exampulse.channel_layer import ResilientRedisPubSubChannelLayer
+from exampulse.platform.channel_layer import ResilientRedisPubSubChannelLayer
 
 
 @pytest.fixture

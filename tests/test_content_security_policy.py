@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from accounts.services import proctor_add_to_group
-from exams.services import session_start
+from exams.sessions import session_start
+from harness.servers import ROOT
 from tests.factories import ProctorFactory, StudentFactory
 from tests.monitoring.conftest import make_exam
-from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.django_db
 

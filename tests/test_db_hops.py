@@ -13,7 +13,7 @@ import pytest
 from django.db import connections
 
 from accounts.models import User
-from exampulse import db as hops
+from exampulse.platform import db as hops
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.servers import ROOT
 from tests.support.live import LiveServer, live_server, make_seed_steps
-from tests.support.servers import ROOT
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 

@@ -2,8 +2,8 @@
 
 Django keeps its checks in a set, so their order follows object addresses, which shift with
 the checkout path. When DRF's pagination check ran first it resolved DEFAULT_PAGINATION_CLASS,
-importing `exampulse.api`, which imported `rest_framework.views`, whose APIView class body reads
-DEFAULT_RENDERER_CLASSES: `exampulse.api` again, half-initialised, and start-up failed. These
+importing `exampulse.platform.api`, which imported `rest_framework.views`, whose APIView class body reads
+DEFAULT_RENDERER_CLASSES: `exampulse.platform.api` again, half-initialised, and start-up failed. These
 tests resolve every dotted-string setting *first*, in a fresh interpreter, and run
 `manage.py check` from copies of the tree at paths of different lengths.
 """

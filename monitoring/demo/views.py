@@ -18,9 +18,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from exams.demo import DEMO_PROCTOR_EMAIL, DEMO_STUDENT_PASSWORD, DEMO_STUDENTS
 from exams.models import Exam, ExamStatus
 from exams.selectors import exam_list
+from monitoring.demo.seed import DEMO_PROCTOR_EMAIL, DEMO_STUDENT_PASSWORD, DEMO_STUDENTS
 
 DASHBOARD_PATH = "/monitor/exam/{exam_id}/"
 

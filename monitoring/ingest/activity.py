@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from monitoring.ingest.risk import catalogue
 
 # Activity types, from the catalogue: clients may send only their own; the server records the rest.

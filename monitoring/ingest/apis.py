@@ -8,8 +8,8 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStudent
-from exampulse.api import respond
-from exampulse.errors import DomainError
+from exampulse.platform.api import respond
+from exampulse.platform.errors import DomainError
 from exams import selectors as exam_selectors
 from monitoring.ingest import services
 from monitoring.ingest.activity import FrameError, parse_activity

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from exampulse.errors import DomainError
-from exams import services as exam_services
+from exampulse.platform.errors import DomainError
+from exams import sessions as exam_sessions
 from exams.exceptions import SessionNotActive, SessionPaused
 from exams.models import ExamSession
 from monitoring import pushes as live_pushes
@@ -176,7 +176,7 @@ def _current_looking(
         if snapshot is None:
             return None
         session = snapshot.session
-        if not session.is_open or session.paused_at is not None or at > session.deadline_at + exam_services.GRACE:
+        if not session.is_open or session.paused_at is not None or at > session.deadline_at + exam_sessions.GRACE:
             return None
         sessions[session_id] = session
     return sessions
@@ -336,7 +336,7 @@ def _ingest_one(
         )
     tally = tallies.get(session.pk)
     if tally is None:
-        session = exam_services.session_expire_if_due(session=session, at=at)
+        session = exam_sessions.session_expire_if_due(session=session, at=at)
         sessions[session.pk] = session
         tally = tallies[session.pk] = _tally_for(session, context=contexts.get(session.pk))
     if not session.is_open:
@@ -442,7 +442,7 @@ def _batch_write(tallies, events: list[Event], *, at: datetime, guarded: bool) -
                 session_id=session.pk, values=values, incidents=tally.incidents, expected_version=session.state_version
             )
         )
-    written = rows.batch_write(writes, events, not_due_before=at - exam_services.GRACE if guarded else None)
+    written = rows.batch_write(writes, events, not_due_before=at - exam_sessions.GRACE if guarded else None)
     if not written.events_new:
         raise _Replay(check_stored=True)
     if written.sessions_matched != len(writes):
@@ -475,7 +475,7 @@ def alert_raise(
     if alert_type == THRESHOLD_ALERT:
         ExamSession.objects.filter(pk=session.pk).update(alerted_level=risk_level)
         session.alerted_level = risk_level
-        exam_services.session_alert_opened(session=session)
+        exam_sessions.session_alert_opened(session=session)
     alert = Alert(
         session=session,
         alert_type=alert_type,

@@ -1,4 +1,4 @@
-"""The socket requests that travel to the database in batches (exampulse.db.HopBatcher).
+"""The socket requests that travel to the database in batches (exampulse.platform.db.HopBatcher).
 
 Events, student joins and socket closes are the requests that come in floods: every student
 sends events all exam long, and whole exams join at the start and leave at the end. Each kind
@@ -7,7 +7,7 @@ has one batcher per process; a socket awaits its own outcome, so its frames stay
 
 from __future__ import annotations
 
-from exampulse.db import HopBatcher
+from exampulse.platform.db import HopBatcher
 from monitoring.ingest import services
 from monitoring.live import usecases as live
 

@@ -1,7 +1,7 @@
 """The one WebSocket endpoint, /ws/exam/, for students and proctors.
 
 Async, because thousands of sockets share a process. Each handler parses its frame, makes one
-`db_hop` (exampulse.db) into a service, and sends one reply; the pushes the service returned
+`db_hop` (exampulse.platform.db) into a service, and sends one reply; the pushes the service returned
 (monitoring.pushes) go to this socket's outbox, which sends them in order after the reply.
 Identity and role come from `scope["user"]` only; anything a frame says about who is speaking is
 ignored.
@@ -19,8 +19,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from exampulse.db import db_hop
-from exampulse.errors import DomainError
+from exampulse.platform.db import db_hop
+from exampulse.platform.errors import DomainError
 from exams.exceptions import ExamNotFound
 from exams.reviews import reason_check
 from monitoring import broadcast, pushes

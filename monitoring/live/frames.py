@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from exampulse.json_limits import MAX_JSON_DEPTH, json_too_deep
+from exampulse.platform.json_limits import MAX_JSON_DEPTH, json_too_deep
 from monitoring.ingest.activity import FrameError
 from monitoring.pushes import frame
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.db import transaction
 
-from exampulse.errors import DomainError, NotFound
+from exampulse.platform.errors import DomainError, NotFound
+from exams import clock as exam_clock
 from exams import selectors as exam_selectors
-from exams import services as exam_services
+from exams import sessions as exam_sessions
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes
@@ -117,8 +118,8 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
     services.sessions_warm(list(joined.values()))
     returning = _reconnected(set(joined))
     # Time lost to a drop of 30 s or more is given back (up to the exam's grace): one lock and one
-    # bulk UPDATE for the batch (exams.services.sessions_compensate_disconnects).
-    compensations = exam_services.sessions_compensate_disconnects(returns=returning)
+    # bulk UPDATE for the batch (exams.clock.sessions_compensate_disconnects).
+    compensations = exam_clock.sessions_compensate_disconnects(returns=returning)
     for session_id, given in compensations.items():
         joined[session_id].deadline_at = given.deadline_at
         joined[session_id].time_compensated_seconds = given.time_compensated_seconds
@@ -273,7 +274,7 @@ def student_submit(*, exam_id: int, user, answers: Any, client_time_taken: Any) 
         isinstance(client_time_taken, bool) or not isinstance(client_time_taken, int | float)
     ):
         raise FrameError("invalid_payload", "time_taken must be a number of seconds.")
-    session = exam_services.session_submit(
+    session = exam_sessions.session_submit(
         session=session,
         answers=answers,
         client_time_taken=int(client_time_taken) if client_time_taken is not None else None,
@@ -324,7 +325,7 @@ def terminate(*, session_id: int, by, reason: str, reason_code: str) -> ExamSess
     session = _session_for_proctor(session_id, by)
     if not session.is_open:
         raise SessionNotActive("This exam session has already ended.")
-    return exam_services.session_terminate(session=session, by=by, reason=reason, reason_code=reason_code)
+    return exam_sessions.session_terminate(session=session, by=by, reason=reason, reason_code=reason_code)
 
 
 # -- time control (proctors) -----------------------------------------------------------------

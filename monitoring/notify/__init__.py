@@ -5,4 +5,5 @@ attempt), `email` (the course staff's alert email), `tasks` (the django-tasks ta
 runs, and the after-commit enqueue), `receivers` (monitoring's and exams' signals → outbox rows) and
 `admin`. Nothing here runs on the ingest path but an INSERT: the network is the worker's. No room
 imports notify, and notify imports no room (.importlinter); `monitoring.apps` connects the receivers.
+Their models (`models`) are registered through monitoring/models.py, the one import of notify from outside it.
 """

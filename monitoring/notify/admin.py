@@ -9,8 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
-from monitoring.models import AlertEmail, NotifyEvent, Webhook, WebhookAttempt, WebhookDelivery
 from monitoring.notify import tasks, webhooks
+from monitoring.notify.models import AlertEmail, NotifyEvent, Webhook, WebhookAttempt, WebhookDelivery
 
 
 class SuperuserOnly(admin.ModelAdmin):

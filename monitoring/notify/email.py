@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exams.models import CourseStaff, ExamSession
-from monitoring.models import Alert, AlertEmail, DeliveryStatus
+from monitoring.models import Alert
 from monitoring.notify import outbox
+from monitoring.notify.models import AlertEmail, DeliveryStatus
 
 MAX_ERROR_LENGTH = 1000
 

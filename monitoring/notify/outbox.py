@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 
-from monitoring.models import DeliveryStatus
+from monitoring.notify.models import DeliveryStatus
 
 # A row the worker may still send: never tried yet, or failed with a retry scheduled.
 OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)

@@ -12,8 +12,8 @@ from django.dispatch import receiver
 
 from exams.signals import second_review_required, session_flagged
 from monitoring import pushes, signals
-from monitoring.models import NotifyEvent
 from monitoring.notify import email, tasks, webhooks
+from monitoring.notify.models import NotifyEvent
 
 
 def session_data(session) -> dict:

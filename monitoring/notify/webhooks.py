@@ -26,9 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from exampulse.errors import DomainError
-from monitoring.models import DeliveryStatus, NotifyEvent, Webhook, WebhookAttempt, WebhookDelivery
+from exampulse.platform.errors import DomainError
 from monitoring.notify import outbox
+from monitoring.notify.models import DeliveryStatus, NotifyEvent, Webhook, WebhookAttempt, WebhookDelivery
 
 SIGNATURE_HEADER = "X-ExamPulse-Signature"
 USER_AGENT = "ExamPulse-Webhooks/1"

@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from exampulse.errors import NotFound
-from exams import services as exam_services
+from exampulse.platform.errors import NotFound
+from exams import sessions as exam_sessions
 from exams.scoping import exam_scope
 from monitoring import pushes as live_pushes
 from monitoring.models import Alert
@@ -41,6 +41,6 @@ def alert_resolve(*, alert_id: int, by, note: str = "") -> tuple[Alert, list[Pus
     alert.resolution_note = note
     alert.save(update_fields=["resolved", "resolved_by", "resolved_at", "resolution_note"])
     if alert.alert_type == THRESHOLD_ALERT:
-        exam_services.session_alert_closed(session=alert.session)
+        exam_sessions.session_alert_closed(session=alert.session)
     audit_record(actor=by, action="alert_resolve", target=alert, details={"note": note, "session_id": alert.session_id})
     return alert, [live_pushes.alert_resolved(alert, by=by, note=note)]

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from exampulse.errors import Conflict
+from exampulse.platform.errors import Conflict
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes as live_pushes

@@ -13,10 +13,11 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from accounts.permissions import IsProctor
-from exampulse.api import respond
+from exampulse.platform.api import respond
 from exams import selectors as exam_selectors
+from exams.clock import EXTEND_MINUTES_MAX
 from exams.serializers import ReasonCodeField, SessionProctorOutputSerializer
-from exams.services import EXTEND_MINUTES_MAX, REASON_MAX_LENGTH
+from exams.sessions import REASON_MAX_LENGTH
 from monitoring.proctoring import timecontrol
 from monitoring.pushes import send_after_commit
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.services import audit_record
 from exams import reasons as exam_reasons
 from exams import reviews as exam_reviews
-from exams import services as exam_services
+from exams import sessions as exam_sessions
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes as live_pushes
@@ -69,6 +69,6 @@ def proctor_warn(*, session: ExamSession, by, message: str, reason_code: str = "
 def warning_limit_terminate(*, session: ExamSession, by) -> ExamSession:
     """End the session whose last allowed warning was just given (reason `warning_limit`), through exams'
     `session_terminate`, so it is flagged and closed as usual (its push leaves on commit)."""
-    return exam_services.session_terminate(
+    return exam_sessions.session_terminate(
         session=session, by=by, reason=WARNING_LIMIT_REASON, reason_code=exam_reasons.WARNING_LIMIT
     )

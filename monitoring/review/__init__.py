@@ -3,5 +3,5 @@
 `console` (the Django admin's sessions, events, alerts and audit views; monitoring/admin.py only
 imports it), `selectors` (timelines, risk series, CSV rows: reads only), `charts` (server-rendered
 SVG) and `views`/`urls` (the /monitor/ dashboard pages). Writes go through `monitoring.ingest` and
-`exams.services`.
+the exams app (exams.sessions, exams.grading, exams.reviews).
 """

@@ -1,7 +1,7 @@
 """The proctor's review console in the Django admin: sessions by risk, their timeline, alerts and chart.
 
 Every change made here goes through the same services as REST and the socket: reviews through
-`exams.services.session_review`, alert resolution through `monitoring.proctoring.alerts.alert_resolve`,
+`exams.reviews.session_review`, alert resolution through `monitoring.proctoring.alerts.alert_resolve`,
 rescoring through `monitoring.ingest.risk.session_rescore`. Forms never save model rows directly.
 """
 
@@ -21,10 +21,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.services import audit_record_export
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from exams import reasons
 from exams import reviews as exam_reviews
-from exams import services as exam_services
+from exams import sessions as exam_sessions
 from exams.accommodations import applied_explained
 from exams.models import ExamSession, ReviewStatus, SecondReview
 from exams.scoping import exam_scope
@@ -323,7 +323,7 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
     def state(self, session: ExamSession) -> str:
         # The list only reads: an overdue session is shown as such and closed by the next read of
         # that session (its page, the API) or by `close_expired_sessions`, never by listing it.
-        if exam_services.session_is_overdue(session=session):
+        if exam_sessions.session_is_overdue(session=session):
             return format_html('<span class="session-overdue">{}</span>', "Overdue (in progress past its deadline)")
         return session.get_status_display()
 
@@ -335,7 +335,7 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
             return HttpResponseNotAllowed(["GET"])
         session = self.get_object(request, object_id)
         if session is not None:
-            session = exam_services.session_expire_if_due(session=session)
+            session = exam_sessions.session_expire_if_due(session=session)
             extra_context = {**(extra_context or {}), **self._review_context(request, session)}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -430,7 +430,7 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
             self.message_user(request, f"Review not saved: {errors}", messages.ERROR)
             return self._back(session_id, "#review")
         try:
-            exam_services.session_review(
+            exam_reviews.session_review(
                 session=session,
                 by=request.user,
                 review_status=form.cleaned_data["review_status"],

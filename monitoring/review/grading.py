@@ -1,5 +1,5 @@
 """Grading short answers on the review console: the form beside each answer and its reference text,
-the "Needs grading" list filter, and the admin view that posts to `exams.services.session_grade`.
+the "Needs grading" list filter, and the admin view that posts to `exams.grading.session_grade`.
 
 Kept apart from console.py so the session admin gains grading by one mixin and one filter, and the
 review form and verdict views there stay as they are.
@@ -14,12 +14,12 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
+from exams import grading as exam_grading
 from exams import questions as question_rules
-from exams import services as exam_services
 from exams.models import ExamSession, GradingStatus
 
-NOTE_MAX_LENGTH = exam_services.GRADE_NOTE_MAX_LENGTH
+NOTE_MAX_LENGTH = exam_grading.GRADE_NOTE_MAX_LENGTH
 
 
 class GradingForm(forms.Form):
@@ -156,7 +156,7 @@ class GradingAdminMixin:
             self.message_user(request, "Nothing to save: no points were entered or changed.", messages.WARNING)
             return self._back(session_id, "#grading")
         try:
-            graded = exam_services.session_grade(
+            graded = exam_grading.session_grade(
                 session=session, by=request.user, scores=scores, note=form.cleaned_data["note"]
             )
         except DomainError as exc:

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services import tokens_issue
-from exampulse.ws_origin import origin_allowed
+from exampulse.platform.ws_origin import origin_allowed
 from tests.factories import DEFAULT_PASSWORD, ProctorFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.lti_platform import INSTRUCTOR, LEARNER, LtiPlatform, Person
+from harness.lti_platform import INSTRUCTOR, LEARNER, LtiPlatform, Person
+from harness.servers import free_port, manage
 from tests.support.live import live_server
-from tests.support.servers import free_port, manage
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 

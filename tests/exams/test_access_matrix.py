@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from exams import services
+from exams.sessions import session_start
 from tests.exams.conftest import assert_no_answer_key, make_exam
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ CASES = [
 def test_access(api_client, proctor, student, other_student, method, path, body, actor, expected):
     exam = make_exam(proctor)
     spare = make_exam(proctor, name="Spare")
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     users = {"anonymous": None, "student": student, "other_student": other_student, "proctor": proctor}
     url = path.format(exam=exam.pk, spare_exam=spare.pk, session=session.pk, student=student.pk)
     client = api_client(users[actor])
@@ -70,8 +70,8 @@ def test_access(api_client, proctor, student, other_student, method, path, body,
 
 def test_a_student_lists_only_their_own_sessions(api_client, proctor, student, other_student):
     exam = make_exam(proctor)
-    mine = services.session_start(exam=exam, user=student)
-    services.session_start(exam=exam, user=other_student)
+    mine = session_start(exam=exam, user=student)
+    session_start(exam=exam, user=other_student)
     data = api_client(student).get("/api/exams/sessions?user=" + str(other_student.pk)).json()["data"]
     assert [s["id"] for s in data] == [mine.pk]
 

@@ -11,7 +11,7 @@ import pytest
 from accounts.models import AuditEntry
 from accounts.services import proctor_add_to_group
 from exams.models import Course, CourseAccommodation, CourseStaff, Enrollment, ExamAllowance
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.ingest.risk import scoring_context_for
 from scoring.services import baseline_add_sample
 from tests.exams.conftest import make_exam

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from exams import services
 from exams.models import ExamSession
+from exams.sessions import session_alert_opened, session_expire_if_due, session_start, session_submit
 from scoring.aggregation import fold_all
 from scoring.models import Baseline
 from tests.exams.conftest import make_exam
@@ -20,7 +20,7 @@ MEASURED = fold_all(
 
 
 def started_with_behaviour(exam, student):
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     # Arrangement: the live side's ingestion would have folded these events into `behaviour`.
     ExamSession.objects.filter(pk=session.pk).update(behaviour=MEASURED)
     session.refresh_from_db()
@@ -51,13 +51,13 @@ def test_an_ordinary_exam_leaves_the_baseline_alone(api_client, exam, student):
 def test_a_flagged_calibration_session_does_not_teach_the_baseline(proctor, student):
     exam = make_exam(proctor, is_calibration=True)
     session = started_with_behaviour(exam, student)
-    services.session_alert_opened(session=session)
-    assert services.session_submit(session=session, answers={}).status == "flagged"
+    session_alert_opened(session=session)
+    assert session_submit(session=session, answers={}).status == "flagged"
     assert not Baseline.objects.filter(user=student, sample_count__gt=0).exists()
 
 
 def test_an_expired_calibration_session_still_feeds_the_baseline(proctor, student):
     exam = make_exam(proctor, is_calibration=True)
     session = started_with_behaviour(exam, student)
-    services.session_expire_if_due(session=session, at=session.deadline_at + timedelta(minutes=5))
+    session_expire_if_due(session=session, at=session.deadline_at + timedelta(minutes=5))
     assert Baseline.objects.get(user=student).sample_count == 1

@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from exams import services, signals
+from exams import signals
 from exams.models import ExamSession
+from exams.sessions import session_alert_closed, session_alert_opened, session_start, session_submit
 from scoring.aggregation import fold_all
 from scoring.models import Baseline
 from tests.exams.conftest import make_exam
@@ -42,7 +43,7 @@ def run_in_parallel(task, count=THREADS):
 
 def test_parallel_starts_create_one_session(requires_postgres, proctor, student):
     exam = make_exam(proctor)
-    results = run_in_parallel(lambda: services.session_start(exam=exam, user=student))
+    results = run_in_parallel(lambda: session_start(exam=exam, user=student))
     assert not [r for r in results if isinstance(r, Exception)]
     assert len({session.pk for session in results}) == 1
     assert ExamSession.objects.filter(exam=exam, user=student).count() == 1
@@ -59,7 +60,7 @@ def test_parallel_rest_starts_create_one_session(requires_postgres, api_client, 
 
 def test_parallel_submits_grade_once(requires_postgres, proctor, student):
     exam = make_exam(proctor, is_calibration=True)
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     ExamSession.objects.filter(pk=session.pk).update(behaviour=fold_all([("typing_sample", {"wpm": 50})]))
     sent = []
     signals.session_submitted.connect(
@@ -67,7 +68,7 @@ def test_parallel_submits_grade_once(requires_postgres, proctor, student):
     )
     try:
         results = run_in_parallel(
-            lambda: services.session_submit(session=ExamSession.objects.get(pk=session.pk), answers={"q1": "4"})
+            lambda: session_submit(session=ExamSession.objects.get(pk=session.pk), answers={"q1": "4"})
         )
     finally:
         # Only our receiver: monitoring's must stay connected for later tests.
@@ -82,10 +83,8 @@ def test_parallel_submits_grade_once(requires_postgres, proctor, student):
 
 def test_alert_counters_survive_parallel_increments(requires_postgres, proctor, student):
     exam = make_exam(proctor)
-    session = services.session_start(exam=exam, user=student)
-    run_in_parallel(lambda: services.session_alert_opened(session=ExamSession.objects.get(pk=session.pk)))
+    session = session_start(exam=exam, user=student)
+    run_in_parallel(lambda: session_alert_opened(session=ExamSession.objects.get(pk=session.pk)))
     assert ExamSession.objects.get(pk=session.pk).open_high_alerts == THREADS
-    run_in_parallel(
-        lambda: services.session_alert_closed(session=ExamSession.objects.get(pk=session.pk)), count=THREADS + 2
-    )
+    run_in_parallel(lambda: session_alert_closed(session=ExamSession.objects.get(pk=session.pk)), count=THREADS + 2)
     assert ExamSession.objects.get(pk=session.pk).open_high_alerts == 0

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from exams.models import Course, CourseStaff, Enrollment
-from exams.services import session_start
+from exams.sessions import session_start
 from scoring.services import baseline_add_sample
 from tests.exams.conftest import make_exam
 from tests.factories import ProctorFactory, StudentFactory

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import AuditEntry
 from exams.models import Exam
-from exams.services import session_start
+from exams.sessions import session_start
 from tests.exams.conftest import QUESTIONS, assert_no_answer_key, make_exam
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from accounts.models import AuditEntry
 from accounts.services import proctor_add_to_group
 from exams.models import Course, CourseStaff, Enrollment, Exam
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.live.frames import CLIENT_EVENTS
 from tests.exams.conftest import make_exam
 from tests.factories import ProctorFactory, StudentFactory
@@ -148,7 +148,7 @@ def test_an_exam_with_no_creator_and_no_course_is_changed_by_superusers_only(api
 
 
 def test_the_seeded_demo_quiz_is_not_changeable_by_another_proctor(api_client):
-    from exams.demo import DEMO_EXAM, demo_seed
+    from monitoring.demo.seed import DEMO_EXAM, demo_seed
 
     demo_seed()
     quiz = Exam.objects.get(name=DEMO_EXAM["name"])

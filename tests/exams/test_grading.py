@@ -11,9 +11,10 @@ import pytest
 from django.apps import apps
 
 from accounts.models import AuditEntry
-from exams import services
 from exams.exceptions import InvalidScores
+from exams.grading import session_grade
 from exams.models import Course, CourseStaff, Enrollment, ExamSession, SessionReview
+from exams.sessions import session_expire_if_due, session_reset, session_start, session_submit, session_terminate
 from tests.exams.conftest import QUESTIONS, age_session, assert_no_answer_key, make_exam
 from tests.factories import ProctorFactory
 
@@ -28,8 +29,8 @@ MCQ_ONLY = [q for q in QUESTIONS if q["type"] != "short"]
 
 
 def finished(exam, student, answers=None) -> ExamSession:
-    session = services.session_start(exam=exam, user=student)
-    return services.session_submit(session=session, answers=RIGHT if answers is None else answers)
+    session = session_start(exam=exam, user=student)
+    return session_submit(session=session, answers=RIGHT if answers is None else answers)
 
 
 def grade(client, session, scores, note=""):
@@ -47,15 +48,13 @@ class TestGradingStatusAtTheEnd:
         assert session.grading_status == "auto"
 
     def test_expiry_sets_pending(self, exam, student):
-        session = age_session(services.session_start(exam=exam, user=student), past_deadline=timedelta(minutes=5))
-        session = services.session_expire_if_due(session=session)
+        session = age_session(session_start(exam=exam, user=student), past_deadline=timedelta(minutes=5))
+        session = session_expire_if_due(session=session)
         assert session.auto_submitted and session.grading_status == "pending"
 
     def test_terminate_sets_pending(self, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
-        session = services.session_terminate(
-            session=session, by=proctor, reason="Phone on the desk.", reason_code="phone_use"
-        )
+        session = session_start(exam=exam, user=student)
+        session = session_terminate(session=session, by=proctor, reason="Phone on the desk.", reason_code="phone_use")
         assert session.grading_status == "pending"
 
 
@@ -119,14 +118,14 @@ class TestGradeHappyPath:
 
 class TestGradeRefusals:
     def test_in_progress_session_is_409(self, api_client, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = grade(api_client(proctor), session, {"q3": 1})
         assert response.status_code == 409
         assert response.json()["error"].startswith("This exam session is still in progress")
 
     def test_a_reset_attempt_is_409(self, api_client, exam, student, proctor):
         session = finished(exam, student)
-        services.session_reset(session=session, by=proctor, reason="Fire alarm.")
+        session_reset(session=session, by=proctor, reason="Fire alarm.")
         assert grade(api_client(proctor), session, {"q3": 1}).status_code == 409
 
     @pytest.mark.parametrize(
@@ -180,7 +179,7 @@ class TestGradeRefusals:
         session = finished(exam, student)
         for bad in (math.nan, math.inf):
             with pytest.raises(InvalidScores) as caught:
-                services.session_grade(session=session, by=proctor, scores={"q3": bad})
+                session_grade(session=session, by=proctor, scores={"q3": bad})
             assert caught.value.details == {"q3": "points must be a number."}
 
     def test_students_get_403(self, api_client, exam, student):
@@ -250,10 +249,10 @@ class TestNeedsGradingList:
         exam = make_exam(proctor)
         pending = finished(exam, student)
         graded = finished(exam, other_student)
-        services.session_grade(session=graded, by=proctor, scores={"q3": 3})
+        session_grade(session=graded, by=proctor, scores={"q3": 3})
         auto = finished(make_exam(proctor, questions=MCQ_ONLY), student, {"q1": "4"})
         reset = finished(make_exam(proctor, name="Other"), other_student)
-        services.session_reset(session=reset, by=proctor, reason="Wrong room.")
+        session_reset(session=reset, by=proctor, reason="Wrong room.")
         client = api_client(proctor)
 
         def ids(query):
@@ -277,11 +276,11 @@ class TestBackfill:
         exam = make_exam(proctor)
         ungraded = finished(exam, student)
         graded = finished(exam, other_student)
-        services.session_grade(session=graded, by=proctor, scores={"q3": 1})
+        session_grade(session=graded, by=proctor, scores={"q3": 1})
         auto = finished(make_exam(proctor, questions=MCQ_ONLY), student, {"q1": "4"})
         reset = finished(make_exam(proctor, name="Reset"), student)
-        services.session_reset(session=reset, by=proctor, reason="Wrong paper.")
-        still_open = services.session_start(exam=make_exam(proctor, name="Open"), user=other_student)
+        session_reset(session=reset, by=proctor, reason="Wrong paper.")
+        still_open = session_start(exam=make_exam(proctor, name="Open"), user=other_student)
         no_grading = finished(make_exam(proctor, name="Old"), other_student)
         ExamSession.objects.filter(pk=no_grading.pk).update(grading={})
         # As 0005 left them: every row `auto`.

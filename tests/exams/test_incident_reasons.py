@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditEntry
-from exams import reasons, services
+from exams import reasons
 from exams.models import ExamSession
+from exams.reviews import session_review
+from exams.sessions import session_start, session_terminate
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +41,7 @@ class TestTerminate:
         return api_client(proctor).post(f"/api/exams/sessions/{session.pk}/terminate", body, format="json")
 
     def test_without_a_reason_code_is_a_400_and_nothing_changes(self, api_client, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = self._post(api_client, proctor, session, {"reason": "Phone in hand."})
         assert response.status_code == 400
         assert response.json()["details"]["code"] == "reason_required"
@@ -49,14 +51,14 @@ class TestTerminate:
 
     @pytest.mark.parametrize("code", ["cheating", "PHONE_USE", "phone use"])
     def test_an_unknown_reason_code_is_a_400(self, api_client, exam, student, proctor, code):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = self._post(api_client, proctor, session, {"reason": "x", "reason_code": code})
         assert response.status_code == 400
         assert response.json()["details"]["code"] == "invalid_reason"
         assert ExamSession.objects.get(pk=session.pk).status == "in_progress"
 
     def test_a_known_code_is_stored_with_the_free_text_and_audited(self, api_client, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = self._post(
             api_client, proctor, session, {"reason": "Second person", "reason_code": "unauthorised_person"}
         )
@@ -70,7 +72,7 @@ class TestTerminate:
 
 class TestPause:
     def test_pause_takes_an_optional_reason_code_and_refuses_an_unknown_one(self, api_client, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         url = f"/api/exams/sessions/{session.pk}/pause"
         bad = api_client(proctor).post(url, {"reason": "Check ID", "reason_code": "nope"}, format="json")
         assert bad.status_code == 400 and bad.json()["details"]["code"] == "invalid_reason"
@@ -90,7 +92,7 @@ class TestVerdictReasons:
 
     @pytest.mark.parametrize("status", ["suspicious", "violation"])
     def test_suspicious_and_violation_need_a_known_reason_code(self, api_client, exam, student, proctor, status):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         missing = self._review(api_client, proctor, session, review_status=status, note="seen")
         assert missing.status_code == 400 and missing.json()["details"]["code"] == "reason_required"
         unknown = self._review(api_client, proctor, session, review_status=status, note="seen", reason_code="bad")
@@ -98,7 +100,7 @@ class TestVerdictReasons:
         assert ExamSession.objects.get(pk=session.pk).review_status == "pending"
 
     def test_a_suspicious_verdict_stores_its_reason(self, api_client, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = self._review(
             api_client, proctor, session, review_status="suspicious", note="notes", reason_code="notes_or_materials"
         )
@@ -107,7 +109,7 @@ class TestVerdictReasons:
         assert (data["review_reason_code"], data["second_review"]) == ("notes_or_materials", "")
 
     def test_a_clean_verdict_keeps_no_reason_code(self, api_client, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = self._review(api_client, proctor, session, review_status="clean", reason_code="phone_use")
         assert response.status_code == 200
         assert ExamSession.objects.get(pk=session.pk).review_reason_code == ""
@@ -116,10 +118,10 @@ class TestVerdictReasons:
 def test_the_session_list_filters_on_the_verdict_or_termination_reason(
     api_client, exam, student, other_student, proctor
 ):
-    reviewed = services.session_start(exam=exam, user=student)
-    services.session_review(session=reviewed, by=proctor, review_status="suspicious", note="n", reason_code="talking")
-    ended = services.session_start(exam=exam, user=other_student)
-    services.session_terminate(session=ended, by=proctor, reason="talked", reason_code="talking")
+    reviewed = session_start(exam=exam, user=student)
+    session_review(session=reviewed, by=proctor, review_status="suspicious", note="n", reason_code="talking")
+    ended = session_start(exam=exam, user=other_student)
+    session_terminate(session=ended, by=proctor, reason="talked", reason_code="talking")
     client = api_client(proctor)
 
     def ids(query):

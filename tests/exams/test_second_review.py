@@ -9,8 +9,10 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry
 from accounts.services import proctor_add_to_group
-from exams import services, signals
+from exams import signals
 from exams.models import Course, CourseStaff, Enrollment, ExamSession, SessionReview
+from exams.reviews import session_review
+from exams.sessions import session_start
 from tests.exams.conftest import make_exam
 from tests.factories import ProctorFactory
 
@@ -24,9 +26,9 @@ def second_proctor(db):
 
 @pytest.fixture
 def violation(exam, student, proctor, django_capture_on_commit_callbacks):
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     with django_capture_on_commit_callbacks(execute=True):
-        return services.session_review(
+        return session_review(
             session=session,
             by=proctor,
             review_status="violation",
@@ -49,10 +51,10 @@ def test_a_violation_requires_a_second_review_and_tells_receivers_inside_its_tra
         dispatch_uid="test-second-review",
     )
     try:
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         # Receivers store outbox rows that must commit with the verdict (exams.signals).
         with django_capture_on_commit_callbacks(execute=False):
-            services.session_review(
+            session_review(
                 session=session, by=proctor, review_status="violation", note="n", reason_code="impersonation"
             )
         assert [(kw["session"].pk, kw["by"], atomic) for kw, atomic in heard] == [(session.pk, proctor, True)]
@@ -125,9 +127,9 @@ def test_another_proctor_overturns_to_suspicious_with_a_reason(api_client, proct
 
 
 def test_a_second_review_is_a_409_unless_one_is_required(api_client, exam, student, proctor, second_proctor):
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     assert _second(api_client, second_proctor, session, decision="confirm").status_code == 409
-    services.session_review(session=session, by=proctor, review_status="suspicious", note="n", reason_code="talking")
+    session_review(session=session, by=proctor, review_status="suspicious", note="n", reason_code="talking")
     response = _second(api_client, second_proctor, session, decision="confirm")
     assert response.status_code == 409
     assert response.json()["details"]["code"] == "second_review_not_required"
@@ -149,8 +151,8 @@ def test_a_proctor_outside_the_course_gets_404(api_client, proctor, student):
     CourseStaff.objects.create(course=course, user=proctor)
     Enrollment.objects.create(course=course, student=student)
     exam = make_exam(proctor, course=course)
-    session = services.session_start(exam=exam, user=student)
-    services.session_review(session=session, by=proctor, review_status="violation", note="n", reason_code="phone_use")
+    session = session_start(exam=exam, user=student)
+    session_review(session=session, by=proctor, review_status="violation", note="n", reason_code="phone_use")
     outsider = ProctorFactory()
     assert _second(api_client, outsider, session, decision="confirm").status_code == 404
     staff = ProctorFactory()
@@ -167,7 +169,7 @@ class TestAdmin:
         return client
 
     def test_the_queue_filters_on_a_waiting_second_look_and_on_reasons(self, console, exam, other_student, violation):
-        other = services.session_start(exam=exam, user=other_student)
+        other = session_start(exam=exam, user=other_student)
         url = reverse("admin:exams_examsession_changelist")
         waiting = console.get(url, {"second_review": "required"})
         assert waiting.status_code == 200
@@ -209,7 +211,7 @@ class TestAdmin:
         assert ExamSession.objects.get(pk=violation.pk).second_review == "required"
 
     def test_the_review_form_offers_the_reasons_and_needs_one_for_a_violation(self, console, exam, other_student):
-        session = services.session_start(exam=exam, user=other_student)
+        session = session_start(exam=exam, user=other_student)
         page = console.get(reverse("admin:exams_examsession_change", args=[session.pk])).content.decode()
         assert 'name="reason_code"' in page and 'value="unauthorised_person"' in page
         url = reverse("admin:exams_examsession_review", args=[session.pk])

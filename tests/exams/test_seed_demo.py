@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from exams.demo import DEMO_STUDENTS
 from exams.models import Course, CourseStaff, Exam
+from monitoring.demo.seed import DEMO_STUDENTS
 from scoring.models import Baseline
 from scoring.services import baseline_status
 

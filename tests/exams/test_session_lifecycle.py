@@ -10,8 +10,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from exams import services, signals
+from exams import signals
 from exams.models import ExamSession
+from exams.sessions import (
+    session_alert_closed,
+    session_alert_opened,
+    session_expire_if_due,
+    session_start,
+    session_submit,
+)
 from tests.exams.conftest import age_session, assert_no_answer_key, make_exam
 
 pytestmark = pytest.mark.django_db
@@ -184,9 +191,9 @@ class TestSubmit:
 
     def test_a_submission_after_deadline_and_grace_is_accepted_but_late(self, exam, student):
         started = timezone.now()
-        session = services.session_start(exam=exam, user=student, at=started)
+        session = session_start(exam=exam, user=student, at=started)
         late = session.deadline_at + timedelta(seconds=61)
-        result = services.session_submit(session=session, answers=RIGHT, at=late)
+        result = session_submit(session=session, answers=RIGHT, at=late)
         assert result.status == "submitted" and result.is_late and not result.auto_submitted
         assert result.score == 3
         assert result.time_taken_seconds == 30 * 60 + 61
@@ -195,16 +202,16 @@ class TestSubmit:
         client = api_client(student)
         session_id = start(client, exam).json()["data"]["id"]
         session = ExamSession.objects.get(pk=session_id)
-        services.session_alert_opened(session=session)
-        services.session_alert_opened(session=session)
-        services.session_alert_closed(session=session)
+        session_alert_opened(session=session)
+        session_alert_opened(session=session)
+        session_alert_closed(session=session)
         data = client.post(f"/api/exams/{exam.pk}/submit", {"answers": RIGHT}, format="json").json()["data"]
         assert data["status"] == "flagged"
         assert ExamSession.objects.get(pk=session_id).open_high_alerts == 1
 
     def test_alert_count_never_goes_below_zero(self, exam, student):
-        session = services.session_start(exam=exam, user=student)
-        assert services.session_alert_closed(session=session).open_high_alerts == 0
+        session = session_start(exam=exam, user=student)
+        assert session_alert_closed(session=session).open_high_alerts == 0
 
     def test_submit_sends_the_signal_after_commit(self, exam, student, django_capture_on_commit_callbacks):
         received = []
@@ -212,9 +219,9 @@ class TestSubmit:
             lambda sender, session, **kw: received.append(session.pk), weak=False, dispatch_uid="test-receiver"
         )
         try:
-            session = services.session_start(exam=exam, user=student)
+            session = session_start(exam=exam, user=student)
             with django_capture_on_commit_callbacks(execute=True) as callbacks:
-                services.session_submit(session=session, answers={})
+                session_submit(session=session, answers={})
                 assert received == []
             # Submit's one hook sends the signal; monitoring's receiver then hands its push to
             # pushes.send_after_commit (which sends at once after a real commit; the test's
@@ -260,14 +267,14 @@ class TestExpiry:
         assert session.status == "submitted" and session.auto_submitted and session.answers == {}
 
     def test_expiry_with_an_open_high_alert_ends_flagged(self, exam, student):
-        session = services.session_start(exam=exam, user=student)
-        services.session_alert_opened(session=session)
-        closed = services.session_expire_if_due(session=session, at=session.deadline_at + timedelta(minutes=2))
+        session = session_start(exam=exam, user=student)
+        session_alert_opened(session=session)
+        closed = session_expire_if_due(session=session, at=session.deadline_at + timedelta(minutes=2))
         assert closed.status == "flagged" and closed.auto_submitted
 
     def test_the_command_closes_only_overdue_sessions(self, proctor, exam, student, other_student):
-        overdue = age_session(services.session_start(exam=exam, user=student), past_deadline=timedelta(minutes=2))
-        fresh = services.session_start(exam=exam, user=other_student)
+        overdue = age_session(session_start(exam=exam, user=student), past_deadline=timedelta(minutes=2))
+        fresh = session_start(exam=exam, user=other_student)
         out = StringIO()
         call_command("close_expired_sessions", stdout=out)
         assert "Closed 1 expired session(s)." in out.getvalue()
@@ -279,7 +286,7 @@ class TestExpiry:
 
 class TestProctorActions:
     def test_review_is_recorded_with_who_and_from_what_to_what(self, api_client, exam, student, proctor):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = api_client(proctor).post(
             f"/api/exams/sessions/{session.pk}/review",
             {"review_status": "suspicious", "note": "Many tab switches.", "reason_code": "tab_switching"},
@@ -303,7 +310,7 @@ class TestProctorActions:
 
     @pytest.mark.parametrize("body", [{"review_status": "guilty"}, {}, {"review_status": "clean", "note": "x" * 2001}])
     def test_bad_review_input_is_a_400(self, api_client, exam, student, proctor, body):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         response = api_client(proctor).post(f"/api/exams/sessions/{session.pk}/review", body, format="json")
         assert response.status_code == 400
         assert not AuditEntry.objects.exists()
@@ -311,7 +318,7 @@ class TestProctorActions:
     @pytest.mark.parametrize("status", ["suspicious", "violation"])
     @pytest.mark.parametrize("note", [None, "", "   "])
     def test_a_suspicious_or_violation_review_needs_a_note(self, api_client, exam, student, proctor, status, note):
-        session = services.session_start(exam=exam, user=student)
+        session = session_start(exam=exam, user=student)
         body = {"review_status": status} if note is None else {"review_status": status, "note": note}
         response = api_client(proctor).post(f"/api/exams/sessions/{session.pk}/review", body, format="json")
         assert response.status_code == 400
@@ -329,7 +336,7 @@ class TestProctorActions:
             lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="test-receiver"
         )
         try:
-            session = services.session_start(exam=exam, user=student)
+            session = session_start(exam=exam, user=student)
             with django_capture_on_commit_callbacks(execute=True):
                 response = api_client(proctor).post(
                     f"/api/exams/sessions/{session.pk}/terminate",

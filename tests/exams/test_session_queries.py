@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from exams import services
 from exams.models import ExamSession
+from exams.reviews import session_review
+from exams.sessions import session_start, session_submit
 from monitoring.models import Alert, Event
 from tests.exams.conftest import assert_no_answer_key, make_exam
 from tests.factories import StudentFactory
@@ -20,10 +21,10 @@ def three_sessions(proctor):
     other_exam = make_exam(proctor, name="Other")
     sessions = []
     for risk, level in ((0.2, "low"), (0.9, "high"), (0.5, "medium")):
-        session = services.session_start(exam=exam, user=StudentFactory())
+        session = session_start(exam=exam, user=StudentFactory())
         ExamSession.objects.filter(pk=session.pk).update(risk_score=risk, risk_level=level)
         sessions.append(session)
-    services.session_start(exam=other_exam, user=StudentFactory())
+    session_start(exam=other_exam, user=StudentFactory())
     return exam, sessions
 
 
@@ -43,8 +44,8 @@ def test_proctor_lists_an_exams_sessions_riskiest_first(api_client, proctor, thr
 def test_proctor_filters_by_risk_level_status_and_review_status(api_client, proctor, three_sessions):
     exam, (low, high, medium) = three_sessions
     client = api_client(proctor)
-    services.session_submit(session=low, answers={})
-    services.session_review(session=medium, by=proctor, review_status="violation", note="seen", reason_code="phone_use")
+    session_submit(session=low, answers={})
+    session_review(session=medium, by=proctor, review_status="violation", note="seen", reason_code="phone_use")
     assert ids(client.get("/api/exams/sessions?risk_level=high")) == [high.pk]
     assert ids(client.get(f"/api/exams/sessions?exam={exam.pk}&status=submitted")) == [low.pk]
     assert ids(client.get("/api/exams/sessions?review_status=violation")) == [medium.pk]
@@ -61,7 +62,7 @@ def test_bad_filters_are_a_400(api_client, proctor, query):
 
 def test_proctor_detail_has_the_events_timeline_and_alerts(api_client, proctor, student):
     exam = make_exam(proctor)
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     now = timezone.now()
     Event.objects.create(
         session=session, event_type="tab_switch", timestamp=now, severity="medium", risk_score_after=0.3
@@ -79,7 +80,7 @@ def test_proctor_detail_has_the_events_timeline_and_alerts(api_client, proctor, 
 
 def test_student_detail_has_neither_events_nor_alerts_nor_the_key(api_client, proctor, student):
     exam = make_exam(proctor)
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     Event.objects.create(session=session, event_type="tab_switch", timestamp=timezone.now())
     response = api_client(student).get(f"/api/exams/sessions/{session.pk}")
     data = response.json()["data"]

@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from exams import services
+from exams.clock import session_pause, session_resume
 from exams.models import Course, CourseStaff, ExamSession
+from exams.sessions import session_reset, session_start, session_submit, session_terminate
 from monitoring.models import Event
 from scoring.aggregation import fold_all
 from scoring.models import Baseline
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def session(exam, student):
-    return services.session_start(exam=exam, user=student)
+    return session_start(exam=exam, user=student)
 
 
 def _post(client, path, body=None):
@@ -55,7 +56,7 @@ def test_extend_moves_the_deadline_and_is_audited_and_on_the_timeline(api_client
 
 def test_extra_time_stacks_on_top_of_accommodations(api_client, proctor, exam):
     student = StudentFactory(accommodations={"extra_minutes": 10})
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     assert session.deadline_at - session.started_at == timedelta(minutes=exam.duration_minutes + 10)
     _post(api_client(proctor), f"/api/exams/sessions/{session.pk}/extend", {"minutes": 5, "reason": "late start"})
     session.refresh_from_db()
@@ -63,9 +64,9 @@ def test_extra_time_stacks_on_top_of_accommodations(api_client, proctor, exam):
 
 
 def test_exam_wide_extend_moves_every_in_progress_session_only(api_client, proctor, exam, student, other_student):
-    open_one = services.session_start(exam=exam, user=student)
-    done = services.session_start(exam=exam, user=other_student)
-    services.session_submit(session=done, answers={})
+    open_one = session_start(exam=exam, user=student)
+    done = session_start(exam=exam, user=other_student)
+    session_submit(session=done, answers={})
     done.refresh_from_db()
     before_open, before_done = open_one.deadline_at, done.deadline_at
     response = _post(api_client(proctor), f"/api/exams/{exam.pk}/extend", {"minutes": 20, "reason": "server outage"})
@@ -114,7 +115,7 @@ def test_a_proctor_of_another_course_gets_404(api_client, proctor, student):
     CourseStaff.objects.create(course=course, user=proctor)
     course.students.add(student)
     exam = make_exam(proctor, course=course)
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     outsider = api_client(ProctorFactory())
     base = f"/api/exams/sessions/{session.pk}"
     assert _post(outsider, f"{base}/extend", {"minutes": 5, "reason": "x"}).status_code == 404
@@ -127,7 +128,7 @@ def test_a_proctor_of_another_course_gets_404(api_client, proctor, student):
 
 
 def test_a_finished_session_cannot_be_extended(api_client, proctor, session):
-    services.session_submit(session=session, answers={})
+    session_submit(session=session, answers={})
     response = _post(api_client(proctor), f"/api/exams/sessions/{session.pk}/extend", {"minutes": 5, "reason": "x"})
     assert response.status_code == 409
 
@@ -158,7 +159,7 @@ def test_a_paused_session_takes_no_answers_no_submit_and_no_events(api_client, p
 
 
 def test_a_paused_session_past_its_deadline_is_not_expired(api_client, proctor, session):
-    services.session_pause(session=session, by=proctor, reason="medical")
+    session_pause(session=session, by=proctor, reason="medical")
     age_session(session, past_deadline=timedelta(hours=1))
     out = StringIO()
     call_command("close_expired_sessions", stdout=out)
@@ -171,9 +172,9 @@ def test_a_paused_session_past_its_deadline_is_not_expired(api_client, proctor, 
 
 def test_resume_moves_the_deadline_by_the_time_paused(api_client, proctor, session):
     start = timezone.now()
-    services.session_pause(session=session, by=proctor, reason="medical", at=start)
+    session_pause(session=session, by=proctor, reason="medical", at=start)
     deadline = ExamSession.objects.get(pk=session.pk).deadline_at
-    resumed, paused_for = services.session_resume(session=session, by=proctor, at=start + timedelta(seconds=125))
+    resumed, paused_for = session_resume(session=session, by=proctor, at=start + timedelta(seconds=125))
     assert paused_for == 125
     assert resumed.deadline_at - deadline == timedelta(seconds=125)
     assert resumed.paused_seconds == 125 and resumed.paused_at is None
@@ -196,8 +197,8 @@ def test_resume_over_rest_clears_the_pause_and_records_it(api_client, proctor, s
 
 def test_terminating_a_paused_session_ends_it_unpaused_with_the_time_worked_before_the_pause(proctor, session):
     started = ExamSession.objects.get(pk=session.pk).started_at
-    services.session_pause(session=session, by=proctor, reason="medical", at=started + timedelta(minutes=10))
-    ended = services.session_terminate(
+    session_pause(session=session, by=proctor, reason="medical", at=started + timedelta(minutes=10))
+    ended = session_terminate(
         session=session,
         by=proctor,
         reason="Left the room during the pause.",
@@ -239,7 +240,7 @@ def test_reset_voids_the_attempt_and_the_student_may_start_again(api_client, pro
 
 
 def test_a_reset_attempt_is_out_of_the_review_queue_unless_asked_for(api_client, proctor, session, exam):
-    services.session_reset(session=session, by=proctor, reason="wrong paper")
+    session_reset(session=session, by=proctor, reason="wrong paper")
     client = api_client(proctor)
     listed = [row["id"] for row in client.get("/api/exams/sessions").json()["data"]]
     assert session.pk not in listed
@@ -250,7 +251,7 @@ def test_a_reset_attempt_is_out_of_the_review_queue_unless_asked_for(api_client,
 def test_the_admin_review_queue_leaves_reset_attempts_out_by_default(client, proctor, session):
     proctor.is_superuser = True
     proctor.save()
-    services.session_reset(session=session, by=proctor, reason="wrong paper")
+    session_reset(session=session, by=proctor, reason="wrong paper")
     client.force_login(proctor)
     default = client.get("/admin/exams/examsession/")
     assert default.status_code == 200
@@ -261,10 +262,10 @@ def test_the_admin_review_queue_leaves_reset_attempts_out_by_default(client, pro
 
 def test_a_reset_calibration_attempt_never_feeds_the_baseline(proctor, student):
     exam = make_exam(proctor, is_calibration=True)
-    session = services.session_start(exam=exam, user=student)
+    session = session_start(exam=exam, user=student)
     measured = fold_all([("typing_sample", {"wpm": 50}), ("mouse_sample", {"speed_pxs": 300})])
     ExamSession.objects.filter(pk=session.pk).update(behaviour=measured)
-    services.session_reset(session=session, by=proctor, reason="camera broke")
+    session_reset(session=session, by=proctor, reason="camera broke")
     assert not Baseline.objects.filter(user=student, sample_count__gt=0).exists()
     # Its expiry path is closed too: a voided session is no longer open.
     age_session(ExamSession.objects.get(pk=session.pk), past_deadline=timedelta(hours=1))
@@ -277,10 +278,10 @@ def test_reset_attempts_never_train_the_population_model(proctor, settings, tmp_
     exam = make_exam(proctor)
     behaviour = fold_all([("typing_sample", {"wpm": 50}), ("mouse_sample", {"speed_pxs": 300})])
     for index in range(20):
-        session = services.session_start(exam=exam, user=StudentFactory())
-        services.session_submit(session=session, answers={})
+        session = session_start(exam=exam, user=StudentFactory())
+        session_submit(session=session, answers={})
         ExamSession.objects.filter(pk=session.pk).update(behaviour=behaviour)
         if index == 0:
-            services.session_reset(session=session, by=proctor, reason="duplicate")
+            session_reset(session=session, by=proctor, reason="duplicate")
     with pytest.raises(CommandError, match=r": 19, need at least 20"):
         call_command("train_risk_model", stdout=StringIO())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from exams.services import session_start
+from exams.sessions import session_start
 from tests.exams.conftest import make_exam
 from tests.exams.test_exam_api import exam_body
 

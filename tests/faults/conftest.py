@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
+from harness.servers import manage
 from tests.support.faults import PrivatePostgres, PrivateRedis
-from tests.support.servers import manage
 
 TEMPLATE_DB = "exampulse_seeded"
 

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from harness.servers import servers
 from tests.faults.client import Socket, demo_exam_id, login, rest, stored_ids
 from tests.support.faults import SERVER_ENV
-from tests.support.servers import servers
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]
 

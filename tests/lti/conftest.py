@@ -1,4 +1,4 @@
-"""LTI fixtures: the project's test platform (tests/lti_platform.py) on loopback, registered with the
+"""LTI fixtures: the project's test platform (harness/lti_platform.py) on loopback, registered with the
 tool through `manage.py lti_register`, and helpers that play the browser's part of a launch over the
 Django test client (the login redirect, the platform's auth step, the form post back)."""
 
@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from tests.lti_platform import INSTRUCTOR, LEARNER, LtiPlatform, Person
+from harness.lti_platform import INSTRUCTOR, LEARNER, LtiPlatform, Person
 
 TOOL = "http://testserver"
 LAUNCH_URL = f"{TOOL}/lti/launch/"

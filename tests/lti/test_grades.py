@@ -11,15 +11,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from exams.grading import session_grade
 from exams.models import Course
 from exams.reviews import session_review, session_second_review
-from exams.services import session_grade, session_reset, session_start, session_submit, session_terminate
+from exams.sessions import session_reset, session_start, session_submit, session_terminate
+from harness.lti_platform import SCORE_SCOPE, SCORE_TYPE
 from lti.grades import score_attempt
 from lti.models import ScoreDelivery, ScoreStatus
 from lti.tasks import score_send_task
 from tests.factories import ProctorFactory, StudentFactory
 from tests.lti.conftest import ALICE, IVAN, do_launch
-from tests.lti_platform import SCORE_SCOPE, SCORE_TYPE
 from tests.monitoring.conftest import make_exam
 
 pytestmark = pytest.mark.django_db

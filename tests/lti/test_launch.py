@@ -16,10 +16,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEntry, Role, User
 from exams.models import Course, CourseStaff, Enrollment, Exam
+from harness.lti_platform import INSTRUCTOR, LEARNER, Person, new_rsa_key
 from lti.models import ExamLink
 from tests.factories import ProctorFactory, StudentFactory
 from tests.lti.conftest import ALICE, IVAN, LAUNCH_URL, do_launch, launch_data
-from tests.lti_platform import INSTRUCTOR, LEARNER, Person, new_rsa_key
 from tests.monitoring.conftest import make_exam
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ import requests
 
 from accounts.models import User
 from exams.models import Course, Exam
+from harness.lti_platform import DL_ITEMS
 from lti.models import ExamLink
 from tests.factories import ProctorFactory
 from tests.lti.conftest import ALICE, IVAN, LAUNCH_URL, do_launch, launch_data
-from tests.lti_platform import DL_ITEMS
 from tests.monitoring.conftest import make_exam
 
 pytestmark = pytest.mark.django_db

@@ -11,12 +11,12 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role, User
 from exams.models import Course, CourseStaff, Enrollment, ExamSession
-from exams.services import session_start
+from exams.sessions import session_start
+from harness.lti_platform import INSTRUCTOR, LEARNER, NRPS_SCOPE, ROLE, Person
 from lti.models import CourseLink
 from lti.tasks import roster_sync_task
 from tests.factories import StudentFactory
 from tests.lti.conftest import ALICE, IVAN, do_launch
-from tests.lti_platform import INSTRUCTOR, LEARNER, NRPS_SCOPE, ROLE, Person
 from tests.monitoring.conftest import make_exam
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.services import tokens_issue
 from exams.models import Exam, ExamSession
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.frame_types import check_frame
 from monitoring.models import Alert, Event
 from scoring.services import baseline_add_sample

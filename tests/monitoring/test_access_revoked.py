@@ -13,7 +13,7 @@ from django.db import transaction
 from exams import access
 from exams.courses import course_staff_remove
 from exams.models import Course, CourseStaff, Enrollment
-from exams.services import session_start
+from exams.sessions import session_start
 from exams.signals import access_revoked
 from monitoring.models import Event, Presence
 from tests.factories import ProctorFactory, StudentFactory

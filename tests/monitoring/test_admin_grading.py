@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry
 from accounts.services import proctor_add_to_group
-from exams import services
+from exams.grading import session_grade
 from exams.models import Course, CourseStaff, ExamSession, SessionReview
+from exams.sessions import session_reset, session_start, session_submit
 from tests.factories import ProctorFactory, StudentFactory
 from tests.monitoring.conftest import QUESTIONS, make_exam
 
@@ -32,8 +33,8 @@ def console(proctor) -> Client:
 
 
 def finished(exam, student=None, answers=None) -> ExamSession:
-    session = services.session_start(exam=exam, user=student or StudentFactory())
-    return services.session_submit(
+    session = session_start(exam=exam, user=student or StudentFactory())
+    return session_submit(
         session=session, answers=answers or {"q1": "4", "q3": "STUDENT-ENTROPY", "q4": "STUDENT-WORK"}
     )
 
@@ -103,7 +104,7 @@ def test_an_empty_form_changes_nothing(console, proctor):
 
 
 def test_an_open_session_shows_no_grading_form_and_refuses_a_post(console, proctor):
-    session = services.session_start(exam=make_exam(proctor, questions=SHORT), user=StudentFactory())
+    session = session_start(exam=make_exam(proctor, questions=SHORT), user=StudentFactory())
     html = page(console, session).content.decode()
     assert "can be graded once the session has ended" in html and 'name="points_0"' not in html
     response = console.post(grade_url(session), {"points_0": "1"}, follow=True)
@@ -131,10 +132,10 @@ def test_the_needs_grading_filter_lists_pending_attempts_only(console, proctor):
     exam = make_exam(proctor, questions=SHORT)
     pending = finished(exam)
     graded = finished(exam)
-    services.session_grade(session=graded, by=proctor, scores={"q3": 3, "q4": 2})
+    session_grade(session=graded, by=proctor, scores={"q3": 3, "q4": 2})
     auto = finished(make_exam(proctor, name="MCQ only"), answers={"q1": "4"})
     reset = finished(exam)
-    services.session_reset(session=reset, by=proctor, reason="Wrong room.")
+    session_reset(session=reset, by=proctor, reason="Wrong room.")
     url = reverse("admin:exams_examsession_changelist")
 
     def listed(query: str) -> set[int]:

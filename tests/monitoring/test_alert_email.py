@@ -12,11 +12,12 @@ from django.test import Client
 
 from accounts.services import proctor_add_to_group
 from exams.models import Course, CourseStaff, Enrollment, ExamSession
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.services import IngestRequest, events_ingest
-from monitoring.models import Alert, AlertEmail
+from monitoring.models import Alert
 from monitoring.notify import tasks
+from monitoring.notify.models import AlertEmail
 from tests.monitoring.conftest import make_exam
 
 PUBLIC_URL = "https://exams.example.org"

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import tokens_issue
 from exams.models import ExamSession
-from exams.services import session_start, session_submit
+from exams.sessions import session_start, session_submit
 from monitoring.ingest.risk import session_rescore
 from scoring.models import Baseline
 from scoring.services import baseline_add_sample

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
-from exams.services import session_start, session_submit
+from exams.sessions import session_start, session_submit
 from monitoring.ingest import services
 from monitoring.ingest.activity import Activity, parse_activity
 from monitoring.models import Event

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from harness.servers import ROOT
 from monitoring.ingest import activity as activity_rules
 from monitoring.ingest.activity import FrameError, parse_activity
 from monitoring.pushes import SERVER_EVENTS
@@ -15,7 +16,6 @@ from monitoring.review.selectors import event_label
 from scoring import aggregation, catalogue
 from scoring.catalogue import CATALOGUE, ID, NUMBER, NUMBERS, TECHNICAL
 from scoring.severity import severity_for
-from tests.support.servers import ROOT
 
 STATIC = ROOT / "monitoring" / "static"
 ALL_TYPES = sorted(CATALOGUE)

@@ -13,13 +13,13 @@ import websockets
 
 from accounts.services import tokens_issue
 from exams.models import Course, CourseStaff, Enrollment
-from exams.services import session_start
+from exams.sessions import session_start
+from harness.servers import servers
 from monitoring.frame_types import check_frame
 from scoring.services import baseline_add_sample
 from tests.factories import ProctorFactory
 from tests.monitoring.conftest import make_exam
 from tests.support.live import current_database_url
-from tests.support.servers import servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
+from harness.servers import manage
 from tests.support.live import live_server
-from tests.support.servers import manage
 
 pytestmark = pytest.mark.slow
 

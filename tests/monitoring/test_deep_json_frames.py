@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from exampulse.json_limits import MAX_JSON_DEPTH
+from exampulse.platform.json_limits import MAX_JSON_DEPTH
 from monitoring.models import Event
 
 pytestmark = pytest.mark.django_db(transaction=True)

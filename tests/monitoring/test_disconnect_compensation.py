@@ -10,8 +10,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from exams.clock import compensation_for, sessions_compensate_disconnects
 from exams.models import ExamSession
-from exams.services import compensation_for, session_start, sessions_compensate_disconnects
+from exams.sessions import session_start
 from monitoring.models import Event
 from tests.monitoring.conftest import make_exam
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exams.services import session_submit
+from exams.sessions import session_submit
 from monitoring.models import Event
 from tests.monitoring.conftest import make_exam
 

@@ -167,7 +167,7 @@ class TestStudentFlow:
         from rest_framework.test import APIClient
 
         from accounts.services import tokens_issue
-        from exams.services import exam_update
+        from exams.authoring import exam_update
 
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=exam.pk)

@@ -14,10 +14,10 @@ import re
 
 import pytest
 
+from harness.servers import ROOT
 from monitoring.live.consumers import ExamConsumer
 from monitoring.live.frames import CLIENT_EVENTS, error_frame
 from monitoring.pushes import SERVER_EVENTS, frame
-from tests.support.servers import ROOT
 
 BUILDERS = {"frame", "push_message", "close_message"}
 APPS = ("accounts", "exams", "monitoring", "scoring", "exampulse")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from exampulse.json_limits import MAX_JSON_DEPTH
+from exampulse.platform.json_limits import MAX_JSON_DEPTH
 from monitoring.ingest.activity import FrameError, parse_activity
 from monitoring.live.frames import parse_frame
 from scoring.severity import severity_for

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from exams.models import Course, CourseStaff, Enrollment, ExamSession
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.models import Event, RaisedHand
 from tests.factories import ProctorFactory
 from tests.monitoring.conftest import make_exam

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import websockets
 
+from harness.servers import Server
 from tests.support.live import MIGRATED, SeedCache
-from tests.support.servers import Server
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ from unittest import mock
 
 import pytest
 
-from exampulse.errors import NotFound
-from exams.services import session_start
+from exampulse.platform.errors import NotFound
+from exams.sessions import session_start
 from monitoring import pushes
 from monitoring.ingest.activity import FrameError
 from monitoring.models import Alert

@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from accounts.models import AuditEntry
-from exams.services import session_start
+from exams.sessions import session_start
 from tests.monitoring.conftest import make_exam
 
 SEED_ACK = {"event_id", "event_type", "severity", "client_event_id", "duplicate"}

@@ -17,13 +17,13 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.services import tokens_issue
-from exams.services import session_start
+from exams.sessions import session_start
+from harness.servers import free_port, servers
 from monitoring.frame_types import check_frame
 from monitoring.models import Event, Presence
 from tests.factories import StudentFactory
 from tests.monitoring.conftest import make_exam
 from tests.support.live import current_database_url
-from tests.support.servers import free_port, servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

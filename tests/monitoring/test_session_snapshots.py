@@ -14,9 +14,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from exams.authoring import exam_update
+from exams.clock import session_pause
 from exams.exceptions import SessionPaused
 from exams.models import ExamSession
-from exams.services import exam_update, session_pause, session_start
+from exams.sessions import session_start
 from monitoring.ingest import services
 from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.risk import session_rescore

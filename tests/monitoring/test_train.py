@@ -10,11 +10,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from exams.demo import DEMO_PROCTOR_EMAIL
+from exams.authoring import exam_is_open
 from exams.models import Exam, ExamSession, ExamStatus
-from exams.services import exam_is_open
+from monitoring.demo.management.commands.seed_demo_activity import past_exam_names
+from monitoring.demo.seed import DEMO_PROCTOR_EMAIL
 from monitoring.ingest.risk import scoring_context_for
-from monitoring.management.commands.seed_demo_activity import past_exam_names
 from monitoring.models import Alert, Event
 from scoring.models import Baseline
 from scoring.population import FEATURES

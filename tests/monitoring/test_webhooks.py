@@ -28,18 +28,19 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import AuditEntry
 from exams.models import Course, CourseStaff, Enrollment
-from exams.services import session_start, session_terminate
+from exams.sessions import session_start, session_terminate
 from exams.signals import second_review_required
+from harness.servers import ROOT, child_env, free_port, manage
 from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.services import IngestRequest, events_ingest
-from monitoring.models import Alert, AlertEmail, Event, Webhook, WebhookAttempt, WebhookDelivery
+from monitoring.models import Alert, Event
 from monitoring.notify import email, tasks, webhooks
+from monitoring.notify.models import AlertEmail, Webhook, WebhookAttempt, WebhookDelivery
 from monitoring.proctoring.hands import hand_raise
 from tests.factories import ProctorFactory
 from tests.monitoring.conftest import make_exam, student_with_baseline
 from tests.monitoring.notify_support import Receiver
 from tests.support.live import MIGRATED
-from tests.support.servers import ROOT, child_env, free_port, manage
 
 SECRET = "s3cret-for-tests"
 # Crosses the high-sensitivity threshold against the `baseline` fixture (as in test_admin.py).
@@ -662,7 +663,7 @@ def test_the_real_worker_delivers_within_seconds(tmp_path, receiver, seed_cache)
     script = (
         "from tests.factories import ProctorFactory, StudentFactory\n"
         "from tests.monitoring.conftest import make_exam\n"
-        "from exams.services import session_start\n"
+        "from exams.sessions import session_start\n"
         "from monitoring.proctoring.hands import hand_raise\n"
         "student = StudentFactory()\n"
         "session = session_start(exam=make_exam(ProctorFactory()), user=student)\n"

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from exams.models import ExamSession
-from exams.services import session_start, session_submit
+from exams.sessions import session_start, session_submit
 from scoring.calibration import calibration_samples
 from scoring.models import Baseline, BaselineSample
 from scoring.services import baseline_add_sample
@@ -46,7 +46,7 @@ class TestSelfReported:
         assert BaselineSample.objects.filter(user=student).count() == 1
 
     def test_a_paused_session_holds_the_baseline_too_an_overdue_one_does_not(self, api_client, proctor, student):
-        from exams.services import session_pause
+        from exams.clock import session_pause
 
         session = session_start(exam=make_exam(proctor), user=student)
         session_pause(session=session, by=proctor, reason="fire alarm")

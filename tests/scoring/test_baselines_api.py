@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import AuditEntry
 from exams.models import ExamSession
-from exams.services import session_start
+from exams.sessions import session_start
 from scoring.models import Baseline, BaselineSample
 from scoring.services import baseline_add_sample
 from tests.exams.conftest import make_exam

@@ -51,7 +51,7 @@ def test_no_previous_opinion_scores_the_model(model):
 
 @pytest.mark.django_db
 def test_ingestion_scores_the_forest_on_the_first_event_and_every_nth(model, proctor, student, settings):
-    from exams.services import session_start
+    from exams.sessions import session_start
     from monitoring.ingest import risk, services
     from monitoring.ingest.activity import parse_activity
     from tests.monitoring.conftest import make_exam

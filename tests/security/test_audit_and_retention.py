@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from accounts.services import tokens_issue
 from exams.models import ExamSession
-from exams.services import session_start, session_submit
+from exams.sessions import session_start, session_submit
 from monitoring.ingest.activity import Activity
 from monitoring.ingest.services import IngestRequest, alert_raise, events_ingest
 from monitoring.models import Alert, Event
@@ -143,7 +143,7 @@ class TestAuditAdmin:
         superuser = ProctorFactory(is_superuser=True)
         client.force_login(superuser)
         for status in ("clean", "violation"):
-            from exams.services import session_review
+            from exams.reviews import session_review
 
             session_review(
                 session=live["session"],

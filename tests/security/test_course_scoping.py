@@ -13,8 +13,9 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from accounts.services import proctor_add_to_group
-from exams import services
 from exams.models import Course, CourseStaff, Enrollment
+from exams.reviews import session_review
+from exams.sessions import session_start
 from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.models import Alert
@@ -54,7 +55,7 @@ def _world(*, course_exam: bool) -> dict:
     scope = course if course_exam else None
     exam = make_exam(people["staff"], course=scope)
     spare = make_exam(people["staff"], name="Spare", course=scope)
-    session = services.session_start(exam=exam, user=people["enrolled"])
+    session = session_start(exam=exam, user=people["enrolled"])
     alert = Alert.objects.create(session=session, alert_type="high_risk", message="m", risk_score=0.9)
     baseline_add_sample(user=people["enrolled"], sample=SAMPLE)
     baseline_add_sample(user=people["free"], sample=SAMPLE)
@@ -364,7 +365,7 @@ def test_admin_actions_and_posts_cannot_reach_rows_out_of_scope():
 @pytest.mark.parametrize("actor", ["staff", "non_staff", "superuser"])
 def test_baselines_users_and_audit_in_the_admin_follow_the_same_rule(actor):
     world = _world(course_exam=True)
-    services.session_review(session=world["session"], by=world["staff"], review_status="clean", note="ok")
+    session_review(session=world["session"], by=world["staff"], review_status="clean", note="ok")
     client = _console(world[actor])
     baselines = {b.user_id for b in client.get("/admin/scoring/baseline/").context["cl"].queryset}
     users = {u.pk for u in client.get("/admin/accounts/user/").context["cl"].queryset}

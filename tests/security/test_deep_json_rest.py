@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from exampulse.json_limits import MAX_JSON_DEPTH
-from exams.services import session_start
+from exampulse.platform.json_limits import MAX_JSON_DEPTH
+from exams.sessions import session_start
 from monitoring.models import Event
 from tests.monitoring.conftest import make_exam
 

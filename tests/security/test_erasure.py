@@ -22,7 +22,7 @@ from accounts.models import AuditEntry
 from exams.courses import course_create, course_students_add
 from exams.models import ExamSession
 from exams.reviews import session_review
-from exams.services import session_start, session_submit
+from exams.sessions import session_start, session_submit
 from monitoring.ingest.activity import parse_activity
 from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.live.presence import presence_join

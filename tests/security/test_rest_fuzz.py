@@ -30,7 +30,7 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 
 from accounts.services import tokens_issue
-from exams.services import session_start
+from exams.sessions import session_start
 from scoring.services import baseline_add_sample
 from tests.factories import ProctorFactory, StudentFactory
 from tests.monitoring.conftest import make_exam

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.services import tokens_issue
-from exams.services import session_start
+from exams.sessions import session_start
 from monitoring.live.frames import CLIENT_EVENTS
 from monitoring.models import Event
 from scoring.catalogue import CATALOGUE, CLIENT_TYPES, NUMBER

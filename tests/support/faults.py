@@ -1,6 +1,6 @@
 """Private PostgreSQL and Redis instances on free loopback ports, for fault tests that stop and restart them.
 
-Servers and manage.py commands come from the one launcher, tests.support.servers.
+Servers and manage.py commands come from the one launcher, harness.servers.
 
 The shared services on 5432/6379 are never touched: each instance here lives in a temp directory,
 listens on its own port and dies with the test. PostgreSQL refuses to run as root, so when the
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import psycopg
 
-from tests.support.servers import free_port
+from harness.servers import free_port
 
 START_TIMEOUT_S = 30
-# Extra environment for the servers of a fault test (tests.support.servers.servers(extra_env=...)):
+# Extra environment for the servers of a fault test (harness.servers.servers(extra_env=...)):
 # the live path must not reuse a connection across a database restart without checking it.
 SERVER_ENV = {"DB_CONN_MAX_AGE": "60"}
 

@@ -1,4 +1,4 @@
-"""Test-side helpers on top of the launcher (tests.support.servers), which may use Django.
+"""Test-side helpers on top of the launcher (harness.servers), which may use Django.
 
 `live_server`: a real ExamPulse for browser and end-to-end tests, on its own SQLite file, migrated
 and seeded, under daphne. `SeedCache`: each seed built once per test run, copied per server.
@@ -18,7 +18,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import ROOT, Server, manage
+from harness.servers import ROOT, Server, manage
 
 # Only migrations: an empty database, as a fresh `migrate` leaves it.
 MIGRATED = (("migrate", "--noinput"),)

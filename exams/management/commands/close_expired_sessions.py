@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from exams.services import sessions_close_expired
+from exams.sessions import sessions_close_expired
 
 
 class Command(BaseCommand):

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from accounts.models import User
 from accounts.services import audit_record, password_link_send, password_reset_link
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from exams.courses import course_roster_import_row, normalise_email
 from exams.models import Course
 

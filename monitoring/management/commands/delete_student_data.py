@@ -6,7 +6,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role, User
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from monitoring.privacy import student_data_delete, student_data_summary
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from monitoring.models import AlertEmail, WebhookDelivery
 from monitoring.notify import outbox, tasks
+from monitoring.notify.models import AlertEmail, WebhookDelivery
 
 
 class Command(BaseCommand):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exampulse.errors import DomainError
+from exampulse.platform.errors import DomainError
 from monitoring.management.staff import staff_by_email
-from monitoring.models import NotifyEvent
 from monitoring.notify import webhooks
+from monitoring.notify.models import NotifyEvent
 
 
 class Command(BaseCommand):

@@ -12,9 +12,9 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import proctor_add_to_group
+from exams.authoring import exam_create
 from exams.courses import course_create, course_students_add
 from exams.models import Course, Exam, ExamStatus
-from exams.services import exam_create
 from scoring.models import Baseline
 from scoring.services import baseline_add_sample
 

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from exampulse.api import error_response, respond
+from exampulse.platform.api import error_response, respond
 
 LAYER_TIMEOUT_S = 2.0
 

@@ -2,14 +2,14 @@
 
 Creates (only what is missing): the spec's demo proctor, a few students with ready baselines,
 an active demo exam with mcq/multi/short questions, a short calibration exam, and the course DEMO-101
-with the demo students enrolled and the demo proctor on staff (exams.demo). The demo exams stay open.
+with the demo students enrolled and the demo proctor on staff (monitoring.demo.seed). The demo exams stay open.
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from exams.demo import DEMO_PROCTOR_PASSWORD, DEMO_STUDENT_PASSWORD, demo_seed
+from monitoring.demo.seed import DEMO_PROCTOR_PASSWORD, DEMO_STUDENT_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):

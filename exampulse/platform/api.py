@@ -21,8 +21,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from exampulse.errors import DomainError
-from exampulse.json_limits import MAX_JSON_DEPTH, json_too_deep
+from exampulse.platform.errors import DomainError
+from exampulse.platform.json_limits import MAX_JSON_DEPTH, json_too_deep
 
 logger = logging.getLogger(__name__)
 

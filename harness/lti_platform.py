@@ -117,13 +117,15 @@ class LtiPlatform:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        assert self._server is not None
+        if self._server is None:
+            raise RuntimeError("the LTI platform was never started")
         self._server.shutdown()
         self._server.server_close()
 
     @property
     def port(self) -> int:
-        assert self._server is not None
+        if self._server is None:
+            raise RuntimeError("the LTI platform is not running")
         return self._server.server_address[1]
 
     @property

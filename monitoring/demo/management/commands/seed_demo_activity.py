@@ -23,9 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from exams.demo import DEMO_PROCTOR_EMAIL
-from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
-from exams.services import exam_create
+from exams.authoring import exam_create
+from exams.models import Exam, ExamSession, ExamStatus
+from exams.statuses import Move, State, session_move
+from monitoring.demo.seed import DEMO_PROCTOR_EMAIL
 from monitoring.ingest.risk import session_rescore
 from monitoring.ingest.services import alert_raise
 from monitoring.models import Alert, Event
@@ -180,7 +181,7 @@ def _seed_session(*, exam: Exam, student: User, profile: dict[str, float], cheat
         deadline_at=started + timedelta(minutes=exam.duration_minutes),
         submitted_at=submitted,
         time_taken_seconds=int((submitted - started).total_seconds()),
-        status=SessionStatus.SUBMITTED,
+        # Open until its alerts are raised, then ended through the lifecycle's table (below).
         last_event_at=started + step * len(events),
     )
     Event.objects.bulk_create(
@@ -200,8 +201,10 @@ def _seed_session(*, exam: Exam, student: User, profile: dict[str, float], cheat
     session.refresh_from_db()
     alerts = _raise_alerts(session, session.last_event_at)
     # As on the live path: a session that ends with an unresolved high-risk alert ends flagged.
-    if session.open_high_alerts > 0:
-        ExamSession.objects.filter(pk=session.pk).update(status=SessionStatus.FLAGGED)
+    session.refresh_from_db(fields=["open_high_alerts"])
+    ended = State.FLAGGED if session.open_high_alerts > 0 else State.SUBMITTED
+    session_move(session, Move.SUBMIT, to=ended, at=submitted)
+    session.save(update_fields=["status"])
     return session, alerts
 
 
