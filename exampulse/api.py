@@ -136,7 +136,9 @@ def error_response(message: str, *, status_code: int, details: dict | None = Non
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Map DRF, Django and domain exceptions to `{"error", "details"}`."""
     if isinstance(exc, DomainError):
-        return error_response(exc.message, status_code=exc.status_code, details=exc.details)
+        # Every refusal names itself in `details.code` (clients branch on it, never on the message);
+        # an error that sets a more precise code in its details keeps that one.
+        return error_response(exc.message, status_code=exc.status_code, details={"code": exc.code, **exc.details})
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(details)
@@ -176,7 +178,11 @@ ERROR_SCHEMA = {
     "required": ["error", "details"],
     "properties": {
         "error": {"type": "string", "description": "A human-readable message."},
-        "details": {"type": "object", "additionalProperties": True, "description": "Field errors or context."},
+        "details": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Field errors or context; `code`: the refusal's stable machine code.",
+        },
     },
 }
 _HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
