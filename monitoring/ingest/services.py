@@ -38,7 +38,7 @@ from monitoring.models import Alert, Event
 from monitoring.pushes import Push
 from scoring import catalogue
 from scoring.aggregation import fold
-from scoring.engine import alert_threshold
+from scoring.engine import alert_threshold, level_for
 
 logger = logging.getLogger(__name__)
 
@@ -329,12 +329,12 @@ def _ingest_one(
     key = (session.pk, activity.client_event_id) if activity.client_event_id else None
     if key in stored:
         # Stored earlier, or earlier in this same batch (then its row and risk are this batch's).
+        # The repeat gets the first ack again: the risk stored with the event and its level (the
+        # level is a function of the risk), not where the session has moved since.
         existing = stored[key]
         risk = session.risk_score if existing.risk_score_after is None else existing.risk_score_after
-        tally = tallies.get(session.pk)
-        level = tally.risk_level if tally and tally.scored else session.risk_level
         return IngestResult(
-            event=existing, duplicate=True, risk_score=risk, risk_level=level, show_risk=_shows_risk(session)
+            event=existing, duplicate=True, risk_score=risk, risk_level=level_for(risk), show_risk=_shows_risk(session)
         )
     tally = tallies.get(session.pk)
     if tally is None:
