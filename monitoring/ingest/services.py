@@ -31,7 +31,7 @@ from monitoring import signals
 from monitoring.ingest import rows
 from monitoring.ingest.activity import Activity, FrameError
 from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_score
-from monitoring.ingest.severity import severity_for
+from monitoring.ingest.severity import INCIDENT_SEVERITIES, severity_for
 from monitoring.ingest.snapshots import SessionSnapshot
 from monitoring.ingest.snapshots import store as snapshot_store
 from monitoring.models import Alert, Event
@@ -45,7 +45,6 @@ logger = logging.getLogger(__name__)
 LEVEL_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
 THRESHOLD_ALERT = "risk_threshold"
 ANOMALY_ALERT = "behaviour_anomaly"
-INCIDENT_SEVERITIES = frozenset({"medium", "high"})
 # What the batch's lock reads of each session row: what may change without a version bump.
 SESSION_VOLATILE = ("pk", "state_version", "status", "paused_at", "deadline_at")
 INGEST_DEFERRED_FIELDS = (

@@ -478,7 +478,8 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
         self.message_user(
             request,
             f"Rescored from {outcome.events} events: {outcome.old_risk:.2f} ({outcome.old_level}) → "
-            f"{outcome.new_risk:.2f} ({outcome.new_level}).",
+            f"{outcome.new_risk:.2f} ({outcome.new_level}); flagged incidents {outcome.old_incidents} → "
+            f"{outcome.new_incidents}.",
             messages.SUCCESS,
         )
         return self._back(session_id)

@@ -67,8 +67,9 @@ def test_seed_demo_activity_seeds_past_exams_once_and_leaves_the_open_exams_unta
     assert sessions.values("exam", "user").distinct().count() == 24
     assert all(s.status in {"submitted", "flagged"} and s.behaviour.get("events") for s in sessions)
     assert all(s.started_at < timezone.now() - timedelta(days=1) for s in sessions)
-    # Risk comes from the scorer: the cheating-like attempt (one per student) stands out, the rest stay low.
-    cheating = [s for s in sessions if s.behaviour["tab_switches"] >= 2]
+    # Risk comes from the scorer: the cheating-like attempt (one per student, answering far faster
+    # than the student's baseline) stands out, the rest stay low.
+    cheating = [s for s in sessions if s.risk_components["components"]["answer_speed"]["value"] > 0]
     assert len(cheating) == 4
     assert {s.user_id for s in cheating} == {s.pk for s in students}
     assert len({s.exam_id for s in cheating}) == 4, "spread over the past exams"
@@ -90,6 +91,9 @@ def test_seed_demo_activity_seeds_past_exams_once_and_leaves_the_open_exams_unta
         assert session.status == ("flagged" if threshold_alerts else "submitted")
     for student in students:
         assert Baseline.objects.get(user=student).sample_count >= 5
+    # Honest attempts glance at another tab now and then: some risk, still low, not all 0.00.
+    assert sum(s.risk_score == 0 for s in honest) < len(honest) / 2
+    assert any(s.behaviour["tab_switches"] >= 2 for s in honest)
     counts = (Exam.objects.count(), Event.objects.count(), Alert.objects.count())
 
     second = _call("seed_demo_activity")
@@ -97,6 +101,29 @@ def test_seed_demo_activity_seeds_past_exams_once_and_leaves_the_open_exams_unta
     assert "24 already present" in second
     assert ExamSession.objects.count() == 24
     assert (Exam.objects.count(), Event.objects.count(), Alert.objects.count()) == counts
+
+
+def test_seeded_history_is_what_its_events_say_and_rescore_changes_nothing(demo, model_dir):
+    _call("seed_demo_activity")
+    sessions = list(ExamSession.objects.all())
+    assert len(sessions) == 24
+    for session in sessions:
+        # Scored against the baseline frozen at its start, like a live session (not today's baseline).
+        assert session.baseline_snapshot.get("taken_at")
+        scored = Event.objects.filter(session=session, is_technical=False)
+        assert session.flagged_incidents_count == scored.filter(severity__in=["medium", "high"]).count()
+        assert session.behaviour["events"] == scored.count()
+        # The chart's last point is the header's risk.
+        assert scored.order_by("timestamp", "id").last().risk_score_after == session.risk_score
+    flagged = [s for s in sessions if s.status == "flagged"]
+    assert flagged and all(s.flagged_incidents_count > 0 for s in flagged)
+    before = {s.pk: (s.risk_score, s.risk_level, s.flagged_incidents_count) for s in sessions}
+
+    output = _call("rescore")
+    assert "Rescored 24 session(s): 0 score(s) and 0 level(s) changed." in output
+    assert "Flagged-incident counts (events of medium or high severity): 0 changed." in output
+    after = {s.pk: (s.risk_score, s.risk_level, s.flagged_incidents_count) for s in ExamSession.objects.all()}
+    assert after == before
 
 
 def test_seed_demo_activity_frees_the_open_exam_from_an_older_seed(demo, model_dir):

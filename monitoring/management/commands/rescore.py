@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if total == 0:
             self.stdout.write("No sessions match; nothing to rescore.")
             return
-        scores_changed = levels_changed = 0
+        scores_changed = levels_changed = incidents_changed = 0
         listed: list[str] = []
         kept: list[str] = []
         # disable=None: a bar on a terminal, silence in logs and tests.
@@ -62,6 +62,7 @@ class Command(BaseCommand):
                 continue
             scores_changed += outcome.score_changed
             levels_changed += outcome.level_changed
+            incidents_changed += outcome.incidents_changed
             if outcome.score_changed and len(listed) < MAX_LISTED:
                 listed.append(
                     f"  session {outcome.session_id}: {outcome.old_risk:.4f} ({outcome.old_level})"
@@ -78,6 +79,7 @@ class Command(BaseCommand):
                 f" and {levels_changed} level(s) {verb}." + (" Dry run: nothing written." if dry_run else "")
             )
         )
+        self.stdout.write(f"Flagged-incident counts (events of medium or high severity): {incidents_changed} {verb}.")
         if kept:
             self.stdout.write(
                 self.style.WARNING(
