@@ -17,10 +17,10 @@ from exams import reasons, reviews, selectors, services
 from exams.exceptions import SessionNotStarted
 from exams.serializers import (
     AnswersInputSerializer,
+    ExamForStudentSerializer,
     ExamInputSerializer,
     ExamListQuerySerializer,
     ExamProctorOutputSerializer,
-    ExamStudentOutputSerializer,
     GradeInputSerializer,
     IncidentReasonSerializer,
     ReviewInputSerializer,
@@ -55,8 +55,10 @@ class ExamListCreateApi(_Paginated):
 
     @extend_schema(
         parameters=[ExamListQuerySerializer],
-        responses={200: ExamStudentOutputSerializer(many=True)},
-        description="Students: the active exams, without answers. Proctors: every exam, with answers.",
+        responses={200: ExamForStudentSerializer(many=True)},
+        description="Students: the active exams of their courses and open exams, without answers, each with "
+        "`can_start` (and, when false, `start_refusal`: the code the start would answer) and their `attempt`. "
+        "Proctors: every exam, with answers.",
     )
     def get(self, request):
         query = ExamListQuerySerializer(data=request.query_params)
@@ -80,7 +82,7 @@ class ExamDetailApi(APIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method in ("GET", "HEAD", "OPTIONS") else [IsProctor()]
 
-    @extend_schema(responses={200: ExamStudentOutputSerializer})
+    @extend_schema(responses={200: ExamForStudentSerializer})
     def get(self, request, exam_id):
         exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
         return respond(exam_output(exam, user=request.user))
