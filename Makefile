@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links the server prints or emails (set-password links) start with this address.
+export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run worker test jstest lint format migrate seed bench clean-venv
 

@@ -347,9 +347,14 @@ NOTIFY_RETRY_SCHEDULE = [int(item) for item in _schedule]
 # Empty: nobody, since a course-less exam has no staff of record.
 ALERT_EMAIL_FALLBACK = env_list("ALERT_EMAIL_FALLBACK", [])
 
-# Where set-password and reset links point: the front end's page that posts uid, token and the
-# new password to /api/auth/password-reset/confirm. `?uid=...&token=...` is appended.
-PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset")
+# The address people reach this server at, without a trailing slash: links this server sends or
+# prints (set-password links in emails and in import_roster's output) start with it. The default is
+# `make run`'s address; `make run PORT=...` passes its own.
+PUBLIC_URL = (env_str("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+# Where set-password and reset links point; `?uid=...&token=...` is appended. Unset: PUBLIC_URL/reset,
+# this server's own page (accounts.pages), which sets the password through the same service as
+# POST /api/auth/password-reset/confirm. Set it when your own front end has such a page.
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL") or ""
 # Django's token generator: how long a reset or set-password link lives (3 days: roster invitations).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=300)
 
