@@ -20,11 +20,12 @@ migrate: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 
 # Demo users, exams and baselines, then past sessions with events and a population model
-# trained on them, so the admin, the dashboard and the scorer have something to show.
+# trained on them, so the admin, the dashboard and the scorer have something to show. The model is
+# trained once (each training saves a new version under var/models); RETRAIN=1 trains a new one.
 seed: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_activity
-	$(PY) manage.py train_risk_model
+	$(PY) manage.py train_risk_model $(if $(RETRAIN),,--if-missing)
 
 # Development server with demo data on the embedded defaults (SQLite, in-memory layer), and the
 # notifications' worker (webhooks, alert emails) beside it: started first, stopped when daphne exits.

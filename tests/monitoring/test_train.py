@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -181,3 +184,31 @@ def test_trained_model_is_saved_versioned_with_metadata_and_used_by_the_scorer(d
     session.refresh_from_db()
     assert session.risk_components["population"]["version"] == meta["version"]
     assert session.risk_components["population"]["score"] is not None
+
+
+def test_if_missing_trains_once_and_a_plain_run_adds_a_version(demo, model_dir):
+    _call("seed_demo_activity")
+    assert "Trained population model" in _call("train_risk_model", "--if-missing")
+    skipped = _call("train_risk_model", "--if-missing")
+    assert "A population model exists" in skipped and "not training" in skipped
+    assert len(list(model_dir.glob("population-*.joblib"))) == 1
+    _call("train_risk_model")
+    assert len(list(model_dir.glob("population-*.joblib"))) == 2
+
+
+def test_make_run_trains_only_when_no_model_exists_unless_asked():
+    """`make run` (through `seed`) asks for --if-missing, so var/models does not grow per start."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make on this machine")
+
+    def dry_run(*args: str) -> str:
+        root = Path(__file__).resolve().parents[2]
+        result = subprocess.run(  # noqa: S603 - our own Makefile, dry run (-n): nothing is executed
+            [make, "-n", *args], cwd=root, capture_output=True, text=True, check=True
+        )
+        return result.stdout
+
+    plain, forced = dry_run("seed"), dry_run("seed", "RETRAIN=1")
+    assert "manage.py train_risk_model --if-missing" in plain
+    assert "manage.py train_risk_model" in forced and "--if-missing" not in forced
