@@ -14,16 +14,25 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# `.env` beside manage.py (git ignores it; `.env.example` lists every variable), read by python-dotenv
+# before anything below. A variable already set in the environment wins over the file. ENV_FILE names
+# another file; ENV_FILE= (empty) reads none.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
-    """Return the variable's value, or the default when it is unset."""
-    return os.environ.get(name, default)
+    """Return the variable's value, or the default when it is unset or empty (`NAME=` in `.env`)."""
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -54,9 +63,9 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    """Parse a comma-separated list variable, dropping empty items."""
+    """Parse a comma-separated list variable, dropping empty items; unset or empty: the default."""
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
 
