@@ -55,7 +55,14 @@ class ExamListCreateApi(_Paginated):
 
     @extend_schema(
         parameters=[ExamListQuerySerializer],
-        responses={200: ExamForStudentSerializer(many=True)},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ExamOutput",
+                serializers=[ExamForStudentSerializer, ExamProctorOutputSerializer],
+                resource_type_field_name=None,
+                many=True,
+            )
+        },
         description="Students: the active exams of their courses and open exams, without answers, each with "
         "`can_start` (and, when false, `start_refusal`: the code the start would answer) and their `attempt`. "
         "Proctors: every exam, with answers.",
@@ -82,7 +89,15 @@ class ExamDetailApi(APIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method in ("GET", "HEAD", "OPTIONS") else [IsProctor()]
 
-    @extend_schema(responses={200: ExamForStudentSerializer})
+    @extend_schema(
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ExamDetail",
+                serializers=[ExamForStudentSerializer, ExamProctorOutputSerializer],
+                resource_type_field_name=None,
+            )
+        }
+    )
     def get(self, request, exam_id):
         exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
         return respond(exam_output(exam, user=request.user))
