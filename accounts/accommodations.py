@@ -3,7 +3,7 @@
     {"extra_time_pct": 50, "extra_minutes": 10, "exempt_signals": ["typing"], "note": "..."}
 
 Every key is optional. `extra_time_pct` and `extra_minutes` extend an exam's deadline;
-`exempt_signals` names risk signals that score 0 for this student (see DESIGN.md).
+`exempt_signals` names risk signals that score 0 for this student (see docs/design.md).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ _REFRESH_ENVELOPE = _envelope(
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    # Per address, with room for a class registering from one lab (README, Throttling).
+    # Per address, with room for a class registering from one lab (docs/api.md, Accounts).
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 

@@ -12,6 +12,11 @@ database that every acknowledged event is stored exactly once.
 `--stack both` runs the same traffic against benchmarks.bare_asgi (the same server and channel
 layer with no database work) in the same run, and prints each product figure as a ratio of it.
 `--peak` steps the rate up until p99 student->proctor latency passes --peak-p99-ms.
+`--fresh-joins` plays an exam's first minute before every phase: all sockets (proctors and
+students) close and open again at --ramp joins per second, --settle seconds pass, then the phase
+streams; each phase reports the join's server CPU per socket and its latency second by second.
+`--baseline-share` gives only that share of the students a ready baseline (the rest are scored
+without a per-student detector, as on an exam day with uncalibrated students).
 
 Users are bulk-created in the database (hashing thousands of Argon2 passwords through
 /api/auth/register would measure the hasher, not the product); their tokens are minted with the
@@ -105,7 +110,9 @@ def http_json(url: str, *, token: str, body: dict | None = None, method: str = "
         return json.load(response)
 
 
-def create_population(base_url: str, *, students: int, proctors: int, exams: int) -> Population:
+def create_population(
+    base_url: str, *, students: int, proctors: int, exams: int, baseline_share: float = 1.0
+) -> Population:
     """Users in bulk; exams and session starts through the REST API."""
     run_id = uuid.uuid4().hex[:8]
     password = make_password(None)  # unusable: these accounts log in by token only
@@ -123,7 +130,7 @@ def create_population(base_url: str, *, students: int, proctors: int, exams: int
     )
     staff = list(User.objects.filter(email__startswith=f"load-{run_id}-p").order_by("id"))
     pupils = list(User.objects.filter(email__startswith=f"load-{run_id}-s").order_by("id"))
-    baselines_create(pupils)
+    baselines_create(pupils[: round(len(pupils) * baseline_share)])
     owner_token = str(AccessToken.for_user(staff[0]))
     questions = [
         {"id": f"q{i}", "text": f"Question {i}", "type": "mcq", "options": ["a", "b"], "answer": "a", "points": 1}
@@ -341,6 +348,7 @@ class Fleet:
         self.bare = bare
         self.stats = Stats()
         self.student_sockets: list[tuple[object, int]] = []  # (websocket, exam id)
+        self.proctor_sockets: list[object] = []
         self.proctor_count_by_exam: dict[int, int] = {}
         self.tasks: list[asyncio.Task] = []
         self.sent_exam: dict[str, int] = {}  # client_event_id -> exam id
@@ -373,6 +381,7 @@ class Fleet:
         """Proctors first (so they see every student), then students at a bounded ramp."""
         for index, (_uid, token, exam_id) in enumerate(self.population.proctors):
             ws = await self._open(self.url(index, token, "proctor"), exam_id)
+            self.proctor_sockets.append(ws)
             self.proctor_count_by_exam[exam_id] = self.proctor_count_by_exam.get(exam_id, 0) + 1
             self.tasks.append(asyncio.create_task(self._read(ws, proctor=True)))
         self.stats.connect_latency.clear()
@@ -449,9 +458,17 @@ class Fleet:
             task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.gather(*self.tasks, return_exceptions=True)
-        for ws, _exam in self.student_sockets:
-            with contextlib.suppress(Exception):
-                await ws.close()
+        sockets = [ws for ws, _exam in self.student_sockets] + self.proctor_sockets
+        # Concurrently: one by one, 1,000 closing handshakes would take longer than the phase.
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+    async def reopen(self, ramp_per_s: float) -> None:
+        """Every socket closes (the students and proctors leave), then all join again at the ramp."""
+        await self.close()
+        self.tasks, self.student_sockets, self.proctor_sockets = [], [], []
+        self.proctor_count_by_exam = {}
+        self.closing = False
+        await self.connect_all(ramp_per_s)
 
 
 def summarise(fleet: Fleet, keys: list[str], elapsed: float) -> dict:
@@ -470,10 +487,18 @@ def summarise(fleet: Fleet, keys: list[str], elapsed: float) -> dict:
     # Latency over time, per second of the phase: shows whether a tail is a start-up burst or steady.
     start = min((stats.sent[k] for k in keys), default=0.0)
     by_second: dict[int, list[float]] = {}
+    delivered_by_second: dict[int, list[float]] = {}
     for key in acked:
-        by_second.setdefault(int(stats.sent[key] - start), []).append((stats.acked[key] - stats.sent[key]) * 1000)
+        second = int(stats.sent[key] - start)
+        by_second.setdefault(second, []).append((stats.acked[key] - stats.sent[key]) * 1000)
+        delivered_by_second.setdefault(second, []).extend(
+            (t - stats.sent[key]) * 1000 for t in stats.delivered.get(key, [])
+        )
     return {
         "ack_p99_ms_by_second": [round(pct(by_second[second], 99) or 0, 1) for second in sorted(by_second)],
+        "delivery_p99_ms_by_second": [
+            round(pct(delivered_by_second[second], 99) or 0, 1) for second in sorted(delivered_by_second)
+        ],
         "events_sent": len(keys),
         "events_acked": len(acked),
         "events_per_s": round(len(acked) / elapsed, 1) if elapsed else 0,
@@ -558,7 +583,30 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
         report["rss_mb_after_connect"] = [round(s.rss_kb() / 1024, 1) for s in servers]
         report["cpu_percent_connect"] = [round(s.cpu_percent(), 1) for s in servers]
 
+        async def joins() -> dict:
+            """The exam's first minute again: everyone leaves, then joins at the ramp; the servers' CPU per join."""
+            for item in servers:
+                item.mark()
+            started = time.monotonic()
+            await fleet.reopen(args.ramp)
+            cpu_seconds = sum(s.cpu_seconds() for s in servers)
+            joined = len(fleet.student_sockets) + len(fleet.proctor_sockets)
+            result = {
+                "sockets": joined,
+                "failures": dict(fleet.stats.connect_failures),
+                "seconds": round(time.monotonic() - started, 1),
+                "rate_per_s": round(len(fleet.student_sockets) / max(fleet.connect_seconds, 1e-9), 1),
+                "join_ms": {q: round((pct(fleet.stats.connect_latency, q) or 0) * 1000, 1) for q in (50, 95, 99)},
+                # The leaves of the previous phase are in it too: every socket left once and joined once.
+                "cpu_ms_per_join": round(1000 * cpu_seconds / max(joined, 1), 3),
+                "cpu_percent": [round(s.cpu_percent(), 1) for s in servers],
+            }
+            fleet.stats.connect_failures.clear()
+            await asyncio.sleep(args.settle)
+            return result
+
         async def phase(rate: float, tag: str) -> dict:
+            join = await joins() if args.fresh_joins else None
             for item in servers:
                 item.mark()
             machine_start = machine_cpu()
@@ -584,19 +632,24 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
             result["cpu_ms_per_event"] = round(1000 * cpu_seconds / max(result["events_acked"], 1), 3)
             result["machine_cpu_percent"] = machine_cpu_percent(machine_start)
             result["rss_mb"] = [round(s.rss_kb() / 1024, 1) for s in servers]
+            if join is not None:
+                result["join"] = join
             return result
 
         if args.rate:
             report["steady"] = await phase(args.rate, "steady")
         if args.peak:
             steps = []
-            for rate in args.peak_rates:
-                step = await phase(rate, f"peak{int(rate)}")
+            for index, rate in enumerate(args.peak_rates):
+                # The step's index keeps client_event_ids unique when a rate is repeated.
+                step = await phase(rate, f"peak{index}-{int(rate)}")
                 steps.append(step)
                 ok = (
                     step["delivery_ms"][99] <= args.peak_p99_ms
                     and step["deliveries_received"] == step["deliveries_expected"]
                 )
+                if "join" in step:
+                    print(f"  {report['stack']:7s} {join_line(step['join'])}", flush=True)
                 print(
                     f"  {report['stack']:7s} rate {rate:6.0f}/s: {step['events_per_s']:7.1f} ev/s acked, "
                     f"p99 delivery {step['delivery_ms'][99]:7.1f} ms, "
@@ -653,6 +706,21 @@ def database_check(fleet: Fleet) -> dict:
     }
 
 
+def join_line(join: dict) -> str:
+    return (
+        f"fresh joins: {join['sockets']} sockets in {join['seconds']} s ({join['rate_per_s']}/s), "
+        f"failures {join['failures'] or 0}, join ms {join['join_ms']}, "
+        f"server CPU {join['cpu_ms_per_join']} ms per leave+join, cpu% {join['cpu_percent']}"
+    )
+
+
+def by_second_line(step: dict) -> str:
+    return (
+        f"  p99 by second (delivery): {step['delivery_p99_ms_by_second']}\n"
+        f"  p99 by second (ack):      {step['ack_p99_ms_by_second']}"
+    )
+
+
 def print_report(reports: list[dict]) -> None:
     for report in reports:
         print(f"\n== {report['stack']} stack on {report['processes']} {report['server']} process(es)")
@@ -666,6 +734,8 @@ def print_report(reports: list[dict]) -> None:
         for label in ("steady",):
             if label in report:
                 s = report[label]
+                if "join" in s:
+                    print(join_line(s["join"]))
                 print(
                     f"{label}: target {s['rate_target']}/s -> {s['events_per_s']} ev/s acked; "
                     f"sent {s['events_sent']} acked {s['events_acked']}; "
@@ -677,6 +747,7 @@ def print_report(reports: list[dict]) -> None:
                     f"client lag max {s['client_lag_max_ms']} ms, load tool CPU {s['tool_cpu_percent']} %, "
                     f"CPU pressure {s['cpu_pressure_percent']} %"
                 )
+                print(by_second_line(s))
         if "peak_events_per_s" in report:
             bound = report.get("peak_tool_bound_at")
             note = f" (at least: the load tool fell behind at {bound:.0f}/s)" if bound else ""
@@ -698,6 +769,14 @@ def print_report(reports: list[dict]) -> None:
                 print(f"steady p{q} delivery latency: {product['steady']['delivery_ms'][q] / b:.2f}x bare")
             p_cpu, b_cpu = product["steady"]["cpu_ms_per_event"], bare["steady"]["cpu_ms_per_event"] or 1e-9
             print(f"steady server CPU per acked event: {p_cpu:.2f} ms vs {b_cpu:.2f} ms bare = {p_cpu / b_cpu:.2f}x")
+            p_pct, b_pct = sum(product["steady"]["cpu_percent"]), sum(bare["steady"]["cpu_percent"]) or 1e-9
+            print(f"steady server CPU: {p_pct:.0f} % vs {b_pct:.0f} % bare = {p_pct / b_pct:.2f}x")
+            if "join" in product["steady"] and "join" in bare["steady"]:
+                p_join, b_join = product["steady"]["join"]["cpu_ms_per_join"], bare["steady"]["join"]["cpu_ms_per_join"]
+                print(
+                    f"server CPU per leave+join: {p_join:.2f} ms vs {b_join:.2f} ms bare "
+                    f"= {p_join / (b_join or 1e-9):.2f}x"
+                )
         if "peak_events_per_s" in product and bare.get("peak_events_per_s"):
             ratio = product["peak_events_per_s"] / bare["peak_events_per_s"]
             print(f"peak events/s: {ratio:.0%} of bare ({product['peak_events_per_s']} vs {bare['peak_events_per_s']})")
@@ -712,6 +791,15 @@ def parse_args(argv=None):
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for stragglers after a phase")
     parser.add_argument("--ramp", type=float, default=250.0, help="student connects per second")
+    parser.add_argument(
+        "--fresh-joins",
+        action="store_true",
+        help="before every phase all sockets leave and join again at --ramp (an exam's first minute)",
+    )
+    parser.add_argument("--settle", type=float, default=1.5, help="seconds between a join ramp and its phase")
+    parser.add_argument(
+        "--baseline-share", type=float, default=1.0, help="share of students with a ready baseline (0..1)"
+    )
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
     parser.add_argument("--stack", choices=("product", "bare", "both"), default="product")
@@ -769,7 +857,13 @@ def main(args) -> list[dict]:
     # The population is made through one throwaway product server (its REST API).
     seeding = start_servers("exampulse.asgi:application", 1, server="daphne")
     try:
-        population = create_population(seeding[0].url, students=args.students, proctors=args.proctors, exams=args.exams)
+        population = create_population(
+            seeding[0].url,
+            students=args.students,
+            proctors=args.proctors,
+            exams=args.exams,
+            baseline_share=args.baseline_share,
+        )
     finally:
         stop_servers(seeding)
     print(

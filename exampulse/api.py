@@ -21,7 +21,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from exampulse.errors import DomainError
+from exampulse.errors import DomainError, Forbidden, NotFound
 from exampulse.json_limits import MAX_JSON_DEPTH, json_too_deep
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             details = {k: _plain(v) for k, v in detail.items() if k != "detail"}
         else:
             message = _first_message(detail) or "Request failed."
+        # DRF's own refusals of a role or an object carry the generic codes the domain errors use.
+        if isinstance(exc, exceptions.PermissionDenied):
+            details.setdefault("code", Forbidden.code)
+        elif isinstance(exc, exceptions.NotFound):
+            details.setdefault("code", NotFound.code)
     response.data = {"error": message, "details": details}
     return response
 
@@ -249,16 +254,20 @@ def envelope_schema_hook(result: dict, generator, request, public) -> dict:
 # --- Django-level errors under /api/ ----------------------------------------------------------
 
 
-def _api_error(request, message: str, status_code: int, fallback):
+def _api_error(request, message: str, status_code: int, fallback, details: dict | None = None):
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": message, "details": {}}, status=status_code)
+        return JsonResponse({"error": message, "details": details or {}}, status=status_code)
     return fallback()
 
 
 def not_found_handler(request, exception=None):
-    """A URL no route matches: the JSON error shape under /api/, Django's page elsewhere."""
+    """A URL no route matches: the JSON error shape under /api/ (code `not_found`), Django's page elsewhere."""
     return _api_error(
-        request, "Not found.", 404, lambda: django_defaults.page_not_found(request, exception or Http404())
+        request,
+        "Not found.",
+        404,
+        lambda: django_defaults.page_not_found(request, exception or Http404()),
+        {"code": NotFound.code},
     )
 
 

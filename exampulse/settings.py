@@ -2,7 +2,7 @@
 
 With no variables set the project runs on SQLite and the in-memory channel layer, so a fresh
 clone works with no services. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY,
-ALLOWED_HOSTS and DEBUG=false; the README lists every variable.
+ALLOWED_HOSTS and DEBUG=false; docs/operations.md lists every variable.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL instead of being quoted into it in Python, and psycopg
     # prepares statements a pooled connection runs repeatedly: the socket hot path measured
-    # cheaper per query (README, Load).
+    # cheaper per query (docs/benchmarks.md).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
 
 # Lets parallel test runs on one PostgreSQL server use separate test databases.
@@ -291,7 +291,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             # The pub/sub layer delivered every message in our measurements and has none of
-            # the core layer's per-process capacity drops (see DESIGN.md).
+            # the core layer's per-process capacity drops (docs/design.md, Configuration).
             "BACKEND": "exampulse.channel_layer.ResilientRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}asgi"},
         }

@@ -1,6 +1,6 @@
 """Verdicts and second reviews: the review that ends in a verdict someone can stand behind.
 
-Rules (DESIGN part two, "Review that ends in a grade and a verdict"):
+Rules (docs/design.md, part two, "Review that ends in a grade and a verdict"):
 - A verdict is `review_status` with a note; `suspicious` and `violation` also need a `reason_code`
   from the taxonomy (exams.reasons). `clean` and `pending` carry no reason code.
 - A `violation` needs a second look: `second_review` becomes `required` and, on commit,
@@ -34,7 +34,7 @@ from exams.exceptions import (
 from exams.models import ExamSession, ReviewStatus, SecondReview, SessionReview
 from exams.signals import second_review_required
 
-# A verdict against the student must say why (DESIGN: "set by a proctor with a note") and name a reason.
+# A verdict against the student must say why (docs/design.md: "set by a proctor with a note") and name a reason.
 NOTE_REQUIRED_FOR = frozenset({ReviewStatus.SUSPICIOUS, ReviewStatus.VIOLATION})
 REASON_REQUIRED_FOR = NOTE_REQUIRED_FOR
 DECISIONS = ("confirm", "overturn")

@@ -1,6 +1,6 @@
 """Every state change of an exam or an exam session goes through one of these functions.
 
-Session rules (DESIGN.md): a student has one attempt per exam; the deadline is fixed at start;
+Session rules (docs/design.md): a student has one attempt per exam; the deadline is fixed at start;
 an open session past `deadline_at + GRACE` is closed with what was saved (lazily on read and by
 `manage.py close_expired_sessions`); a finished session never reopens; a session that ends with
 an unresolved high-risk alert, or is terminated by a proctor, ends `flagged`.

@@ -14,7 +14,7 @@ skipped, feature by feature; the score is the *mean* scaled deviation over the f
 so scores stay comparable when a session has not produced every kind of event.
 
 `equal_error_rate` and `calibrate_threshold` evaluate and calibrate it; the figures for the
-synthetic benchmark (scoring.synthetic) are in the README.
+synthetic benchmark (scoring.synthetic) are in docs/benchmarks.md.
 """
 
 from __future__ import annotations

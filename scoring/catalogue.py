@@ -13,7 +13,7 @@ Categories:
   (`question_answered`). Scored (answer speed) but never an incident by itself: the review timeline
   shows it as a milestone, not a flag. The session's own lifecycle (started, submitted, terminated)
   is not an event; the timeline reads it from the session.
-- `technical`: recorded for the reviewer and never scored (DESIGN: technical events never raise risk).
+- `technical`: recorded for the reviewer and never scored (docs/design.md: technical events never raise risk).
 
 Sources (who may record it):
 - `client`: the student's browser, over the socket (`suspicious_activity`) or the REST batch.
@@ -284,7 +284,7 @@ _TYPES = (
         detail="{reason}",
         fields=(Field("reason", TEXT),),
     ),
-    # Raise hand (DESIGN part two): a request for help, never a sign of cheating.
+    # Raise hand (docs/design.md, part two): a request for help, never a sign of cheating.
     ActivityType(
         name="hand_raised",
         category=TECHNICAL,

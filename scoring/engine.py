@@ -1,4 +1,4 @@
-"""The spec's risk rules, exactly as DESIGN.md "Risk scoring" states them. Pure: no Django, clock or settings.
+"""The spec's risk rules, exactly as docs/design.md "Risk scoring" states them. Pure: no Django, clock or settings.
 
 risk = 0.2·typing + 0.3·tab_switch + 0.15·mouse + 0.2·answer_speed + 0.15·focus, each in [0, 1].
 Ratios are rounded to 9 decimals before comparison so that float noise (0.49999999999) never moves a

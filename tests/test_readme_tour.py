@@ -1,7 +1,8 @@
 """What a newcomer does first, against a real server seeded the way `make run` seeds it.
 
 The README's "Try it as a new user" block is read from README.md and run with bash, as written
-(only the server address changes), so the README and this test cannot drift apart. The demo
+(only the server address changes), so the README and this test cannot drift apart; so is the API
+reference's "create an exam and open it" block (docs/api.md). The demo
 page's first click is replayed over HTTP: the page, the exam page it links to, the login and the
 `POST /api/exams/<id>/start` that exampulse-client.js sends. Each test gets its own copy of one
 freshly seeded database, because each takes exams and a student can take an exam only once.
@@ -26,19 +27,38 @@ pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 README = ROOT / "README.md"
 TOUR_HEADING = "## Try it as a new user"
+API_REFERENCE = ROOT / "docs" / "api.md"
+CREATE_EXAM_HEADING = "## Exams and sessions"
 BASE_LINE = "B=http://127.0.0.1:8000;"
 # Every curl the tour runs reports its status on stderr, in order; the tour's own output is untouched.
 CURL_SHIM = """curl() { command curl -sS -w '%{stderr}[curl] %{http_code} %{method} %{url_effective}\\n' "$@"; }"""
 STATUS_LINE = re.compile(r"^\[curl\] (\d{3}) (\S+) (\S+)$", re.MULTILINE)
 
 
+def first_bash_block(page: Path, heading: str) -> str:
+    """The first ```bash block under `heading` in `page`, verbatim."""
+    text = page.read_text()
+    assert heading in text, f"no {heading!r} in {page.name}"
+    section = text[text.index(heading) :]
+    match = re.search(r"^```bash\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert match, f"no ```bash block under {heading!r} in {page.name}"
+    return match.group(1)
+
+
 def readme_tour(readme: Path = README) -> str:
     """The first ```bash block under the tour's heading, verbatim."""
-    text = readme.read_text()
-    section = text[text.index(TOUR_HEADING) :]
-    match = re.search(r"^```bash\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
-    assert match, f"no ```bash block under {TOUR_HEADING!r} in README.md"
-    return match.group(1)
+    return first_bash_block(readme, TOUR_HEADING)
+
+
+def run_as_written(block: str, server: LiveServer) -> tuple[subprocess.CompletedProcess, list[tuple[str, str, str]]]:
+    """Run a documented block with bash against `server`; each curl's (status, method, url), in order."""
+    assert BASE_LINE in block, "a documented block names its server in one variable, B=..., to be pointed elsewhere"
+    script = "\n".join(["set -euo pipefail", CURL_SHIM, block.replace(BASE_LINE, f"B={server.url};", 1)])
+    bash = shutil.which("bash") or "/bin/bash"
+    result = subprocess.run(  # noqa: S603 - the documentation's own commands against our loopback server
+        [bash, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    return result, STATUS_LINE.findall(result.stderr)
 
 
 def curl_commands(script: str) -> list[str]:
@@ -97,16 +117,10 @@ def test_seed_leaves_history_on_past_exams_and_trains_the_population_model(seede
 
 def test_readme_tour_runs_as_written_against_a_freshly_seeded_server(fresh: LiveServer):
     tour = readme_tour()
-    assert BASE_LINE in tour, "the tour must name its server in one variable, B=..., so it can be pointed elsewhere"
-    script = "\n".join(["set -euo pipefail", CURL_SHIM, tour.replace(BASE_LINE, f"B={fresh.url};", 1)])
-    bash = shutil.which("bash") or "/bin/bash"
-    result = subprocess.run(  # noqa: S603 - the README's own commands against our loopback server
-        [bash, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    result, calls = run_as_written(tour, fresh)
     report = f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
     assert result.returncode == 0, report
 
-    calls = STATUS_LINE.findall(result.stderr)
     commands = curl_commands(tour)
     assert len(calls) == len(commands), report
     for (status, method, url), command in zip(calls, commands, strict=True):
@@ -156,3 +170,28 @@ def test_demo_page_first_click_starts_the_exam_for_every_demo_student(fresh: Liv
         status, started = http("POST", f"{fresh.url}/api/exams/{exam_id}/start", token=login["token"])
         assert status == 201, f"{email} could not start {config['examName']!r}: {status} {started}"
         assert started["data"]["status"] == "in_progress"
+
+
+def test_the_api_reference_creates_an_exam_scheduled_and_opens_it_as_written(fresh: LiveServer):
+    """An exam created over the API is `scheduled`: students cannot see it until a proctor opens it."""
+    result, calls = run_as_written(first_bash_block(API_REFERENCE, CREATE_EXAM_HEADING), fresh)
+    report = f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, report
+    statuses = [(status, method, url.removeprefix(fresh.url).rstrip("/")) for status, method, url in calls]
+    exam = fresh.query("SELECT id, status FROM exams WHERE name = ?", ("Quiz 1",))
+    assert len(exam) == 1, report
+    exam_id, exam_status = exam[0]
+    assert statuses == [
+        ("200", "POST", "/api/auth/login"),
+        ("200", "POST", "/api/auth/login"),
+        ("201", "POST", "/api/exams"),
+        ("404", "POST", f"/api/exams/{exam_id}/start"),
+        ("200", "PATCH", f"/api/exams/{exam_id}"),
+        ("201", "POST", f"/api/exams/{exam_id}/start"),
+    ], report
+    assert exam_status == "active"
+    sessions = fresh.query(
+        "SELECT s.status FROM exam_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = ? AND s.exam_id = ?",
+        ("ben@exampulse.ai", exam_id),
+    )
+    assert sessions == [("in_progress",)]

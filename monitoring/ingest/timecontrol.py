@@ -1,4 +1,4 @@
-"""Time control while the exam runs: extra time, pause and resume, attempt reset (DESIGN part two).
+"""Time control while the exam runs: extra time, pause and resume, attempt reset (docs/design.md, part two).
 
 `exams.services` changes the session's clock on its locked row (so every server process reads the
 same deadline); these services wrap each change in one transaction with its record on the

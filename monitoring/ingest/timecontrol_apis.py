@@ -1,4 +1,4 @@
-"""Time control over REST, for proctors: extend, pause, resume, reset (DESIGN part two).
+"""Time control over REST, for proctors: extend, pause, resume, reset (docs/design.md, part two).
 
 Routed under /api/exams/... (where a client looks for them) but declared by monitoring, because
 each action is also recorded on the session's timeline and pushed to the live side; exams must

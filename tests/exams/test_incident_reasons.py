@@ -1,4 +1,4 @@
-"""The incident-reason taxonomy: served, required where DESIGN says, refused when unknown, filterable."""
+"""The incident-reason taxonomy: served, required where docs/design.md says, refused when unknown, filterable."""
 
 from __future__ import annotations
 

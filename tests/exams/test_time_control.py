@@ -1,4 +1,4 @@
-"""Time control over REST: extra time, pause and resume, attempt reset (DESIGN part two)."""
+"""Time control over REST: extra time, pause and resume, attempt reset (docs/design.md, part two)."""
 
 from __future__ import annotations
 

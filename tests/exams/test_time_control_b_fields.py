@@ -1,5 +1,5 @@
 """The exam API exposes and validates disconnect_grace_minutes and max_warnings; session detail shows
-time_compensated_seconds and warnings_count (DESIGN part two, time control)."""
+time_compensated_seconds and warnings_count (docs/design.md, part two, time control)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A daphne process killed mid-exam: the student reconnects to another process and carries on.
 
 Nothing acknowledged is lost, events in flight are retried and stored once, and the session's clock
-keeps running (DESIGN.md: the deadline is fixed at start and checked on every read; a reconnect
+keeps running (docs/design.md: the deadline is fixed at start and checked on every read; a reconnect
 neither pauses nor extends it).
 """
 

@@ -1,4 +1,4 @@
-"""Disconnect compensation (DESIGN part two): a drop of 30 s or more gives the time back, up to the
+"""Disconnect compensation (docs/design.md, part two): a drop of 30 s or more gives the time back, up to the
 exam's grace per session. Clocks are controlled: `at=` for the services, a back-dated
 `disconnected` event for the socket path."""
 

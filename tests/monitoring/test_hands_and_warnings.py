@@ -1,4 +1,4 @@
-"""Raise hand and the warning limit over /ws/exam/ (DESIGN part two, time control)."""
+"""Raise hand and the warning limit over /ws/exam/ (docs/design.md, part two, time control)."""
 
 from __future__ import annotations
 

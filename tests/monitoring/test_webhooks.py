@@ -1,4 +1,4 @@
-"""Notifications (DESIGN part two, "Notifications"): webhooks and alert email from a stored outbox.
+"""Notifications (docs/design.md, part two, "Notifications"): webhooks and alert email from a stored outbox.
 
 A real receiver on 127.0.0.1 answers the worker's POSTs; the tasks' functions run directly here,
 and the last test runs the real `db_worker` process.

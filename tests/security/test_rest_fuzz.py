@@ -5,7 +5,7 @@ process, on the test database. Every response must be a non-5xx that the schema 
 code, content type and body (the `{"message","data"}` / `{"error","details"}` envelope).
 
 The example count is bounded for CI; `FUZZ_EXAMPLES=500 pytest tests/security/test_rest_fuzz.py`
-runs a longer search (README).
+runs a longer search (docs/operations.md, Security).
 """
 
 from __future__ import annotations

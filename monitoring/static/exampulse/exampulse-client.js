@@ -3,7 +3,7 @@
  *   <script src="/static/exampulse/exampulse-client.js"></script>  ->  window.ExamPulse
  *   const { ExamPulseClient } = require(".../exampulse-client.js")  (Node, for tests)
  *
- * It turns browser signals into the DESIGN.md event types, gives each event a client_event_id,
+ * It turns browser signals into the event types of docs/api.md, gives each event a client_event_id,
  * sends it over /ws/exam/ and keeps it (persisted in storage) until the server acknowledges it
  * with activity_logged. Offline it buffers; on reconnect it flushes through the REST batch
  * endpoint and the socket. The server stores a client_event_id once, so resending is harmless.
