@@ -8,7 +8,7 @@ PORT ?= 8000
 # Links the server prints or emails (set-password links) start with this address.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run worker test jstest lint format migrate seed bench clean-venv
+.PHONY: run worker test jstest lint format migrate seed retrain bench clean-venv
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,15 @@ migrate: $(VENV)/.installed
 
 # Demo users, exams and baselines, then past sessions with events and a population model
 # trained on them, so the admin, the dashboard and the scorer have something to show. The model is
-# trained once (each training saves a new version under var/models); RETRAIN=1 trains a new one.
+# trained once (each training saves a new version under var/models): `make retrain` trains a new one.
 seed: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_activity
-	$(PY) manage.py train_risk_model $(if $(RETRAIN),,--if-missing)
+	$(PY) manage.py train_risk_model --if-missing
+
+# A new version of the population model from the sessions stored now (`make retrain run` to serve it).
+retrain: migrate
+	$(PY) manage.py train_risk_model
 
 # Development server with demo data on the embedded defaults (SQLite, in-memory layer), and the
 # notifications' worker (webhooks, alert emails) beside it: started first, stopped when daphne exits.

@@ -197,7 +197,8 @@ def test_if_missing_trains_once_and_a_plain_run_adds_a_version(demo, model_dir):
 
 
 def test_make_run_trains_only_when_no_model_exists_unless_asked():
-    """`make run` (through `seed`) asks for --if-missing, so var/models does not grow per start."""
+    """`make run` (through `seed`) asks for --if-missing, so var/models does not grow per start;
+    `make retrain` trains a new version. The live-server tests read the same recipe (make_seed_steps)."""
     make = shutil.which("make")
     if make is None:
         pytest.skip("no make on this machine")
@@ -209,6 +210,10 @@ def test_make_run_trains_only_when_no_model_exists_unless_asked():
         )
         return result.stdout
 
-    plain, forced = dry_run("seed"), dry_run("seed", "RETRAIN=1")
+    plain, forced = dry_run("seed"), dry_run("retrain")
     assert "manage.py train_risk_model --if-missing" in plain
     assert "manage.py train_risk_model" in forced and "--if-missing" not in forced
+    # The live-server tests seed what `make seed` runs, read from this recipe.
+    from tests.support.live import make_seed_steps
+
+    assert ("train_risk_model", "--if-missing") in make_seed_steps()

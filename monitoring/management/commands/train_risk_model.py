@@ -25,7 +25,7 @@ class Command(BaseCommand):
             "--if-missing",
             action="store_true",
             help="Train only when no model has been saved yet (`make run` does this on every start; "
-            "`make run RETRAIN=1` trains a new version).",
+            "`make retrain` trains a new version).",
         )
 
     def handle(self, *args, min_sessions: int, if_missing: bool = False, **options):
