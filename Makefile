@@ -5,8 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Links the server prints or emails (set-password links) start with this address.
-export PUBLIC_URL ?= http://$(HOST):$(PORT)
+# Links the server and its worker email (set-password links) start with this address.
+PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run worker test jstest lint format migrate seed retrain bench clean-venv
 
@@ -35,6 +35,7 @@ retrain: migrate
 # notifications' worker (webhooks, alert emails) beside it: started first, stopped when daphne exits.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	export PUBLIC_URL="$(PUBLIC_URL)"; \
 	$(PY) manage.py db_worker --interval 1 --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	EXAMPULSE_DEMO=$${EXAMPULSE_DEMO:-true} $(PY) -m daphne -b $(HOST) -p $(PORT) exampulse.asgi:application

@@ -127,7 +127,9 @@ def test_redis_key_prefix_prefixes_the_channel_groups_and_the_cache_keys():
 def settings_print(expression: str, **env: str) -> str:
     """Print a settings expression in a fresh interpreter, as run_manage's environment sets it."""
     code = f"import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'exampulse.settings'; {expression}"
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "ENV_FILE"}}
+    # The variables these tests set or put in a file come only from the test (`make` may export some).
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "ENV_FILE", "PUBLIC_URL", "API_PAGE_SIZE"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     base.update(env)
     result = subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
         [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
