@@ -94,9 +94,11 @@ def test_seed_demo_activity_seeds_past_exams_once_and_leaves_the_open_exams_unta
         assert session.status == ("flagged" if threshold_alerts else "submitted")
     for student in students:
         assert Baseline.objects.get(user=student).sample_count >= 5
-    # Honest attempts glance at another tab now and then: some risk, still low, not all 0.00.
-    assert sum(s.risk_score == 0 for s in honest) < len(honest) / 2
-    assert any(s.behaviour["tab_switches"] >= 2 for s in honest)
+    # Honest attempts glance at another tab now and then: two or more switches are a little risk,
+    # still low, so the history is not a wall of 0.00.
+    glanced = [s for s in honest if s.behaviour["tab_switches"] >= 2]
+    assert len(glanced) >= len(honest) / 3
+    assert all(s.risk_score > 0 for s in glanced)
     counts = (Exam.objects.count(), Event.objects.count(), Alert.objects.count())
 
     second = _call("seed_demo_activity")
@@ -118,8 +120,9 @@ def test_seeded_history_is_what_its_events_say_and_rescore_changes_nothing(demo,
         assert session.behaviour["events"] == scored.count()
         # The chart's last point is the header's risk.
         assert scored.order_by("timestamp", "id").last().risk_score_after == session.risk_score
-    flagged = [s for s in sessions if s.status == "flagged"]
-    assert flagged and all(s.flagged_incidents_count > 0 for s in flagged)
+    # Every tab switch is an incident (medium): the sessions that switched, flagged ones included, count them.
+    switched = [s for s in sessions if s.behaviour["tab_switches"]]
+    assert switched and all(s.flagged_incidents_count >= s.behaviour["tab_switches"] for s in switched)
     before = {s.pk: (s.risk_score, s.risk_level, s.flagged_incidents_count) for s in sessions}
 
     output = _call("rescore")

@@ -58,9 +58,10 @@ PAST_EXAMS: list[tuple[str, int, str]] = [
 ]
 PAST_EXAM_QUESTIONS = 8
 PAST_EXAM_MINUTES = 30
-# How many times an honest attempt looks at another tab, each for GLANCE_MS: a few never, most
-# once or twice, some three times (a little risk, still low): the history is not a wall of 0.00.
-HONEST_GLANCES = (0, 1, 1, 2, 2, 3)
+# How many times an honest attempt looks at another tab, each for GLANCE_MS, in turn over a student's
+# attempts: never, once, twice, three times (two or more is a little risk, still low), so the
+# history is not a wall of 0.00.
+HONEST_GLANCES = (0, 1, 2, 3)
 GLANCE_MS = (3_000, 25_000)
 
 
@@ -173,9 +174,8 @@ def _raise_alerts(session: ExamSession, at) -> int:
     return len(raised)
 
 
-def _with_glances(rng: np.random.Generator, events: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+def _with_glances(rng: np.random.Generator, events: list[tuple[str, dict]], *, glances: int) -> list[tuple[str, dict]]:
     """An honest attempt's few short looks at another tab, each after a question it answered."""
-    glances = int(rng.choice(HONEST_GLANCES))
     answered = [i for i, (event_type, _data) in enumerate(events) if event_type == "question_answered"]
     after = set(rng.choice(answered, size=min(glances, len(answered)), replace=False).tolist()) if answered else set()
     out: list[tuple[str, dict]] = []
@@ -188,12 +188,14 @@ def _with_glances(rng: np.random.Generator, events: list[tuple[str, dict]]) -> l
 
 
 @transaction.atomic
-def _seed_session(*, exam: Exam, student: User, profile: dict[str, float], cheating: bool) -> tuple[ExamSession, int]:
+def _seed_session(
+    *, exam: Exam, student: User, profile: dict[str, float], cheating: bool, glances: int = 0
+) -> tuple[ExamSession, int]:
     rng = np.random.default_rng([exam.pk, student.pk])
     started = exam.scheduled_date + timedelta(minutes=int(rng.integers(0, 20)))
     events = list(event_stream(rng, profile=profile, cheating=cheating, questions=exam.total_questions))
     if not cheating:
-        events = _with_glances(rng, events)
+        events = _with_glances(rng, events, glances=glances)
     step = timedelta(seconds=max(1.0, exam.duration_minutes * 60 * 0.8 / max(len(events), 1)))
     submitted = started + step * (len(events) + 1)
     session = ExamSession.objects.create(
@@ -290,7 +292,10 @@ class Command(BaseCommand):
                     continue
                 # One cheating-like attempt per student, on a different past exam for each.
                 cheating = index == (len(past) - 1 - position) % len(past)
-                _session, raised = _seed_session(exam=exam, student=student, profile=profile, cheating=cheating)
+                glances = HONEST_GLANCES[(position + index) % len(HONEST_GLANCES)]
+                _session, raised = _seed_session(
+                    exam=exam, student=student, profile=profile, cheating=cheating, glances=glances
+                )
                 created += 1
                 cheating_count += cheating
                 alerts += raised
