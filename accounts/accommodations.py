@@ -12,6 +12,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+# The risk signals (scoring.types.RISK_SIGNALS declares them; accounts sits under scoring and cannot
+# import it, so tests/accounts/test_accommodations_shape.py pins this copy equal).
 EXEMPTABLE_SIGNALS = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
 MAX_EXTRA_TIME_PCT = 400
 MAX_EXTRA_MINUTES = 24 * 60

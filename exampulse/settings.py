@@ -356,10 +356,14 @@ NOTIFY_RETRY_SCHEDULE = [int(item) for item in _schedule]
 # Empty: nobody, since a course-less exam has no staff of record.
 ALERT_EMAIL_FALLBACK = env_list("ALERT_EMAIL_FALLBACK", [])
 
-# The address people reach this server at, without a trailing slash: links this server sends or
-# prints (set-password links in emails and in import_roster's output) start with it. The default is
-# `make run`'s address; `make run PORT=...` passes its own.
+# Where people reach this ExamPulse (scheme, host and port, no trailing slash): the base of every
+# absolute link in a message read outside the site (alert emails link to the session's review page;
+# set-password links in emails and in import_roster's output). The default is `make run`'s address;
+# `make run PORT=...` passes its own.
 PUBLIC_URL = (env_str("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+if not PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PUBLIC_URL must be an http:// or https:// address, not {PUBLIC_URL!r}")
+
 # Where set-password and reset links point; `?uid=...&token=...` is appended. Unset: PUBLIC_URL/reset,
 # this server's own page (accounts.pages), which sets the password through the same service as
 # POST /api/auth/password-reset/confirm. Set it when your own front end has such a page.

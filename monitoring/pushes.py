@@ -1,20 +1,23 @@
 """Every server -> client frame, and the one way a push leaves.
 
-`SERVER_EVENTS` names every frame the server sends (replies to the socket that asked, and pushes)
-and `frame()` builds one, refusing any other name. The builders below (`student_activity`,
+`SERVER_EVENTS` names every frame the server sends (replies to the socket that asked, and pushes),
+each with the schema of its payload in `monitoring.frame_types`, and `frame()` builds one, refusing
+any other name. The builders below (`student_activity`,
 `high_risk_alert`, `alert_resolved`, `proctor_warning`, `student_joined`, `student_left`,
 `student_submitted`, `session_terminated`, and time control's `time_extended`, `session_paused`,
 `session_resumed`, `attempt_reset`, and `access_revoked`) each return a `Push`: the group that hears it and the
 channel-layer message. Services return the pushes their change implies and never send them; their
 callers do, through the one sender:
 
-- synchronous code (REST views, admin actions, management commands, exams' signal receivers)
-  calls `send_after_commit(pushes)`: once the transaction has committed, each push is sent in
+- synchronous code (REST views, admin actions, management commands, exams' signal receivers, and
+  a socket use case whose push must leave on commit ahead of another: the warning that ends a
+  session) calls `send_after_commit(pushes)`: once the transaction has committed, each push is sent in
   order within a bounded time (monitoring.broadcast), so nobody hears of a row that rolled back;
 - the socket consumer queues them in its outbox, which hands them to `asend`, the same code path:
   a socket's pushes leave in order after its acknowledgement and never delay it.
 
-Imports only Django, asgiref and monitoring.broadcast, so every room (ingest included) may use it.
+Imports only Django, asgiref, monitoring.broadcast and monitoring.frame_types, so every room (ingest
+included) may use it.
 """
 
 from __future__ import annotations
@@ -28,53 +31,23 @@ from asgiref.sync import async_to_sync
 from django.db import transaction
 
 from monitoring.broadcast import agroup_send, proctors_group, student_group, user_group
+from monitoring.frame_types import SCHEMAS
 
 if TYPE_CHECKING:
     from exams.models import ExamSession
     from monitoring.models import Alert, Event, RaisedHand
 
-# Server -> client frame names: every frame the server sends is one of these (frame() refuses others).
-SERVER_EVENTS = frozenset(
-    {
-        # to the socket that asked
-        "connected",
-        "joined_exam",
-        "left_exam",
-        "activity_logged",
-        "exam_submitted",
-        "active_students",
-        "action_ok",
-        "pong",
-        "error",
-        # pushed to an exam's proctors
-        "student_joined",
-        "student_left",
-        "student_activity",
-        "high_risk_alert",
-        "alert_resolved",
-        "student_submitted",
-        "hand_raised",
-        # pushed to a student
-        "proctor_warning",
-        # pushed to the student and the exam's proctors
-        "hand_answered",
-        # pushed to both: the student's socket then closes
-        "session_terminated",
-        # time control, pushed to both the student and the exam's proctors (the socket stays open)
-        "time_extended",
-        "session_paused",
-        "session_resumed",
-        "attempt_reset",
-        # to every socket of a user who may no longer see the exam: the socket then leaves its group
-        "access_revoked",
-    }
-)
+# Server -> client frame names: every frame the server sends is one of these (frame() refuses others),
+# each with the schema of its data in monitoring.frame_types.
+SERVER_EVENTS = frozenset(SCHEMAS)
 
 
 def frame(event: str, /, **data: Any) -> dict[str, Any]:
-    """Build one server -> client frame; a name outside SERVER_EVENTS is a bug and raises ValueError."""
-    if event not in SERVER_EVENTS:
-        raise ValueError(f"{event!r} is not a server -> client frame name (monitoring.pushes.SERVER_EVENTS)")
+    """Build one server -> client frame: `data` is the payload its schema (monitoring.frame_types.SCHEMAS)
+    declares; a name without a schema is a bug and raises ValueError. The tests hold every frame they
+    receive against its schema (frame_types.check_frame); production does not pay for the check."""
+    if event not in SCHEMAS:
+        raise ValueError(f"{event!r} is not a server -> client frame name (monitoring.frame_types.SCHEMAS)")
     return {"event": event, "data": data}
 
 
@@ -131,7 +104,9 @@ def student_activity(session: ExamSession, event: Event, result: Any) -> Push:
 
 
 def alert_payload(alert: Alert, *, session: ExamSession) -> dict[str, Any]:
-    """An alert as proctors see it (the `high_risk_alert` data)."""
+    """An alert as proctors see it (the `high_risk_alert` data): `risk_score`/`risk_level` are the
+    risk the alert was raised at, `session_risk_score`/`session_risk_level` the student's risk as
+    this payload is built (the dashboard's card shows both; the row keeps the latter current)."""
     return {
         "alert_id": alert.pk,
         "alert_type": alert.alert_type,
@@ -141,6 +116,8 @@ def alert_payload(alert: Alert, *, session: ExamSession) -> dict[str, Any]:
         "exam_id": session.exam_id,
         "risk_score": alert.risk_score,
         "risk_level": alert.risk_level,
+        "session_risk_score": session.risk_score,
+        "session_risk_level": session.risk_level,
         "severity": alert.severity,
         "message": alert.message,
         "components": alert.components,
@@ -221,19 +198,10 @@ def hand_answered(hand: RaisedHand, session: ExamSession, *, by) -> list[Push]:
     ]
 
 
-def student_joined(*, user, exam_id: int, session_summary: dict[str, Any]) -> Push:
-    """The exam's proctors see a student's first socket arrive."""
-    return Push(
-        proctors_group(exam_id),
-        push_message(
-            "student_joined",
-            user_id=user.pk,
-            name=user.name,
-            roll_number=user.roll_number,
-            exam_id=exam_id,
-            **session_summary,
-        ),
-    )
+def student_joined(*, exam_id: int, row: dict[str, Any]) -> Push:
+    """The exam's proctors see a student's first socket arrive, with the student's whole dashboard row
+    (monitoring.live.presence.student_rows: the row `active_students` lists)."""
+    return Push(proctors_group(exam_id), push_message("student_joined", **{**row, "exam_id": exam_id}))
 
 
 def student_left(*, exam_id: int, user_id: int) -> Push:
@@ -293,7 +261,8 @@ def time_extended(session: ExamSession, *, minutes: int) -> list[Push]:
     return _to_student_and_proctors(
         session,
         push_message("time_extended", **data),
-        push_message("time_extended", user_id=session.user_id, **data),
+        # Proctors' rows show the extra time given so far.
+        push_message("time_extended", user_id=session.user_id, extended_seconds=session.extended_seconds, **data),
     )
 
 

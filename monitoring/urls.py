@@ -6,8 +6,8 @@ monitoring's endpoint: exams must not import monitoring, so the route is declare
 
 from django.urls import re_path
 
-from monitoring.ingest import timecontrol_apis as time_apis
 from monitoring.ingest.apis import EventBatchApi
+from monitoring.proctoring import timecontrol_apis as time_apis
 
 urlpatterns = [
     re_path(r"^exams/sessions/(?P<session_id>\d+)/events/?$", EventBatchApi.as_view(), name="session-events"),

@@ -35,7 +35,6 @@ MAX_QUESTION_ID_LENGTH = 64
 # The types _apply reads fields of; every other scored type is counted in `counts`.
 SAMPLED_TYPES = frozenset({"typing_sample", "mouse_sample", "question_answered", "window_focus"})
 SCORED_TYPES = catalogue.SCORED_TYPES
-COUNTED_TYPES = SCORED_TYPES - SAMPLED_TYPES
 
 # Inclusive sane ranges; a value outside is a client bug or a forgery and is ignored.
 RANGES = catalogue.scored_ranges()

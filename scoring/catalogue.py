@@ -1,7 +1,7 @@
 """Every activity (behavioural event) type, declared once: its category, severity, payload and wording.
 
 The activity parser (monitoring.ingest.activity), the aggregation (scoring.aggregation), severity
-(monitoring.ingest.severity), the review timeline (monitoring.review.selectors) and the live dashboard (served as
+(scoring.severity), the review timeline (monitoring.review.selectors) and the live dashboard (served as
 JSON by monitoring.review.views) all read this table; none keeps a list of its own. It lives in `scoring`
 because the aggregation must read it and `scoring` never imports `monitoring`; it is pure (no
 Django), like the engine.
@@ -125,7 +125,7 @@ _TYPES = (
         label="Left the exam window",
         short="left the window",
     ),
-    # Severity rises with blur_duration_ms (monitoring.ingest.severity); "low" is for a short absence.
+    # Severity rises with blur_duration_ms (scoring.severity); "low" is for a short absence.
     ActivityType(
         name="window_focus",
         category=INTEGRITY,

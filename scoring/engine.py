@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from scoring.types import BaselineStats, Component, Policy, RiskScore, Signals
+from scoring.types import RISK_SIGNALS, BaselineStats, Component, Policy, RiskScore, Signals
 
-WEIGHTS = {"typing": 0.2, "tab_switch": 0.3, "mouse": 0.15, "answer_speed": 0.2, "focus": 0.15}
+# The formula's weights, in its order (scoring.types.RISK_SIGNALS declares them).
+WEIGHTS = {signal.name: signal.weight for signal in RISK_SIGNALS}
 ALERT_THRESHOLDS = {"low": 0.85, "medium": 0.7, "high": 0.5}
 MEDIUM_FROM = 0.3
 HIGH_FROM = 0.7

@@ -1,8 +1,10 @@
 """A session's whole score in one call: the spec's rules, the student's anomaly detector and the
 population model. Pure (no Django; an import contract checks): the caller brings a `ScoringContext`.
 
-The back-and-forth between scoring's parts (rules, detector score, its explanation, population
-score) stays here, so ingestion asks scoring once per event.
+`ScoringContext.score_event(state, event)` is the one call ingestion makes per event: the event's
+severity, the folded aggregate, the score and the alerts it calls for, and the state the next event
+starts from. The back-and-forth between scoring's parts (severity, aggregation, rules, detector
+score, its explanation, population score, alert edges) stays here.
 """
 
 from __future__ import annotations
@@ -12,10 +14,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from scoring import engine
-from scoring.aggregation import signals_from
+from scoring.aggregation import fold, signals_from
+from scoring.alerts import THRESHOLD_ALERT, AlertDue, alerts_due
 from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES, BaselineDetector, session_vector
 from scoring.population import PopulationModel, vector_from
+from scoring.severity import severity_for
 from scoring.types import BaselineStats, Policy, RiskScore, Signals
+
+
+@dataclass(frozen=True)
+class ScoringState:
+    """What a session's next event is scored from, besides the context: the aggregate of its events so
+    far, the highest level alerted, the detector's last verdict and the last population opinion (the
+    "population" entry of `SessionScore.components_json()`, None before the first)."""
+
+    behaviour: Mapping[str, Any] | None = None
+    alerted_level: str = ""
+    was_anomalous: bool = False
+    population: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ScoringEvent:
+    """One event as scoring reads it. A technical event is given its severity and never scored."""
+
+    event_type: str
+    payload: Mapping[str, Any]
+    technical: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +52,47 @@ class ScoringContext:
     detector: BaselineDetector | None = None
     population: PopulationModel | None = None
     anomaly_threshold: float = ANOMALY_THRESHOLD
+
+    def score_event(self, state: ScoringState, event: ScoringEvent, *, population_every: int = 1) -> Scored:
+        """Score one more event of a session: its severity, the new score and state, and the alerts due.
+
+        The population model is scored on the session's first scored event and every
+        `population_every`-th after it; in between its last opinion (in `state`) stands: it never
+        changes the risk, and the forest is the dearest part of a score.
+        """
+        severity = severity_for(
+            event.event_type,
+            event.payload,
+            allow_tab_switch=self.policy.allow_tab_switch,
+            allow_copy_paste=self.policy.allow_copy_paste,
+        )
+        if event.technical:
+            return Scored(state=state, severity=severity, score=None)
+        behaviour = fold(state.behaviour or {}, event.event_type, event.payload)
+        rescore_population = (int(behaviour.get("events") or 0) - 1) % population_every == 0
+        score = session_score(
+            context=self, behaviour=behaviour, population_previous=None if rescore_population else state.population
+        )
+        due = alerts_due(
+            score.risk,
+            alerted_level=state.alerted_level,
+            was_anomalous=state.was_anomalous,
+            is_anomalous=score.is_anomalous,
+            anomaly_score=score.anomaly_score,
+            anomaly_explanation=score.anomaly_explanation,
+        )
+        alerted = any(alert.alert_type == THRESHOLD_ALERT for alert in due)
+        return Scored(
+            state=ScoringState(
+                behaviour=behaviour,
+                alerted_level=score.risk.level if alerted else state.alerted_level,
+                was_anomalous=score.is_anomalous,
+                population=score.population_opinion(),
+            ),
+            severity=severity,
+            score=score,
+            alerts_due=due,
+        )
 
 
 @dataclass(frozen=True)
@@ -55,13 +121,27 @@ class SessionScore:
                 "is_anomalous": self.is_anomalous,
                 "explanation": self.anomaly_explanation,
             },
-            "population": {
-                "score": self.population_score,
-                "is_outlier": self.population_outlier,
-                "explanation": self.population_explanation,
-                "version": self.population_version,
-            },
+            "population": self.population_opinion(),
         }
+
+    def population_opinion(self) -> dict[str, Any]:
+        """The population model's opinion as stored (and handed back to the next score to stand)."""
+        return {
+            "score": self.population_score,
+            "is_outlier": self.population_outlier,
+            "explanation": self.population_explanation,
+            "version": self.population_version,
+        }
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What one event did to its session's score: `score` is None for a technical event (never scored)."""
+
+    state: ScoringState
+    severity: str
+    score: SessionScore | None
+    alerts_due: tuple[AlertDue, ...] = ()
 
 
 def _anomaly(context: ScoringContext, vector: list[float | None]) -> tuple[float | None, str, bool]:

@@ -5,9 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# The spec's five signals, in the order the formula lists them.
-SIGNAL_NAMES = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
-SENSITIVITIES = ("low", "medium", "high")
+
+@dataclass(frozen=True, slots=True)
+class RiskSignal:
+    """One of the spec's risk signals: its name (in risk_components and exempt_signals), its weight in
+    the formula and how the review console labels it."""
+
+    name: str
+    weight: float
+    label: str
+
+
+# The spec's five signals, in the order the formula lists them: declared here once. The engine's
+# weights, the review console's rows and the accommodations' exemptable signals are derived from it
+# (accounts cannot import scoring, so a test pins its copy equal).
+RISK_SIGNALS = (
+    RiskSignal("typing", 0.2, "Typing speed"),
+    RiskSignal("tab_switch", 0.3, "Tab switches"),
+    RiskSignal("mouse", 0.15, "Mouse speed"),
+    RiskSignal("answer_speed", 0.2, "Answer speed"),
+    RiskSignal("focus", 0.15, "Time away (blur)"),
+)
 
 
 @dataclass(frozen=True, slots=True)

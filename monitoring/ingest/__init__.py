@@ -1,8 +1,9 @@
-"""Storing behavioural events and what follows from them: risk, alerts, warnings.
+"""Storing behavioural events and what follows from them: risk and alerts.
 
-`activity` (what an event payload may say: socket and REST share it), `services` (events_ingest,
-alert_raise/resolve, proctor_warn: the state changes, each returning the pushes it implies), `risk`
-(the one bridge to the pure `scoring` library), `severity` (an event's severity by type and exam
-policy) and `apis` (the REST batch endpoint: the same ingestion as the socket). Imports neither
-`monitoring.live` nor `monitoring.review` (.importlinter).
+`activity` (what an event payload may say: socket and REST share it), `services` (events_ingest and
+alert_raise: the state changes, each returning the pushes it implies), `risk` (the one door to the
+pure `scoring` library: one call per event), `snapshots` (each process's copy of the sessions it
+ingests for), `rows` (the batch's hand-built writes) and `apis` (the REST batch endpoint: the same
+ingestion as the socket). Imports neither `monitoring.live`, `monitoring.review` nor
+`monitoring.proctoring` (.importlinter).
 """

@@ -2,7 +2,8 @@
 
 The socket (monitoring.live.frames parses the frame around it) and the REST batch endpoint
 (monitoring.ingest.apis) both turn client data into an `Activity` here, or refuse it with a
-FrameError that names a stable code. Pure: no database, no channel layer.
+FrameError that names a stable code. No database, no channel layer; the event catalogue it checks
+against is scoring's, read through ingestion's one door into scoring (monitoring.ingest.risk).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exampulse.errors import DomainError
-from scoring import catalogue
+from monitoring.ingest.risk import catalogue
 
 # Activity types, from the catalogue: clients may send only their own; the server records the rest.
 ACTIVITY_TYPES = catalogue.CLIENT_TYPES
 TECHNICAL_TYPES = catalogue.TECHNICAL_TYPES
+# What only the server records (connection events, proctors' actions): a paused session still takes these.
+SERVER_RECORDED_TYPES = frozenset(name for name, kind in catalogue.CATALOGUE.items() if kind.source != catalogue.CLIENT)
 
 MAX_PAYLOAD_KEYS = 32
 MAX_STRING = 256
@@ -49,6 +52,11 @@ class Activity:
     client_ts: datetime | None = None
     is_technical: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def from_client(self) -> bool:
+        """Sent by the student's browser (any type the catalogue does not give to the server)."""
+        return self.event_type not in SERVER_RECORDED_TYPES
 
 
 def require_int(data: dict, key: str, *, minimum: int = 1) -> int:

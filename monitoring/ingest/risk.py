@@ -1,12 +1,13 @@
-"""The bridge between stored sessions/events and the pure scoring engine: live ingestion and rescore both use it.
+"""Ingestion's one door into scoring (.importlinter holds every other ingest module to it): live
+ingestion and rescore both use it.
 
 The live path is cheap by design: `scoring_context_for` takes the context from scoring's process
 cache (keyed by the exam policy, the session's baseline snapshot version and the population model's),
 with the policy and the snapshot read from the locked session row itself (the accommodations and
-the baseline as they stood when the session started), so no baseline query at all;
-`scoring.session.session_score` is then the one call into scoring per event, and
-`session_apply_score` is one UPDATE. A rescore uses the same snapshot: it reproduces what the live
-path scored against, whatever happened to the student's baseline since.
+the baseline as they stood when the session started), so no baseline query at all; `event_score`
+is then the one call into scoring per event (severity, score, alerts due and the next state), and
+the batch writes the result in one UPDATE. A rescore uses the same snapshot: it reproduces what the
+live path scored against, whatever happened to the student's baseline since.
 
 `ExamSession.risk_components` holds:
     {"components": {typing|tab_switch|mouse|answer_speed|focus: {value, weight, weighted, reason,
@@ -22,16 +23,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
 from accounts.services import audit_record
 from exams.models import ExamSession
-from monitoring.ingest.severity import INCIDENT_SEVERITIES
 from monitoring.models import Event
+from scoring import catalogue as catalogue  # re-exported: the event catalogue ingestion validates against
 from scoring.aggregation import fold, fold_all
+from scoring.alerts import ANOMALY_ALERT as ANOMALY_ALERT  # re-exported: the alert types ingestion stores
+from scoring.alerts import THRESHOLD_ALERT as THRESHOLD_ALERT
+from scoring.engine import level_for as level_for  # re-exported: a repeated event's ack states its level
 from scoring.services import baseline_snapshot, scoring_context
-from scoring.session import ScoringContext, SessionScore, risk_only, session_score
+from scoring.session import Scored, ScoringContext, ScoringEvent, ScoringState, SessionScore, risk_only, session_score
+from scoring.severity import INCIDENT_SEVERITIES as INCIDENT_SEVERITIES  # re-exported: what counts as an incident
 from scoring.snapshot import is_recorded
 from scoring.types import Policy
 
@@ -89,7 +95,41 @@ def scoring_context_for(session: ExamSession) -> ScoringContext:
     Everything comes from the session row as loaded (its exam joined): the policy, its applied
     accommodations and its baseline snapshot. No query.
     """
-    return scoring_context(policy=policy_for(session), snapshot=session.baseline_snapshot)
+    policy = policy_for(session)
+    return scoring_context(policy=policy, snapshot=session.baseline_snapshot)
+
+
+def scoring_state_for(session: ExamSession) -> ScoringState:
+    """What the session's next event is scored from, as its row stores it (no query)."""
+    components = session.risk_components or {}
+    return ScoringState(
+        behaviour=session.behaviour or {},
+        alerted_level=session.alerted_level or "",
+        was_anomalous=bool(components.get("anomaly", {}).get("is_anomalous")),
+        population=components.get("population"),
+    )
+
+
+def event_score(
+    *,
+    session: ExamSession,
+    context: ScoringContext | None,
+    state: ScoringState,
+    event_type: str,
+    payload: dict[str, Any],
+    technical: bool,
+) -> tuple[ScoringContext, Scored]:
+    """Score one event of a session (scoring.session.ScoringContext.score_event): the one call per event.
+
+    `context` is the session's scoring context when the caller holds one (its snapshot, or an earlier
+    event of the batch); otherwise it is taken from scoring's process cache, as `scoring_context_for`
+    would. Returns the context used (to keep) and what scoring made of the event.
+    """
+    if context is None:
+        policy = policy_for(session)
+        context = scoring_context(policy=policy, snapshot=session.baseline_snapshot)
+    event = ScoringEvent(event_type, payload, technical=technical)
+    return context, context.score_event(state, event, population_every=settings.EXAMPULSE["POPULATION_SCORE_EVERY"])
 
 
 def _rescore_context(session: ExamSession) -> tuple[ScoringContext, str]:

@@ -1,4 +1,4 @@
-"""Every state change of live monitoring: storing events, raising and resolving alerts, warnings.
+"""Storing events and what follows from them: the scored risk and the alerts it raises.
 
 The socket consumer and the REST batch endpoint both call `events_ingest`; an event is
 acknowledged only after this function's transaction has committed. Each service returns the live
@@ -15,36 +15,33 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from accounts.services import audit_record
 from exampulse.errors import DomainError
-from exams import reasons as exam_reasons
-from exams import reviews as exam_reviews
 from exams import services as exam_services
 from exams.exceptions import SessionNotActive, SessionPaused
 from exams.models import ExamSession
-from exams.scoping import exam_scope
 from monitoring import pushes as live_pushes
 from monitoring import signals
 from monitoring.ingest import rows
-from monitoring.ingest.activity import Activity, FrameError
-from monitoring.ingest.risk import ScoringContext, scoring_context_for, session_score
-from monitoring.ingest.severity import INCIDENT_SEVERITIES, severity_for
+from monitoring.ingest.activity import Activity
+from monitoring.ingest.risk import (
+    INCIDENT_SEVERITIES,
+    THRESHOLD_ALERT,
+    ScoringContext,
+    ScoringState,
+    SessionScore,
+    event_score,
+    level_for,
+    scoring_context_for,
+    scoring_state_for,
+)
 from monitoring.ingest.snapshots import SessionSnapshot
 from monitoring.ingest.snapshots import store as snapshot_store
 from monitoring.models import Alert, Event
 from monitoring.pushes import Push
-from scoring import catalogue
-from scoring.aggregation import fold
-from scoring.engine import alert_threshold, level_for
 
 logger = logging.getLogger(__name__)
-
-LEVEL_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
-THRESHOLD_ALERT = "risk_threshold"
-ANOMALY_ALERT = "behaviour_anomaly"
 # What the batch's lock reads of each session row: what may change without a version bump.
 SESSION_VOLATILE = ("pk", "state_version", "status", "paused_at", "deadline_at")
 INGEST_DEFERRED_FIELDS = (
@@ -106,9 +103,11 @@ class _SessionTally:
     """A locked session while a batch folds its events: the state its one UPDATE will write."""
 
     session: ExamSession
-    was_anomalous: bool
+    state: ScoringState
+    # The session's scoring context: its snapshot's, else built by its first event in this batch.
     context: ScoringContext | None = None
-    scored: object = None
+    # The last score of this batch (None until an event of the batch was scored).
+    scored: SessionScore | None = None
     incidents: int = 0
     last_event_at: datetime | None = None
     risk_score: float = 0.0
@@ -293,7 +292,7 @@ def _sessions_lock(session_ids: list[int], *, snapshots: dict[int, SessionSnapsh
 def _tally_for(session: ExamSession, *, context: ScoringContext | None = None) -> _SessionTally:
     return _SessionTally(
         session=session,
-        was_anomalous=bool((session.risk_components or {}).get("anomaly", {}).get("is_anomalous")),
+        state=scoring_state_for(session),
         context=context,
         risk_score=session.risk_score,
         risk_level=session.risk_level,
@@ -342,16 +341,18 @@ def _ingest_one(
         tally = tallies[session.pk] = _tally_for(session, context=contexts.get(session.pk))
     if not session.is_open:
         raise SessionNotActive("This exam session is no longer in progress; the event was not stored.")
-    if session.paused_at is not None and _from_client(activity.event_type):
+    if session.paused_at is not None and activity.from_client:
         # Read from the locked row: no extra query. The server's own connection events still count.
         raise SessionPaused("A proctor has paused this exam session; the event was not stored.")
 
-    exam = session.exam
-    severity = severity_for(
-        activity.event_type,
-        activity.payload,
-        allow_tab_switch=exam.allow_tab_switch,
-        allow_copy_paste=exam.allow_copy_paste,
+    # The exam, the student and the session's baseline snapshot come with the locked row: no query here.
+    tally.context, scored = event_score(
+        session=session,
+        context=tally.context,
+        state=tally.state,
+        event_type=activity.event_type,
+        payload=activity.payload,
+        technical=activity.is_technical,
     )
     event = Event(
         session=session,
@@ -360,13 +361,14 @@ def _ingest_one(
         timestamp=at,
         client_ts=activity.client_ts,
         client_event_id=activity.client_event_id,
-        severity=severity,
+        severity=scored.severity,
         is_technical=activity.is_technical,
         risk_score_after=tally.risk_score,
     )
     if key is not None:
         stored[key] = event
-    if activity.is_technical:
+    if scored.score is None:
+        # A technical event: recorded for the reviewer, never scored.
         return IngestResult(
             event=event,
             duplicate=False,
@@ -375,23 +377,30 @@ def _ingest_one(
             show_risk=_shows_risk(session),
         )
 
-    if tally.context is None:
-        # The exam, the student and the session's baseline snapshot come with the locked row: no query here.
-        tally.context = scoring_context_for(session)
-    behaviour = fold(session.behaviour or {}, activity.event_type, activity.payload)
-    scored = session_score(
-        context=tally.context, behaviour=behaviour, population_previous=_population_previous(tally, behaviour)
-    )
-    risk = scored.risk
+    risk = scored.score.risk
     event.risk_score_after = risk.risk_score
-    session.behaviour = behaviour
-    tally.scored = scored
+    session.behaviour = scored.state.behaviour
+    tally.state = scored.state
+    tally.scored = scored.score
     tally.last_event_at = at
     tally.risk_score, tally.risk_level = risk.risk_score, risk.level
-    if severity in INCIDENT_SEVERITIES:
+    if scored.severity in INCIDENT_SEVERITIES:
         tally.incidents += 1
-    alerts = _alerts_for(session=session, scored=scored, was_anomalous=tally.was_anomalous)
-    tally.was_anomalous = scored.is_anomalous
+    # Built unsaved: _ingest stores and announces the batch's alerts together.
+    alerts = [
+        alert_raise(
+            save=False,
+            notify=False,
+            session=session,
+            alert_type=due.alert_type,
+            risk_score=risk.risk_score,
+            risk_level=risk.level,
+            severity=due.severity,
+            message=due.message,
+            components=due.components,
+        )
+        for due in scored.alerts_due
+    ]
     return IngestResult(
         event=event,
         duplicate=False,
@@ -405,31 +414,6 @@ def _ingest_one(
 def _shows_risk(session: ExamSession) -> bool:
     # The exam comes with the locked row or the snapshot: no query.
     return bool(session.exam.show_risk_to_student)
-
-
-def _population_previous(tally: _SessionTally, behaviour: dict) -> dict | None:
-    """The population opinion to keep for this event, or None to score the model again.
-
-    It is scored on the session's first scored event and every POPULATION_SCORE_EVERY-th after it;
-    in between the last one stands (it never changes the risk).
-    """
-    every = settings.EXAMPULSE["POPULATION_SCORE_EVERY"]
-    if (int(behaviour.get("events") or 0) - 1) % every == 0:
-        return None
-    if tally.scored is not None:
-        scored = tally.scored
-        return {
-            "score": scored.population_score,
-            "is_outlier": scored.population_outlier,
-            "explanation": scored.population_explanation,
-            "version": scored.population_version,
-        }
-    return (tally.session.risk_components or {}).get("population")
-
-
-def _from_client(event_type: str) -> bool:
-    kind = catalogue.get(event_type)
-    return kind is None or kind.source == catalogue.CLIENT
 
 
 def _batch_write(tallies, events: list[Event], *, at: datetime, guarded: bool) -> None:
@@ -469,50 +453,6 @@ def _batch_write(tallies, events: list[Event], *, at: datetime, guarded: bool) -
         for name, value in write.values.items():
             setattr(tally.session, name, value)
         tally.session.flagged_incidents_count += tally.incidents
-
-
-def _alerts_for(*, session: ExamSession, scored, was_anomalous: bool) -> list[Alert]:
-    """A threshold alert when the risk first reaches the exam's threshold or its level rises; an
-    anomaly alert when the detector starts firing (not on every event while it keeps firing).
-    Built unsaved: _ingest stores and announces the batch's alerts together."""
-    risk = scored.risk
-    alerts = []
-    threshold = alert_threshold(session.exam.monitoring_sensitivity)
-    if risk.risk_score >= threshold and LEVEL_RANK[risk.level] > LEVEL_RANK[session.alerted_level or ""]:
-        alerts.append(
-            alert_raise(
-                save=False,
-                notify=False,
-                session=session,
-                alert_type=THRESHOLD_ALERT,
-                risk_score=risk.risk_score,
-                risk_level=risk.level,
-                severity="high" if risk.level == "high" else "medium",
-                message=_threshold_message(risk),
-                components=risk.as_dict()["components"],
-            )
-        )
-    if scored.is_anomalous and not was_anomalous:
-        alerts.append(
-            alert_raise(
-                save=False,
-                notify=False,
-                session=session,
-                alert_type=ANOMALY_ALERT,
-                risk_score=risk.risk_score,
-                risk_level=risk.level,
-                severity="medium",
-                message=scored.anomaly_explanation,
-                components={"anomaly_score": scored.anomaly_score},
-            )
-        )
-    return alerts
-
-
-def _threshold_message(risk) -> str:
-    reasons = [c["reason"] for c in risk.as_dict()["components"].values() if c.get("value", 0) > 0]
-    summary = "; ".join(reasons) if reasons else "combined signals"
-    return f"Risk {risk.risk_score:.2f} ({risk.level}): {summary}"
 
 
 def alert_raise(
@@ -570,73 +510,3 @@ def alerts_notify(raised: Sequence[tuple[Alert, ExamSession]]) -> None:
     """Send `signals.alerts_raised` for stored alerts, in their transaction (nothing when there are none)."""
     if raised:
         signals.alerts_raised.send(sender=Alert, raised=list(raised))
-
-
-@transaction.atomic
-def alert_resolve(*, alert_id: int, by, note: str = "") -> tuple[Alert, list[Push]]:
-    """Mark an alert resolved by a proctor (idempotent); returns it and what to tell the exam's proctors.
-
-    Only an alert of an exam in `by`'s scope (exams.scoping); any other reads as no such alert.
-    """
-    alert = (
-        Alert.objects.select_for_update()
-        .select_related("session", "session__user")
-        .filter(exam_scope(by, exam_field="session__exam"), pk=alert_id)
-        .first()
-    )
-    if alert is None:
-        raise FrameError("not_found", "No such alert.")
-    if alert.resolved:
-        return alert, []
-    alert.resolved = True
-    alert.resolved_by = by
-    alert.resolved_at = timezone.now()
-    alert.resolution_note = note
-    alert.save(update_fields=["resolved", "resolved_by", "resolved_at", "resolution_note"])
-    if alert.alert_type == THRESHOLD_ALERT:
-        exam_services.session_alert_closed(session=alert.session)
-    audit_record(actor=by, action="alert_resolve", target=alert, details={"note": note, "session_id": alert.session_id})
-    return alert, [live_pushes.alert_resolved(alert, by=by, note=note)]
-
-
-# The termination reason when a warning reaches the exam's max_warnings.
-WARNING_LIMIT_REASON = "warning_limit"
-
-
-@transaction.atomic
-def proctor_warn(*, session: ExamSession, by, message: str, reason_code: str = "") -> tuple[Event, list[Push]]:
-    """Record a warning to the student on the session's timeline and in the audit trail; returns the
-    event and the push that shows it to the student ("warning k of n").
-
-    The count goes up in the database (F()), under the session's row lock, so two proctors warning
-    at once count two. The warning that reaches the exam's `max_warnings` terminates the session
-    (reason `warning_limit`) through exams' `session_terminate`, so it is flagged and closed as usual.
-    """
-    reason_code = exam_reviews.reason_check(reason_code, required=False)
-    session = ExamSession.objects.select_for_update(of=("self",)).select_related("exam", "user").get(pk=session.pk)
-    if not session.is_open:
-        raise SessionNotActive("This exam session is no longer in progress.")
-    ExamSession.objects.filter(pk=session.pk).update(warnings_count=F("warnings_count") + 1)
-    session.refresh_from_db(fields=["warnings_count"])
-    count, limit = session.warnings_count, session.exam.max_warnings
-    event = Event.objects.create(
-        session=session,
-        event_type="proctor_warning",
-        event_data={"message": message, "by": by.pk, "count": count, "limit": limit, "reason_code": reason_code},
-        timestamp=timezone.now(),
-        severity="low",
-        is_technical=True,
-        risk_score_after=session.risk_score,
-    )
-    details = {"message": message, "count": count, **({"reason_code": reason_code} if reason_code else {})}
-    audit_record(actor=by, action="warn_student", target=session, details=details)
-    warning = live_pushes.proctor_warning(session, by=by, message=message, count=count, limit=limit)
-    if limit is None or count < limit:
-        return event, [warning]
-    # The last warning must reach the student before the termination closes their socket: both
-    # leave on commit, in this order (the termination's push is registered by session_terminate).
-    live_pushes.send_after_commit([warning])
-    exam_services.session_terminate(
-        session=session, by=by, reason=WARNING_LIMIT_REASON, reason_code=exam_reasons.WARNING_LIMIT
-    )
-    return event, []

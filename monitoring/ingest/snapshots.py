@@ -28,13 +28,13 @@ from django.conf import settings
 
 if TYPE_CHECKING:
     from exams.models import ExamSession
-    from scoring.session import ScoringContext
+    from monitoring.ingest.risk import ScoringContext
 
 
 @dataclass
 class SessionSnapshot:
     session: ExamSession  # as last written by this process, exam and user joined
-    context: ScoringContext | None  # its scoring context (None until a scored event built it)
+    context: ScoringContext | None  # its scoring context (None when none was built)
 
     @property
     def version(self) -> int:

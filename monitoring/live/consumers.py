@@ -25,7 +25,6 @@ from exams.exceptions import ExamNotFound
 from exams.reviews import reason_check
 from monitoring import broadcast, pushes
 from monitoring.ingest.activity import parse_activity, require_int
-from monitoring.ingest.hands import MAX_HAND_MESSAGE_LENGTH
 from monitoring.ingest.services import IngestRequest
 from monitoring.live import batches
 from monitoring.live import usecases as live
@@ -39,6 +38,7 @@ from monitoring.live.frames import (
     require_text,
 )
 from monitoring.live.presence import HEARTBEAT_SECONDS, presence_heartbeat, presence_purge_stale
+from monitoring.proctoring.hands import MAX_HAND_MESSAGE_LENGTH
 from monitoring.pushes import Push
 
 logger = logging.getLogger(__name__)

@@ -7,12 +7,12 @@ whose process died stop being refreshed and drop out of every query after PRESEN
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from exams.models import ExamSession
@@ -124,12 +124,30 @@ def presence_purge_stale() -> int:
 
 
 def active_students(*, exam_id: int) -> list[dict]:
-    """The students connected to the exam right now, highest live risk first."""
-    rows = (
-        _fresh()
-        .filter(exam_id=exam_id, role="student")
-        .values("user_id", "user__name", "user__email", "user__roll_number")
-        .annotate(connections=Count("id"), session_id=Max("session_id"), since=Max("connected_at"))
+    """The students connected to the exam right now, highest live risk first: the dashboard's rows."""
+    students = _student_rows(_fresh().filter(exam_id=exam_id, role="student"))
+    students.sort(key=lambda s: (-s["risk_score"], s["name"]))
+    return students
+
+
+def student_rows(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    """The dashboard row of each connected student of these (exam_id, user_id) pairs, in three queries.
+
+    `student_joined` carries this row: built by the code that builds `active_students`, so a student
+    announced on (re)join shows what a refreshed list would (incidents, open hand, time state).
+    """
+    if not pairs:
+        return {}
+    present = _fresh().filter(
+        role="student", exam_id__in={exam_id for exam_id, _ in pairs}, user_id__in={user_id for _, user_id in pairs}
+    )
+    return {key: row for row in _student_rows(present) if (key := (row["exam_id"], row["user_id"])) in pairs}
+
+
+def _student_rows(present: QuerySet[Presence]) -> list[dict]:
+    """One row per (exam, student) of these presence rows, with their session's live state."""
+    rows = present.values("exam_id", "user_id", "user__name", "user__email", "user__roll_number").annotate(
+        connections=Count("id"), session_id=Max("session_id"), since=Max("connected_at")
     )
     session_ids = [row["session_id"] for row in rows if row["session_id"]]
     sessions = {
@@ -141,8 +159,10 @@ def active_students(*, exam_id: int) -> list[dict]:
             "risk_level",
             "integrity_score",
             "flagged_incidents_count",
+            "started_at",
             "deadline_at",
             "paused_at",
+            "extended_seconds",
             "time_compensated_seconds",
             "warnings_count",
             "exam__max_warnings",
@@ -154,6 +174,7 @@ def active_students(*, exam_id: int) -> list[dict]:
         session = sessions.get(row["session_id"]) or {}
         students.append(
             {
+                "exam_id": row["exam_id"],
                 "user_id": row["user_id"],
                 "name": row["user__name"],
                 "email": row["user__email"],
@@ -164,9 +185,11 @@ def active_students(*, exam_id: int) -> list[dict]:
                 "risk_level": session.get("risk_level", "low"),
                 "integrity_score": session.get("integrity_score", 100),
                 "flagged_incidents_count": session.get("flagged_incidents_count", 0),
+                "started_at": session["started_at"].isoformat() if session.get("started_at") else None,
                 "deadline_at": session["deadline_at"].isoformat() if session.get("deadline_at") else None,
                 # A reloaded dashboard shows Resume for a paused session.
                 "paused": session.get("paused_at") is not None,
+                "extended_seconds": session.get("extended_seconds", 0),
                 "time_compensated_seconds": session.get("time_compensated_seconds", 0),
                 "warnings_count": session.get("warnings_count", 0),
                 "max_warnings": session.get("exam__max_warnings"),
@@ -175,7 +198,6 @@ def active_students(*, exam_id: int) -> list[dict]:
                 "connected_since": row["since"].isoformat(),
             }
         )
-    students.sort(key=lambda s: (-s["risk_score"], s["name"]))
     return students
 
 

@@ -19,10 +19,11 @@ from exams import services as exam_services
 from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from monitoring import pushes
-from monitoring.ingest import hands, services, timecontrol
+from monitoring.ingest import services
 from monitoring.ingest.activity import Activity, FrameError
 from monitoring.live import presence
 from monitoring.models import Alert, Event, Presence, RaisedHand
+from monitoring.proctoring import alerts, hands, timecontrol, warning
 from monitoring.pushes import Push
 
 Pushes = list[Push]
@@ -138,6 +139,10 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
             for session_id, outcome in zip(ordered, events, strict=True)
             if not isinstance(outcome, Exception)
         }
+    # What the exam's proctors are told of each first arrival: its dashboard row, as a refreshed list shows it.
+    rows = presence.student_rows(
+        {(arrival.exam.pk, arrival.user.pk) for (_, arrival), first in zip(arrivals, firsts, strict=True) if first}
+    )
     for (index, arrival), first in zip(arrivals, firsts, strict=True):
         session, user, exam = arrival.session, arrival.user, arrival.exam
         join = outcomes[index]
@@ -152,11 +157,15 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
         if session is not None:
             join.pushes.extend(reconnects.pop(session.pk, ()))
         if first:
-            join.pushes.append(
-                pushes.student_joined(
-                    user=user, exam_id=exam.pk, session_summary={**_session_summary(session), **_time_summary(session)}
-                )
-            )
+            # No row: the socket already went again (its presence is gone); announce what is known.
+            row = rows.get((exam.pk, user.pk)) or {
+                "user_id": user.pk,
+                "name": user.name,
+                "roll_number": user.roll_number,
+                **_session_summary(session),
+                **_time_summary(session),
+            }
+            join.pushes.append(pushes.student_joined(exam_id=exam.pk, row=row))
     return outcomes
 
 
@@ -292,14 +301,22 @@ def _session_for_proctor(session_id: int, user) -> ExamSession:
     return exam_selectors.session_get_for_user(session_id=session_id, user=user)
 
 
+@transaction.atomic
 def warn(*, session_id: int, by, message: str, reason_code: str = "") -> tuple[Event, Pushes]:
-    return services.proctor_warn(
+    warned = warning.proctor_warn(
         session=_session_for_proctor(session_id, by), by=by, message=message, reason_code=reason_code
     )
+    if not warned.limit_reached:
+        return warned.event, warned.pushes
+    # The last warning must reach the student before the termination closes their socket: both
+    # leave on commit, in this order (the termination's push is registered by session_terminate).
+    pushes.send_after_commit(warned.pushes)
+    warning.warning_limit_terminate(session=warned.session, by=by)
+    return warned.event, []
 
 
 def resolve(*, alert_id: int, by, note: str) -> tuple[Alert, Pushes]:
-    return services.alert_resolve(alert_id=alert_id, by=by, note=note)
+    return alerts.alert_resolve(alert_id=alert_id, by=by, note=note)
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """The proctor's review console in the Django admin: sessions by risk, their timeline, alerts and chart.
 
 Every change made here goes through the same services as REST and the socket: reviews through
-`exams.services.session_review`, alert resolution through `monitoring.ingest.services.alert_resolve`,
+`exams.services.session_review`, alert resolution through `monitoring.proctoring.alerts.alert_resolve`,
 rescoring through `monitoring.ingest.risk.session_rescore`. Forms never save model rows directly.
 """
 
@@ -30,8 +30,8 @@ from exams.exceptions import VerdictAwaitingSecondReview, VerdictConfirmed
 from exams.models import ExamSession, ReviewStatus, SecondReview
 from exams.scoping import exam_scope
 from monitoring.ingest.risk import session_rescore_recorded
-from monitoring.ingest.services import alert_resolve
 from monitoring.models import Alert, Event
+from monitoring.proctoring.alerts import alert_resolve
 from monitoring.pushes import send_after_commit
 from monitoring.review import charts
 from monitoring.review import selectors as review

@@ -16,17 +16,14 @@ from django.db.models import Count, Q, QuerySet
 
 from exams import selectors as exam_selectors
 from exams.models import Exam, ExamSession
+from monitoring import pushes
 from monitoring.models import Alert, Event
 from scoring import catalogue
+from scoring.types import RISK_SIGNALS
 
-COMPONENT_ORDER = ("typing", "tab_switch", "mouse", "answer_speed", "focus")
-COMPONENT_LABELS = {
-    "typing": "Typing speed",
-    "tab_switch": "Tab switches",
-    "mouse": "Mouse speed",
-    "answer_speed": "Answer speed",
-    "focus": "Time away (blur)",
-}
+# The risk signals' rows, in the formula's order, as scoring declares them.
+COMPONENT_ORDER = tuple(signal.name for signal in RISK_SIGNALS)
+COMPONENT_LABELS = {signal.name: signal.label for signal in RISK_SIGNALS}
 TIMELINE_PAGE_SIZE = 50
 CHART_MAX_POINTS = 400
 
@@ -341,26 +338,11 @@ def dashboard_exams(*, user: Any) -> QuerySet[Exam]:
 
 
 def exam_open_alerts(*, exam_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    """The exam's unresolved alerts, newest first, shaped like the `high_risk_alert` frame."""
+    """The exam's unresolved alerts, newest first, as the `high_risk_alert` frame carries them (with
+    the student's risk now beside the risk each was raised at)."""
     alerts = (
         Alert.objects.filter(session__exam_id=exam_id, resolved=False)
         .select_related("session", "session__user")
         .order_by("-created_at", "-id")[:limit]
     )
-    return [
-        {
-            "alert_id": alert.pk,
-            "alert_type": alert.alert_type,
-            "user_id": alert.session.user_id,
-            "name": alert.session.user.name,
-            "session_id": alert.session_id,
-            "exam_id": exam_id,
-            "risk_score": alert.risk_score,
-            "risk_level": alert.risk_level,
-            "severity": alert.severity,
-            "message": alert.message,
-            "resolved": alert.resolved,
-            "created_at": alert.created_at.isoformat(),
-        }
-        for alert in alerts
-    ]
+    return [pushes.alert_payload(alert, session=alert.session) for alert in alerts]

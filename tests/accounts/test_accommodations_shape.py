@@ -34,3 +34,11 @@ def test_valid_shape_is_normalised():
 def test_invalid_shapes_are_refused(value):
     with pytest.raises(ValidationError):
         validate_accommodations(value)
+
+
+def test_the_exemptable_signals_are_scorings_risk_signals():
+    # accounts sits under scoring and keeps its own copy: it must name exactly the formula's signals.
+    from accounts.accommodations import EXEMPTABLE_SIGNALS
+    from scoring.types import RISK_SIGNALS
+
+    assert tuple(signal.name for signal in RISK_SIGNALS) == EXEMPTABLE_SIGNALS

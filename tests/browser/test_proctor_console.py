@@ -14,6 +14,8 @@ from urllib.parse import quote
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
+from monitoring.frame_types import check_frame
+
 DEMO_EXAM = "Demo: General Science Quiz"
 PROCTOR = ("proctor@exampulse.ai", "password123")
 STUDENT = ("asha@exampulse.ai", "student123")
@@ -41,6 +43,7 @@ def api(base: str, method: str, path: str, body: dict | None = None, token: str 
 def receive_until(socket, name: str, limit: int = 50) -> dict:
     for _ in range(limit):
         message = json.loads(socket.recv(timeout=10))
+        check_frame(message)
         if message["event"] == name:
             return message["data"]
     raise AssertionError(f"no {name} frame")

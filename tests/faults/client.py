@@ -11,6 +11,8 @@ from typing import Any
 import psycopg
 import websockets
 
+from monitoring.frame_types import check_frame
+
 FRAME_TIMEOUT_S = 10
 
 
@@ -72,7 +74,9 @@ class Socket:
         await self.ws.send(json.dumps({"event": event, "data": data}))
 
     async def receive(self, timeout: float = FRAME_TIMEOUT_S) -> dict:
-        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        check_frame(message)
+        return message
 
     async def expect(self, name: str, timeout: float = FRAME_TIMEOUT_S, where=None) -> dict:
         """Frames until one named `name` (matching `where`, if given) arrives; its data."""

@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from accounts.services import tokens_issue
 from exams.models import Exam, ExamSession
 from exams.services import session_start
+from monitoring.frame_types import check_frame
 from monitoring.models import Alert, Event
 from scoring.services import baseline_add_sample
 from tests.factories import StudentFactory
@@ -78,7 +79,10 @@ class Socket:
         await self.communicator.send_to(text_data=text, bytes_data=data)
 
     async def receive(self, timeout: float = 3) -> dict:
-        return await self.communicator.receive_json_from(timeout=timeout)
+        """The next frame, held against its schema (monitoring.frame_types): a payload that drifts fails here."""
+        message = await self.communicator.receive_json_from(timeout=timeout)
+        check_frame(message)
+        return message
 
     async def expect(self, name: str, timeout: float = 3) -> dict:
         """Receive frames until one named `name` arrives; return its data."""

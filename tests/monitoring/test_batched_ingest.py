@@ -17,7 +17,7 @@ from exams.exceptions import SessionNotActive
 from exams.models import ExamSession
 from exams.services import session_start, session_submit
 from monitoring.ingest import services
-from monitoring.ingest.activity import parse_activity
+from monitoring.ingest.activity import Activity, parse_activity
 from monitoring.models import Event
 from scoring.models import Baseline
 from tests.factories import StudentFactory
@@ -149,16 +149,41 @@ class TestEventsIngest:
         table = f'"{Baseline._meta.db_table}"'
         assert not [q["sql"] for q in captured if table in q["sql"]]
 
+    def test_each_event_is_one_call_into_scoring(self, proctor, monkeypatch):
+        session = session_start(exam=make_exam(proctor), user=StudentFactory())
+        real_score = services.event_score
+        calls = []
+
+        def event_score(**kwargs):
+            calls.append(kwargs["event_type"])
+            return real_score(**kwargs)
+
+        monkeypatch.setattr(services, "event_score", event_score)
+        technical = services.IngestRequest(
+            session.pk, Activity(exam_id=session.exam_id, event_type="disconnected", payload={}, is_technical=True)
+        )
+        outcomes = services.events_ingest(
+            [
+                request(session, 0, "typing_sample", {"wpm": 40}),
+                request(session, 1, "tab_switch", {}),
+                technical,
+                request(session, 0, "typing_sample", {"wpm": 40}),  # a repeat: answered from the stored event
+            ]
+        )
+        assert [outcome.duplicate for outcome in outcomes] == [False, False, False, True]
+        assert calls == ["typing_sample", "tab_switch", "disconnected"]
+        assert [outcome.event.severity for outcome in outcomes[:3]] == ["low", "medium", "low"]
+
     def test_a_bug_in_one_event_costs_only_that_event(self, proctor, monkeypatch):
         session = session_start(exam=make_exam(proctor), user=StudentFactory())
-        real_fold = services.fold
+        real_score = services.event_score
 
-        def fold(state, event_type, payload):
-            if payload.get("wpm") == 13:
+        def event_score(**kwargs):
+            if kwargs["payload"].get("wpm") == 13:
                 raise ValueError("boom")
-            return real_fold(state, event_type, payload)
+            return real_score(**kwargs)
 
-        monkeypatch.setattr(services, "fold", fold)
+        monkeypatch.setattr(services, "event_score", event_score)
         outcomes = services.events_ingest(
             [
                 request(session, 0, "typing_sample", {"wpm": 40}),

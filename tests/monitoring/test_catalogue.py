@@ -10,11 +10,11 @@ from django.test import Client
 
 from monitoring.ingest import activity as activity_rules
 from monitoring.ingest.activity import FrameError, parse_activity
-from monitoring.ingest.severity import severity_for
 from monitoring.pushes import SERVER_EVENTS
 from monitoring.review.selectors import event_label
 from scoring import aggregation, catalogue
 from scoring.catalogue import CATALOGUE, ID, NUMBER, NUMBERS, TECHNICAL
+from scoring.severity import severity_for
 from tests.support.servers import ROOT
 
 STATIC = ROOT / "monitoring" / "static"

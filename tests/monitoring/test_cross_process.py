@@ -14,6 +14,7 @@ import websockets
 from accounts.services import tokens_issue
 from exams.models import Course, CourseStaff, Enrollment
 from exams.services import session_start
+from monitoring.frame_types import check_frame
 from scoring.services import baseline_add_sample
 from tests.factories import ProctorFactory
 from tests.monitoring.conftest import make_exam
@@ -27,6 +28,7 @@ async def expect(ws, name: str, timeout: float = 10) -> dict:
     seen = []
     while True:
         message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        check_frame(message)
         if message["event"] == name:
             return message["data"]
         seen.append(message["event"])

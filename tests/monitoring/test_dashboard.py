@@ -11,8 +11,9 @@ from django.conf import settings
 from django.test import Client
 
 from monitoring.ingest.activity import parse_activity
-from monitoring.ingest.services import IngestRequest, alert_resolve, events_ingest
+from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.models import Alert
+from monitoring.proctoring.alerts import alert_resolve
 from tests.monitoring.conftest import make_exam
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from exampulse.json_limits import MAX_JSON_DEPTH
 from monitoring.ingest.activity import FrameError, parse_activity
-from monitoring.ingest.severity import severity_for
 from monitoring.live.frames import parse_frame
+from scoring.severity import severity_for
 
 LIMIT = 64 * 1024
 

@@ -18,6 +18,7 @@ from django.db import connection
 
 from accounts.services import tokens_issue
 from exams.services import session_start
+from monitoring.frame_types import check_frame
 from monitoring.models import Event, Presence
 from tests.factories import StudentFactory
 from tests.monitoring.conftest import make_exam
@@ -72,6 +73,7 @@ def presence_servers() -> set[str]:
 async def expect(ws, name: str, timeout: float = 10) -> dict:
     while True:
         message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        check_frame(message)
         if message["event"] == name:
             return message["data"]
 

@@ -31,10 +31,10 @@ from exams.models import Course, CourseStaff, Enrollment
 from exams.services import session_start, session_terminate
 from exams.signals import second_review_required
 from monitoring.ingest.activity import parse_activity
-from monitoring.ingest.hands import hand_raise
 from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.models import Alert, AlertEmail, Event, Webhook, WebhookAttempt, WebhookDelivery
 from monitoring.notify import email, tasks, webhooks
+from monitoring.proctoring.hands import hand_raise
 from tests.factories import ProctorFactory
 from tests.monitoring.conftest import make_exam, student_with_baseline
 from tests.monitoring.notify_support import Receiver
@@ -663,7 +663,7 @@ def test_the_real_worker_delivers_within_seconds(tmp_path, receiver, seed_cache)
         "from tests.factories import ProctorFactory, StudentFactory\n"
         "from tests.monitoring.conftest import make_exam\n"
         "from exams.services import session_start\n"
-        "from monitoring.ingest.hands import hand_raise\n"
+        "from monitoring.proctoring.hands import hand_raise\n"
         "student = StudentFactory()\n"
         "session = session_start(exam=make_exam(ProctorFactory()), user=student)\n"
         "hand_raise(session=session, message='from the worker test')\n"

@@ -52,7 +52,7 @@ def test_no_previous_opinion_scores_the_model(model):
 @pytest.mark.django_db
 def test_ingestion_scores_the_forest_on_the_first_event_and_every_nth(model, proctor, student, settings):
     from exams.services import session_start
-    from monitoring.ingest import services
+    from monitoring.ingest import risk, services
     from monitoring.ingest.activity import parse_activity
     from tests.monitoring.conftest import make_exam
 
@@ -60,7 +60,7 @@ def test_ingestion_scores_the_forest_on_the_first_event_and_every_nth(model, pro
     session = session_start(exam=make_exam(proctor), user=student)
     scored_events = []
     with (
-        mock.patch.object(services, "scoring_context_for", return_value=context_with(model)),
+        mock.patch.object(risk, "scoring_context", return_value=context_with(model)),
         mock.patch.object(PopulationModel, "score_one", autospec=True, side_effect=PopulationModel.score_one) as forest,
     ):
         for index in range(12):

@@ -24,12 +24,12 @@ from exams.models import ExamSession
 from exams.reviews import session_review
 from exams.services import session_start, session_submit
 from monitoring.ingest.activity import parse_activity
-from monitoring.ingest.hands import hand_answer, hand_raise
 from monitoring.ingest.services import IngestRequest, events_ingest
 from monitoring.live.presence import presence_join
 from monitoring.models import Alert
 from monitoring.notify import webhooks
 from monitoring.privacy import STUDENT_DATA, Erased, Kept
+from monitoring.proctoring.hands import hand_answer, hand_raise
 from scoring.services import baseline_add_sample
 from tests.factories import ProctorFactory, StudentFactory
 from tests.monitoring.conftest import make_exam

@@ -31,14 +31,15 @@ from exams.demo import DEMO_PROCTOR_EMAIL
 from exams.models import Exam, ExamSession, ExamStatus, SessionStatus
 from exams.services import exam_create
 from monitoring.ingest.risk import session_rescore
-from monitoring.ingest.services import ANOMALY_ALERT, THRESHOLD_ALERT, alert_raise
-from monitoring.ingest.severity import severity_for
+from monitoring.ingest.services import alert_raise
 from monitoring.models import Alert, Event
+from scoring.alerts import ANOMALY_ALERT, THRESHOLD_ALERT
 from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES
 from scoring.engine import alert_threshold
 from scoring.models import BASELINE_READY_SAMPLES
 from scoring.population import MIN_TRAINING_SESSIONS
 from scoring.services import baseline_add_sample, baseline_get, baseline_snapshot
+from scoring.severity import severity_for
 from scoring.synthetic import event_stream, random_profile
 
 DEMO_DOMAIN = DEMO_PROCTOR_EMAIL.split("@", 1)[1]

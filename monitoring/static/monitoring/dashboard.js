@@ -46,10 +46,15 @@
     return node;
   }
 
+  // "Medium · 0.64": how a risk is named everywhere (badges, alert cards, toasts, the alert email).
+  function riskText(level, score) {
+    level = LEVELS[level] ? level : "low";
+    return LEVELS[level] + " · " + Number(score || 0).toFixed(2);
+  }
+
   function riskBadge(level, score) {
     level = LEVELS[level] ? level : "low";
-    var text = LEVELS[level] + " · " + Number(score || 0).toFixed(2);
-    return el("span", { className: "risk risk-" + level, text: text });
+    return el("span", { className: "risk risk-" + level, text: riskText(level, score) });
   }
 
   function timeText(iso) {
@@ -61,6 +66,29 @@
     var node = el("div", { className: "toast toast-" + (kind || "info"), text: text });
     $("toasts").appendChild(node);
     setTimeout(function () { node.remove(); }, kind === "error" ? 8000 : 4000);
+  }
+
+  // A raised hand is a request for help, not an error: its own toast (hand icon, light colours), which
+  // stays longer and leads to the hand's answer box.
+  function handToast(h) {
+    var name = h.name || "Student " + h.user_id;
+    var answer = el("button", { type: "button", className: "button small", text: "Answer" });
+    answer.setAttribute("aria-label", "Answer " + name + "'s raised hand");
+    var node = el("div", { className: "toast toast-hand", "data-hand-id": h.hand_id }, [
+      el("span", { className: "hand-icon", "aria-hidden": "true" }),
+      el("div", { className: "toast-body" }, [
+        el("strong", { text: name + " raised a hand" }),
+        el("span", { className: "toast-text", text: h.message || "(no message)" })
+      ]),
+      answer
+    ]);
+    answer.addEventListener("click", function () {
+      node.remove();
+      var input = document.querySelector('#hand-list input[data-hand-id="' + h.hand_id + '"]');
+      if (input) { input.scrollIntoView({ block: "center" }); input.focus(); }
+    });
+    $("toasts").appendChild(node);
+    setTimeout(function () { node.remove(); }, 12000);
   }
 
   // -- connection --------------------------------------------------------------------------
@@ -163,25 +191,15 @@
     active_students: function (data) {
       if (data.exam_id !== config.examId) return;
       var fresh = new Map();
-      (data.students || []).forEach(function (s) {
-        var old = students.get(s.user_id) || {};
-        fresh.set(s.user_id, Object.assign({}, old, s, { online: true }));
-      });
+      (data.students || []).forEach(function (s) { fresh.set(s.user_id, takeRow(s)); });
       students = fresh;
-      // The server's list is the truth for open hands of connected students.
-      (data.students || []).forEach(function (s) {
-        if (s.hand) hands.set(s.hand.hand_id, Object.assign({ session_id: s.session_id, user_id: s.user_id, name: s.name }, s.hand));
-      });
-      renderStudents();
-      renderHands();
+      renderAll();
     },
+    // The same row as in active_students (the server builds both alike): incidents, open hand, time state.
     student_joined: function (data) {
-      upsert(data.user_id, {
-        name: data.name, roll_number: data.roll_number, session_id: data.session_id,
-        status: data.status, risk_score: data.risk_score || 0, risk_level: data.risk_level || "low", online: true,
-        time_compensated_seconds: data.time_compensated_seconds, warnings_count: data.warnings_count
-      });
-      renderStudents();
+      if (data.exam_id !== undefined && data.exam_id !== config.examId) return;
+      students.set(data.user_id, takeRow(data));
+      renderAll();
     },
     student_left: function (data) {
       var s = students.get(data.user_id);
@@ -196,10 +214,12 @@
         s.flagged_incidents_count = (s.flagged_incidents_count || 0) + 1;
       }
       var kind = Object.prototype.hasOwnProperty.call(CATALOGUE, data.event_type) ? CATALOGUE[data.event_type] : null;
-      s.last_activity = (kind ? kind.short : data.event_type) + " · " + timeText(data.timestamp);
+      s.last_activity = kind ? kind.short : data.event_type;
+      s.last_activity_at = data.timestamp;
       s.last_severity = data.is_technical ? "technical" : data.severity;
       s.flash = true;
       renderStudents();
+      if (hasAlerts(data.user_id)) renderAlerts(); // their cards say the risk "now"
     },
     high_risk_alert: function (data) {
       if (data.exam_id !== config.examId) return;
@@ -207,7 +227,7 @@
       upsert(data.user_id, { name: data.name, session_id: data.session_id, risk_score: data.risk_score, risk_level: data.risk_level });
       renderAlerts();
       renderStudents();
-      toast("New alert: " + data.name + " (" + (LEVELS[data.risk_level] || data.risk_level) + " risk)", "alert");
+      toast("New alert: " + data.name + ", raised at " + riskText(data.risk_level, data.risk_score), "alert");
     },
     alert_resolved: function (data) {
       var alert = alerts.get(data.alert_id);
@@ -227,7 +247,9 @@
       renderStudents();
     },
     time_extended: function (data) {
-      upsert(data.user_id, { session_id: data.session_id, deadline_at: data.deadline_at });
+      var s = students.get(data.user_id) || {};
+      var extended = data.extended_seconds !== undefined ? data.extended_seconds : (s.extended_seconds || 0) + 60 * (data.minutes || 0);
+      upsert(data.user_id, { session_id: data.session_id, deadline_at: data.deadline_at, extended_seconds: extended });
       renderStudents();
     },
     session_paused: function (data) {
@@ -246,11 +268,14 @@
       if (data.exam_id !== config.examId) return;
       hands.set(data.hand_id, data);
       renderHands();
-      toast(data.name + " raised a hand: " + (data.message || "(no message)"), "alert");
+      renderStudents();
+      handToast(data);
     },
     hand_answered: function (data) {
       hands.delete(data.hand_id);
+      document.querySelectorAll('.toast-hand[data-hand-id="' + data.hand_id + '"]').forEach(function (node) { node.remove(); });
       renderHands();
+      renderStudents();
     },
     action_ok: function (data) {
       if (data.action === "warn_student") {
@@ -270,6 +295,39 @@
     },
     pong: function () {}
   };
+
+  // A student row from the server (active_students' entries and student_joined): it replaces what the
+  // page knew of the student (what happened here since, the last activity, stays), and it is the truth
+  // on the student's open hand.
+  function takeRow(row) {
+    var old = students.get(row.user_id) || {};
+    var s = Object.assign({}, old, row, { online: true });
+    delete s.hand;
+    hands.forEach(function (h, id) {
+      if (h.session_id === row.session_id && (!row.hand || row.hand.hand_id !== id)) hands.delete(id);
+    });
+    if (row.hand) hands.set(row.hand.hand_id, Object.assign({ session_id: row.session_id, user_id: row.user_id, name: row.name }, row.hand));
+    return s;
+  }
+
+  function renderAll() {
+    renderStudents();
+    renderHands();
+    renderAlerts();
+  }
+
+  function hasAlerts(userId) {
+    var found = false;
+    alerts.forEach(function (a) { if (a.user_id === userId) found = true; });
+    return found;
+  }
+
+  function handOf(s) {
+    var found = null;
+    if (!s.session_id) return null;
+    hands.forEach(function (h) { if (h.session_id === s.session_id) found = h; });
+    return found;
+  }
 
   function upsert(userId, fields) {
     var s = students.get(userId) || { user_id: userId, flagged_incidents_count: 0, risk_score: 0, risk_level: "low" };
@@ -312,9 +370,11 @@
     list.forEach(function (s) {
       var open = s.session_id && s.status === "in_progress";
       var name = s.name || "Student " + s.user_id;
+      var hand = handOf(s);
       var who = el("th", { scope: "row" }, [
         el("span", { className: "name", text: name }),
-        s.roll_number ? el("span", { className: "sub", text: s.roll_number }) : null
+        s.roll_number ? el("span", { className: "sub", text: s.roll_number }) : null,
+        hand ? el("span", { className: "tag hand", title: hand.message || "", text: "Hand raised" }) : null
       ]);
       var status = el("td", {}, [
         s.paused && open ? el("span", { className: "tag paused", text: "paused" }) : null,
@@ -329,19 +389,24 @@
       var stop = el("button", { type: "button", className: "button small danger", "data-focus-key": "stop-" + s.user_id, disabled: !open, text: "Terminate" });
       stop.setAttribute("aria-label", "Terminate the session of " + name);
       stop.addEventListener("click", function () { askTerminate(s); });
-      var actions = el("td", { className: "actions" }, [warn].concat(timeButtons(s, name, open), [stop]));
+      // Review first (it only reads), Terminate last: the buttons wrap in rows of three on narrow screens.
+      var link = null;
       if (s.session_id) {
-        var link = el("a", { className: "button small", href: sessionUrl(s.session_id), "data-focus-key": "open-" + s.user_id, text: "Review" });
+        link = el("a", { className: "button small", href: sessionUrl(s.session_id), "data-focus-key": "open-" + s.user_id, text: "Review" });
         link.setAttribute("aria-label", "Review the session of " + name);
-        actions.appendChild(link);
       }
+      var buttons = el("div", { className: "row-actions" }, [link, warn].concat(timeButtons(s, name, open), [stop]));
+      var activity = el("td", { className: "activity activity-" + (s.last_severity || "none") }, [
+        el("span", { className: "what", title: s.last_activity || "", text: s.last_activity || "–" }),
+        s.last_activity_at ? el("time", { className: "sub", datetime: s.last_activity_at, text: timeText(s.last_activity_at) }) : null
+      ]);
       var row = el("tr", { className: "risk-row-" + (s.risk_level || "low") + (s.flash ? " flash" : "") + (s.online === false ? " is-offline" : ""), "data-user-id": s.user_id }, [
         who,
         el("td", {}, [riskBadge(s.risk_level, s.risk_score)]),
-        el("td", { className: "num", text: String(s.flagged_incidents_count || 0) }),
+        el("td", { className: "num incidents", text: String(s.flagged_incidents_count || 0) }),
         status,
-        el("td", { className: "activity activity-" + (s.last_severity || "none"), text: s.last_activity || "–" }),
-        actions
+        activity,
+        el("td", { className: "actions" }, [buttons])
       ]);
       s.flash = false;
       rows.appendChild(row);
@@ -358,13 +423,34 @@
     });
   }
 
-  // Warnings "k of n" (n from the exam's max_warnings) and the time given back for dropped connections.
+  // Warnings "k of n" (n from the exam's max_warnings), extra time given live, the time given back for
+  // dropped connections, and the time left (ticking; none while paused).
   function timeControlTags(s) {
     var limit = s.max_warnings || config.maxWarnings || null;
     var parts = [];
     if (s.warnings_count || limit) parts.push("Warnings " + (s.warnings_count || 0) + (limit ? " of " + limit : ""));
+    if (s.extended_seconds) parts.push("+" + formatSeconds(s.extended_seconds) + " extra");
     if (s.time_compensated_seconds) parts.push("+" + formatSeconds(s.time_compensated_seconds) + " for drops");
-    return parts.length ? el("span", { className: "sub time-control", "data-user-id": s.user_id, text: parts.join(" · ") }) : null;
+    var left = s.status === "in_progress" && s.deadline_at && !s.paused
+      ? el("span", { className: "remaining", "data-deadline": s.deadline_at, text: remainingText(s.deadline_at) })
+      : null;
+    if (!parts.length && !left) return null;
+    return el("span", { className: "sub time-control", "data-user-id": s.user_id }, [
+      parts.length ? document.createTextNode(parts.join(" · ") + (left ? " · " : "")) : null,
+      left
+    ]);
+  }
+
+  function remainingText(deadline) {
+    var seconds = Math.round((new Date(deadline).getTime() - Date.now()) / 1000);
+    if (seconds <= 0) return "time is up";
+    return seconds < 60 ? seconds + " s left" : Math.ceil(seconds / 60) + " min left";
+  }
+
+  function tickRemaining() {
+    document.querySelectorAll("#student-rows [data-deadline]").forEach(function (node) {
+      node.textContent = remainingText(node.getAttribute("data-deadline"));
+    });
   }
 
   function formatSeconds(total) {
@@ -412,6 +498,14 @@
     return config.sessionUrl.replace(/0\/change\/$/, sessionId + "/change/");
   }
 
+  // The student's risk now: their live row when connected, else what the alert's payload was built with.
+  function riskNow(a) {
+    var s = students.get(a.user_id);
+    if (s && s.session_id === a.session_id && s.risk_level) return { level: s.risk_level, score: s.risk_score };
+    if (a.session_risk_level) return { level: a.session_risk_level, score: a.session_risk_score };
+    return { level: a.risk_level, score: a.risk_score };
+  }
+
   function renderAlerts() {
     var feed = $("alert-feed");
     var list = Array.from(alerts.values()).sort(function (a, b) {
@@ -424,10 +518,15 @@
     list.forEach(function (a) {
       if (!a.resolved) open += 1;
       var head = el("div", { className: "alert-head" }, [
-        riskBadge(a.risk_level, a.risk_score),
         el("strong", { text: a.name || "Student " + a.user_id }),
         a.isNew && !a.resolved ? el("span", { className: "tag new", text: "New" }) : null,
         el("time", { datetime: a.created_at || "", text: timeText(a.created_at) })
+      ]);
+      var now = riskNow(a);
+      var levels = el("p", { className: "alert-levels" }, [
+        el("span", {}, [document.createTextNode("Raised at "), riskBadge(a.risk_level, a.risk_score)]),
+        document.createTextNode(" — "),
+        el("span", {}, [document.createTextNode("now "), riskBadge(now.level, now.score)])
       ]);
       var body = el("p", { className: "alert-message", text: a.message || "" });
       var foot = el("div", { className: "alert-actions" });
@@ -445,7 +544,7 @@
       feed.appendChild(el("li", {
         className: "alert-item alert-" + (a.risk_level || "medium") + (a.resolved ? " is-resolved" : "") + (a.isNew && !a.resolved ? " is-new" : ""),
         "data-alert-id": a.alert_id
-      }, [head, body, foot]));
+      }, [head, levels, body, foot]));
     });
     $("alert-count").textContent = String(open);
     $("no-alerts").hidden = list.length > 0;
@@ -573,8 +672,7 @@
   $("reconnect-now").addEventListener("click", function () { attempt = 0; connect(); });
   (config.alerts || []).forEach(function (a) { addAlert(a, true); });
   fillReasonSelects();
-  renderAlerts();
-  renderStudents();
-  renderHands();
+  renderAll();
+  setInterval(tickRemaining, 15000);
   connect();
 })();

@@ -1,10 +1,11 @@
-"""Severity of one event, by type and the exam's policy. Severity never feeds the risk formula.
+"""Severity of one event, by type and the exam's policy. Severity never feeds the risk formula. Pure.
 
 Each type's default severity, and the exam flag that makes it harmless, are in `scoring.catalogue`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from scoring import catalogue
@@ -17,7 +18,7 @@ BLUR_HIGH_S = 120
 INCIDENT_SEVERITIES = frozenset({"medium", "high"})
 
 
-def severity_for(event_type: str, payload: dict[str, Any], *, allow_tab_switch: bool, allow_copy_paste: bool) -> str:
+def severity_for(event_type: str, payload: Mapping[str, Any], *, allow_tab_switch: bool, allow_copy_paste: bool) -> str:
     """low | medium | high for one event; what the exam allows is low."""
     kind = catalogue.get(event_type)
     if kind is None or kind.category == catalogue.TECHNICAL:

@@ -17,7 +17,7 @@ from exampulse.api import respond
 from exams import selectors as exam_selectors
 from exams.serializers import ReasonCodeField, SessionProctorOutputSerializer
 from exams.services import EXTEND_MINUTES_MAX, REASON_MAX_LENGTH
-from monitoring.ingest import timecontrol
+from monitoring.proctoring import timecontrol
 from monitoring.pushes import send_after_commit
 
 
