@@ -5,8 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links the server and its worker email (set-password links) start with this address.
+PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run worker test jstest lint format migrate seed bench clean-venv
+.PHONY: run worker test jstest lint format migrate seed retrain bench clean-venv
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,16 +20,22 @@ migrate: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 
 # Demo users, exams and baselines, then past sessions with events and a population model
-# trained on them, so the admin, the dashboard and the scorer have something to show.
+# trained on them, so the admin, the dashboard and the scorer have something to show. The model is
+# trained once (each training saves a new version under var/models): `make retrain` trains a new one.
 seed: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_activity
+	$(PY) manage.py train_risk_model --if-missing
+
+# A new version of the population model from the sessions stored now (`make retrain run` to serve it).
+retrain: migrate
 	$(PY) manage.py train_risk_model
 
 # Development server with demo data on the embedded defaults (SQLite, in-memory layer), and the
 # notifications' worker (webhooks, alert emails) beside it: started first, stopped when daphne exits.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	export PUBLIC_URL="$(PUBLIC_URL)"; \
 	$(PY) manage.py db_worker --interval 1 --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	EXAMPULSE_DEMO=$${EXAMPULSE_DEMO:-true} $(PY) -m daphne -b $(HOST) -p $(PORT) exampulse.asgi:application

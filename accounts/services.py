@@ -270,15 +270,21 @@ def user_update_accommodations(
 # --- password reset ----------------------------------------------------------------------------
 
 
+def password_reset_page() -> str:
+    """Where set-password links point: PASSWORD_RESET_URL, else this server's own page at PUBLIC_URL/reset."""
+    return settings.PASSWORD_RESET_URL or f"{settings.PUBLIC_URL}/reset"
+
+
 def password_reset_link(*, user: User) -> str:
-    """A one-time set-password link: `PASSWORD_RESET_URL?uid=...&token=...` (Django's token generator).
+    """A one-time set-password link: `<password_reset_page>?uid=...&token=...` (Django's token generator).
 
     The token hashes the password and last login, so it stops working once the password changes.
     """
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    separator = "&" if "?" in settings.PASSWORD_RESET_URL else "?"
-    return f"{settings.PASSWORD_RESET_URL}{separator}uid={uid}&token={token}"
+    page = password_reset_page()
+    separator = "&" if "?" in page else "?"
+    return f"{page}{separator}uid={uid}&token={token}"
 
 
 def password_link_send(*, user: User, link: str, new_account: bool = False) -> None:
@@ -323,6 +329,12 @@ def _user_from_uid(uid: str) -> User | None:
     if not 0 < pk <= 2**63 - 1:
         return None
     return User.objects.filter(pk=pk, is_active=True).first()
+
+
+def password_reset_link_valid(*, uid: str, token: str) -> bool:
+    """Whether a set-password link would still be taken (read only: the page asks before showing its form)."""
+    user = _user_from_uid(uid)
+    return user is not None and default_token_generator.check_token(user, token)
 
 
 @transaction.atomic

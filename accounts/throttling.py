@@ -28,6 +28,8 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from accounts.exceptions import LoginLockedOut
+
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address by DRF's rule (REMOTE_ADDR, or X-Forwarded-For past NUM_PROXIES trusted proxies).
@@ -64,7 +66,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     message = lockout_message()
     status = settings.AXES_HTTP_RESPONSE_CODE
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": message, "details": {}}, status=status)
+        return JsonResponse({"error": message, "details": {"code": LoginLockedOut.code}}, status=status)
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 

@@ -14,16 +14,25 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# `.env` beside manage.py (git ignores it; `.env.example` lists every variable), read by python-dotenv
+# before anything below. A variable already set in the environment wins over the file. ENV_FILE names
+# another file; ENV_FILE= (empty) reads none.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
-    """Return the variable's value, or the default when it is unset."""
-    return os.environ.get(name, default)
+    """Return the variable's value, or the default when it is unset or empty (`NAME=` in `.env`)."""
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -54,9 +63,9 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    """Parse a comma-separated list variable, dropping empty items."""
+    """Parse a comma-separated list variable, dropping empty items; unset or empty: the default."""
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
 
@@ -354,14 +363,17 @@ NOTIFY_RETRY_SCHEDULE = [int(item) for item in _schedule]
 ALERT_EMAIL_FALLBACK = env_list("ALERT_EMAIL_FALLBACK", [])
 
 # Where people reach this ExamPulse (scheme, host and port, no trailing slash): the base of every
-# absolute link in a message read outside the site (alert emails link to the session's review page).
+# absolute link in a message read outside the site (alert emails link to the session's review page;
+# set-password links in emails and in import_roster's output). The default is `make run`'s address;
+# `make run PORT=...` passes its own.
 PUBLIC_URL = (env_str("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
 if not PUBLIC_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PUBLIC_URL must be an http:// or https:// address, not {PUBLIC_URL!r}")
 
-# Where set-password and reset links point: the front end's page that posts uid, token and the
-# new password to /api/auth/password-reset/confirm. `?uid=...&token=...` is appended.
-PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset")
+# Where set-password and reset links point; `?uid=...&token=...` is appended. Unset: PUBLIC_URL/reset,
+# this server's own page (accounts.pages), which sets the password through the same service as
+# POST /api/auth/password-reset/confirm. Set it when your own front end has such a page.
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL") or ""
 # Django's token generator: how long a reset or set-password link lives (3 days: roster invitations).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=300)
 

@@ -2,9 +2,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import pages as account_pages
+from exampulse import pages
 from exampulse.platform.health import HealthApi
 
 urlpatterns = [
+    path("", pages.home, name="home"),
+    # Where set-password links land (accounts.services.password_reset_page).
+    re_path(r"^reset/?$", account_pages.set_password, name="set-password"),
     path("admin/", admin.site.urls),
     path("demo/", include("monitoring.demo.urls")),
     path("monitor/", include("monitoring.review.urls")),

@@ -182,6 +182,10 @@ class EnrollmentInline(admin.TabularInline):
     extra = 0
     verbose_name = "enrolled student"
 
+    def get_queryset(self, request):
+        # Each row is labelled with the student's name and the course's code (Enrollment.__str__).
+        return super().get_queryset(request).select_related("student", "course")
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "student":
             kwargs["queryset"] = User.objects.filter(role=Role.STUDENT)
@@ -197,6 +201,9 @@ class CourseStaffInline(admin.TabularInline):
     autocomplete_fields = ("user",)
     extra = 0
     verbose_name = "staff member"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "course")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":

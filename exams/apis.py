@@ -19,10 +19,10 @@ from exams.exceptions import SessionNotStarted
 from exams.grading import session_grade
 from exams.serializers import (
     AnswersInputSerializer,
+    ExamForStudentSerializer,
     ExamInputSerializer,
     ExamListQuerySerializer,
     ExamProctorOutputSerializer,
-    ExamStudentOutputSerializer,
     GradeInputSerializer,
     IncidentReasonSerializer,
     ReviewInputSerializer,
@@ -58,8 +58,17 @@ class ExamListCreateApi(_Paginated):
 
     @extend_schema(
         parameters=[ExamListQuerySerializer],
-        responses={200: ExamStudentOutputSerializer(many=True)},
-        description="Students: the active exams, without answers. Proctors: every exam, with answers.",
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ExamOutput",
+                serializers=[ExamForStudentSerializer, ExamProctorOutputSerializer],
+                resource_type_field_name=None,
+                many=True,
+            )
+        },
+        description="Students: the active exams of their courses and open exams, without answers, each with "
+        "`can_start` (and, when false, `start_refusal`: the code the start would answer) and their `attempt`. "
+        "Proctors: every exam, with answers.",
     )
     def get(self, request):
         query = ExamListQuerySerializer(data=request.query_params)
@@ -83,7 +92,15 @@ class ExamDetailApi(APIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method in ("GET", "HEAD", "OPTIONS") else [IsProctor()]
 
-    @extend_schema(responses={200: ExamStudentOutputSerializer})
+    @extend_schema(
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ExamDetail",
+                serializers=[ExamForStudentSerializer, ExamProctorOutputSerializer],
+                resource_type_field_name=None,
+            )
+        }
+    )
     def get(self, request, exam_id):
         exam = selectors.exam_get_for_user(exam_id=exam_id, user=request.user)
         return respond(exam_output(exam, user=request.user))

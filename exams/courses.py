@@ -105,12 +105,12 @@ def course_create(*, by: User, code: str, name: str) -> Course:
     """Create a course; its creator becomes its first staff member. Codes are unique, case-insensitively."""
     code = code.strip()
     if Course.objects.filter(code__iexact=code).exists():
-        raise CourseCodeTaken(details={"code": ["A course with this code already exists."]})
+        raise CourseCodeTaken(details={"field": "code"})
     try:
         with transaction.atomic():
             course = Course.objects.create(code=code, name=name.strip(), created_by=by)
     except IntegrityError as exc:  # a concurrent create won the race
-        raise CourseCodeTaken(details={"code": ["A course with this code already exists."]}) from exc
+        raise CourseCodeTaken(details={"field": "code"}) from exc
     CourseStaff.objects.create(course=course, user=by, added_by=by)
     audit_record(actor=by, action="course_create", target=course, details={"code": course.code, "name": course.name})
     return course
@@ -124,7 +124,7 @@ def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
     if "code" in data and data["code"].strip() != course.code:
         code = data["code"].strip()
         if Course.objects.filter(code__iexact=code).exclude(pk=course.pk).exists():
-            raise CourseCodeTaken(details={"code": ["A course with this code already exists."]})
+            raise CourseCodeTaken(details={"field": "code"})
         changes["code"] = {"from": course.code, "to": code}
         course.code = code
     if "name" in data and data["name"].strip() != course.name:
@@ -135,7 +135,7 @@ def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
             with transaction.atomic():
                 course.save(update_fields=[*changes, "updated_at"])
         except IntegrityError as exc:
-            raise CourseCodeTaken(details={"code": ["A course with this code already exists."]}) from exc
+            raise CourseCodeTaken(details={"field": "code"}) from exc
         audit_record(actor=by, action="course_update", target=course, details=changes)
     return course
 

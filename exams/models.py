@@ -105,7 +105,7 @@ class Enrollment(models.Model):
         indexes = [models.Index(fields=["student", "course"], name="enrollment_by_student")]
 
     def __str__(self) -> str:
-        return f"{self.student_id} in {self.course_id}"
+        return f"{self.student.name} in {self.course.code}"
 
 
 class CourseStaff(models.Model):
@@ -124,7 +124,7 @@ class CourseStaff(models.Model):
         indexes = [models.Index(fields=["user", "course"], name="staff_by_user")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} staffs {self.course_id}"
+        return f"{self.user.name} on the staff of {self.course.code}"
 
 
 class Exam(models.Model):
@@ -275,7 +275,8 @@ class ExamSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Session {self.pk} ({self.exam_id}/{self.user_id}, {self.status})"
+        # What the admin's headings and breadcrumbs show: who, which exam, which attempt.
+        return f"{self.user.name} · {self.exam.name} (session {self.pk}, {self.get_status_display().lower()})"
 
     @property
     def is_open(self) -> bool:
@@ -309,7 +310,7 @@ class SessionReview(models.Model):
         indexes = [models.Index(fields=["session", "at"], name="session_reviews_by_session")]
 
     def __str__(self) -> str:
-        return f"{self.kind} of session {self.session_id} by {self.by_id}"
+        return f"{self.get_kind_display()} of session {self.session_id}"
 
 
 class CourseAccommodation(models.Model):
@@ -333,7 +334,7 @@ class CourseAccommodation(models.Model):
         indexes = [models.Index(fields=["student", "course"], name="course_accommodation_student")]
 
     def __str__(self) -> str:
-        return f"Accommodations of {self.student_id} in course {self.course_id}"
+        return f"Accommodations of {self.student.name} in {self.course.code}"
 
 
 class ExamAllowance(models.Model):
@@ -355,4 +356,4 @@ class ExamAllowance(models.Model):
         indexes = [models.Index(fields=["student", "exam"], name="exam_allowance_student")]
 
     def __str__(self) -> str:
-        return f"Allowance of {self.student_id} for exam {self.exam_id}"
+        return f"Allowance of {self.student.name} for {self.exam.name}"

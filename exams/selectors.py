@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from exams.exceptions import ExamNotFound, SessionNotFound
+from exams.authoring import exam_is_open
+from exams.exceptions import ExamNotFound, ExamNotOpen, SessionAlreadySubmitted, SessionNotFound
 from exams.models import Exam, ExamSession, ExamStatus, GradingStatus, SessionStatus
 from exams.scoping import exam_scope, own_session_scope, session_owner_scope
-from exams.sessions import GRACE, session_expire_if_due, sessions_close_expired
+from exams.sessions import GRACE, session_expire_if_due, session_is_overdue, sessions_close_expired
 
 # Larger ids cannot exist and would overflow the database's bigint.
 MAX_PK = 2**63 - 1
@@ -53,14 +55,63 @@ def exam_queryset_for(*, user: Any) -> QuerySet[Exam]:
 
 
 def exam_list(*, user: Any, status: str | None = None) -> QuerySet[Exam]:
-    """Exams to list: proctors all (optionally by status); students only the active exams they may take."""
+    """Exams to list: proctors all (optionally by status); students the active exams of their scope,
+    each with their own attempt (`with_attempt`) so the list can say whether it can be started."""
     if not _is_user(user):
         return Exam.objects.none()
     in_scope = Exam.objects.filter(exam_scope(user))
     if user.is_proctor:
         queryset = in_scope.select_related("created_by", "course")
         return queryset.filter(status=status) if status else queryset
-    return in_scope.filter(status=ExamStatus.ACTIVE)
+    return with_attempt(in_scope.filter(status=ExamStatus.ACTIVE).select_related("course"), user=user)
+
+
+def with_attempt(queryset: QuerySet[Exam], *, user: Any) -> QuerySet[Exam]:
+    """Each exam with the student's counted attempt (the latest one not voided), in the same query:
+    `attempt_id`, `attempt_status`, `attempt_deadline_at`, `attempt_paused_at` (None: no attempt)."""
+    latest = ExamSession.objects.filter(exam=OuterRef("pk"), user=user, voided=False).order_by("-started_at", "-id")
+    return queryset.annotate(
+        attempt_id=Subquery(latest.values("pk")[:1]),
+        attempt_status=Subquery(latest.values("status")[:1]),
+        attempt_deadline_at=Subquery(latest.values("deadline_at")[:1]),
+        attempt_paused_at=Subquery(latest.values("paused_at")[:1]),
+    )
+
+
+@dataclass(frozen=True)
+class StartState:
+    """What `POST /api/exams/<id>/start` would do for this student now."""
+
+    can_start: bool
+    # The code the start would be refused with (`exam_not_open`, `session_already_submitted`), or None.
+    refusal: str | None
+    # The student's counted attempt, {"session_id", "status"}, or None.
+    attempt: dict[str, Any] | None
+
+
+def exam_start_state(*, exam: Exam, user: Any, at: datetime | None = None) -> StartState:
+    """Whether the student can start (or resume) the exam, by the rules `exams.sessions.session_start_or_resume`
+    applies: an open attempt is resumed, a finished one refuses, no attempt needs an open exam."""
+    if not hasattr(exam, "attempt_id"):
+        exam = with_attempt(Exam.objects.filter(pk=exam.pk), user=user).get()
+    at = at or timezone.now()
+    if exam.attempt_id is None:
+        if exam_is_open(exam=exam, at=at):
+            return StartState(can_start=True, refusal=None, attempt=None)
+        return StartState(can_start=False, refusal=ExamNotOpen.code, attempt=None)
+    attempt = ExamSession(
+        pk=exam.attempt_id,
+        status=exam.attempt_status,
+        deadline_at=exam.attempt_deadline_at,
+        paused_at=exam.attempt_paused_at,
+    )
+    # An open attempt past its deadline is closed by the next read of it, the start included.
+    if attempt.is_open and session_is_overdue(session=attempt, at=at):
+        attempt.status = SessionStatus.SUBMITTED
+    summary = {"session_id": attempt.pk, "status": attempt.status}
+    if attempt.is_open:
+        return StartState(can_start=True, refusal=None, attempt=summary)
+    return StartState(can_start=False, refusal=SessionAlreadySubmitted.code, attempt=summary)
 
 
 def exam_get_for_user(*, exam_id: Any, user: Any) -> Exam:

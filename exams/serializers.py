@@ -26,7 +26,7 @@ from exams.models import (
     SessionReview,
     SessionStatus,
 )
-from exams.selectors import MAX_PK, SESSION_ORDERINGS
+from exams.selectors import MAX_PK, SESSION_ORDERINGS, StartState, exam_start_state
 from scoring.snapshot import snapshot_explained
 
 MAX_DURATION_MINUTES = 24 * 60
@@ -137,10 +137,50 @@ class ExamProctorOutputSerializer(_ExamBaseOutputSerializer):
         return {"id": user.pk, "name": user.name, "email": user.email} if user else None
 
 
+class ExamAttemptSerializer(serializers.Serializer):
+    session_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=SessionStatus.choices)
+
+
+class ExamForStudentSerializer(ExamStudentOutputSerializer):
+    """An exam in a student's list or detail: answer-free, and whether they can start it now.
+
+    `can_start`: POST /start would start it or resume the open attempt. Otherwise `start_refusal`
+    is the code the start would answer (`exam_not_open`, `session_already_submitted`); `attempt`
+    is the student's counted attempt, if any.
+    """
+
+    can_start = serializers.SerializerMethodField()
+    start_refusal = serializers.SerializerMethodField()
+    attempt = serializers.SerializerMethodField()
+
+    class Meta(ExamStudentOutputSerializer.Meta):
+        fields = (*ExamStudentOutputSerializer.Meta.fields, "can_start", "start_refusal", "attempt")
+        read_only_fields = fields
+
+    def _state(self, exam) -> StartState:
+        if not hasattr(exam, "_start_state"):
+            exam._start_state = exam_start_state(exam=exam, user=self.context["user"])
+        return exam._start_state
+
+    def get_can_start(self, exam) -> bool:
+        return self._state(exam).can_start
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_start_refusal(self, exam) -> str | None:
+        return self._state(exam).refusal
+
+    @extend_schema_field(ExamAttemptSerializer(allow_null=True))
+    def get_attempt(self, exam) -> dict | None:
+        return self._state(exam).attempt
+
+
 def exam_output(exam: Exam, *, user) -> dict:
-    """Serialize an exam for this user: full for proctors, answer-free for everyone else."""
-    serializer = ExamProctorOutputSerializer if getattr(user, "is_proctor", False) else ExamStudentOutputSerializer
-    return serializer(exam).data
+    """Serialize an exam for this user: full for proctors; answer-free, with whether they can start it,
+    for everyone else."""
+    if getattr(user, "is_proctor", False):
+        return ExamProctorOutputSerializer(exam).data
+    return ExamForStudentSerializer(exam, context={"user": user}).data
 
 
 # --- sessions: input -------------------------------------------------------------------------------

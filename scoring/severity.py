@@ -13,6 +13,9 @@ from scoring import catalogue
 # Seconds away from the exam window that make a single focus loss serious.
 BLUR_MEDIUM_S = 30
 BLUR_HIGH_S = 120
+# A scored event of these severities counts as one of the session's flagged incidents
+# (ExamSession.flagged_incidents_count): ingestion adds them up, a rescore counts them again.
+INCIDENT_SEVERITIES = frozenset({"medium", "high"})
 
 
 def severity_for(event_type: str, payload: Mapping[str, Any], *, allow_tab_switch: bool, allow_copy_paste: bool) -> str:

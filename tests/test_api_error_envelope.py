@@ -38,7 +38,7 @@ def assert_envelope(response, status: int) -> dict:
     "path", ["/api/definitely-not-a-route/", "/api/definitely-not-a-route", "/api/exams/999999/nope", "/api"]
 )
 def test_unknown_api_route_is_a_json_404(client_for, debug, path):
-    assert assert_envelope(client_for(debug).get(path), 404)["details"] == {}
+    assert assert_envelope(client_for(debug).get(path), 404)["details"] == {"code": "not_found"}
 
 
 @DEBUG_MODES

@@ -164,8 +164,11 @@ def test_every_environment_variable_is_documented_and_in_env_example():
     example = (ROOT / ".env.example").read_text()
     undocumented = sorted(v for v in variables if f"`{v}`" not in configuration)
     assert not undocumented, f"add to docs/operations.md's Configuration table: {undocumented}"
-    # Test-only variables are documented but have no place in a deployment's .env.
-    not_in_example = sorted(v for v in variables - {"TEST_DATABASE_NAME"} if not re.search(rf"^{v}=", example, re.M))
+    # Test-only variables are documented but have no place in a deployment's .env, nor has the
+    # variable that names the .env file itself.
+    not_in_example = sorted(
+        v for v in variables - {"TEST_DATABASE_NAME", "ENV_FILE"} if not re.search(rf"^{v}=", example, re.M)
+    )
     assert not not_in_example, f"add to .env.example: {not_in_example}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}}
+    # A developer's own .env must not decide these tests: none is read unless a test names one.
+    base["ENV_FILE"] = ""
     base.update(env)
     return subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
         [sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
@@ -119,3 +122,49 @@ def test_redis_key_prefix_prefixes_the_channel_groups_and_the_cache_keys():
     values = settings_from({"REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert values["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "asgi"
     assert values["CACHES"]["default"]["KEY_PREFIX"] == ""
+
+
+def settings_print(expression: str, **env: str) -> str:
+    """Print a settings expression in a fresh interpreter, as run_manage's environment sets it."""
+    code = f"import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'exampulse.settings'; {expression}"
+    # The variables these tests set or put in a file come only from the test (`make` may export some).
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "ENV_FILE", "PUBLIC_URL", "API_PAGE_SIZE"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
+    base.update(env)
+    result = subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
+        [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+SHOW = "from django.conf import settings; print(settings.PUBLIC_URL, settings.REST_FRAMEWORK['PAGE_SIZE'])"
+
+
+def test_a_dot_env_file_is_read_and_the_environment_wins_over_it(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# a comment\nPUBLIC_URL=https://exams.example.org\nAPI_PAGE_SIZE=7\n")
+    assert settings_print(SHOW, ENV_FILE=str(env_file)).split() == ["https://exams.example.org", "7"]
+    overridden = settings_print(SHOW, ENV_FILE=str(env_file), API_PAGE_SIZE="9")
+    assert overridden.split() == ["https://exams.example.org", "9"]
+
+
+def test_the_dot_env_read_by_default_sits_beside_manage_py():
+    show = "from django.conf import settings; print(settings.ENV_FILE)"
+    assert settings_print(show).strip() == str(ROOT / ".env")
+    assert settings_print(show, ENV_FILE="").strip() == ""
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+DUMP = (
+    "import json; from django.conf import settings; "
+    "print(json.dumps({n: getattr(settings, n) for n in dir(settings) if n.isupper() and not n.startswith('_')"
+    " and n != 'ENV_FILE'}, default=repr, sort_keys=True))"
+)
+
+
+def test_copying_env_example_to_dot_env_changes_no_setting():
+    """Its empty values mean unset, its others are the defaults: the line "copy to .env" is safe."""
+    without = json.loads(settings_print(DUMP, ENV_FILE=""))
+    copied = json.loads(settings_print(DUMP, ENV_FILE=str(ROOT / ".env.example")))
+    assert copied == without

@@ -21,7 +21,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from exampulse.platform.errors import DomainError
+from exampulse.platform.errors import DomainError, Forbidden, NotFound
 from exampulse.platform.json_limits import MAX_JSON_DEPTH, json_too_deep
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,9 @@ def error_response(message: str, *, status_code: int, details: dict | None = Non
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Map DRF, Django and domain exceptions to `{"error", "details"}`."""
     if isinstance(exc, DomainError):
-        return error_response(exc.message, status_code=exc.status_code, details=exc.details)
+        # Every refusal names itself in `details.code` (clients branch on it, never on the message);
+        # an error that sets a more precise code in its details keeps that one.
+        return error_response(exc.message, status_code=exc.status_code, details={"code": exc.code, **exc.details})
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(details)
@@ -165,6 +167,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             details = {k: _plain(v) for k, v in detail.items() if k != "detail"}
         else:
             message = _first_message(detail) or "Request failed."
+        # DRF's own refusals of a role or an object carry the generic codes the domain errors use.
+        if isinstance(exc, exceptions.PermissionDenied):
+            details.setdefault("code", Forbidden.code)
+        elif isinstance(exc, exceptions.NotFound):
+            details.setdefault("code", NotFound.code)
     response.data = {"error": message, "details": details}
     return response
 
@@ -176,7 +183,11 @@ ERROR_SCHEMA = {
     "required": ["error", "details"],
     "properties": {
         "error": {"type": "string", "description": "A human-readable message."},
-        "details": {"type": "object", "additionalProperties": True, "description": "Field errors or context."},
+        "details": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Field errors or context; `code`: the refusal's stable machine code.",
+        },
     },
 }
 _HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
@@ -243,16 +254,20 @@ def envelope_schema_hook(result: dict, generator, request, public) -> dict:
 # --- Django-level errors under /api/ ----------------------------------------------------------
 
 
-def _api_error(request, message: str, status_code: int, fallback):
+def _api_error(request, message: str, status_code: int, fallback, details: dict | None = None):
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": message, "details": {}}, status=status_code)
+        return JsonResponse({"error": message, "details": details or {}}, status=status_code)
     return fallback()
 
 
 def not_found_handler(request, exception=None):
-    """A URL no route matches: the JSON error shape under /api/, Django's page elsewhere."""
+    """A URL no route matches: the JSON error shape under /api/ (code `not_found`), Django's page elsewhere."""
     return _api_error(
-        request, "Not found.", 404, lambda: django_defaults.page_not_found(request, exception or Http404())
+        request,
+        "Not found.",
+        404,
+        lambda: django_defaults.page_not_found(request, exception or Http404()),
+        {"code": NotFound.code},
     )
 
 

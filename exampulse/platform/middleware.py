@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
+from exampulse.errors import NotFound
+
 _API_PREFIX = "/api/"
 
 
@@ -67,7 +69,9 @@ class ApiErrorEnvelopeMiddleware:
             )
         response = self.get_response(request)
         if response.status_code >= 400 and not response.streaming and not _is_json(response):
-            body = json.dumps({"error": _message(response.status_code), "details": {}}).encode()
+            # A route nothing matched (Django's page under DEBUG) names itself like the API's own 404s.
+            details = {"code": NotFound.code} if response.status_code == HTTPStatus.NOT_FOUND else {}
+            body = json.dumps({"error": _message(response.status_code), "details": details}).encode()
             response.content = body
             response["Content-Type"] = "application/json"
             if response.has_header("Content-Length"):

@@ -34,8 +34,10 @@ from scoring import catalogue as catalogue  # re-exported: the event catalogue i
 from scoring.aggregation import fold, fold_all
 from scoring.alerts import ANOMALY_ALERT as ANOMALY_ALERT  # re-exported: the alert types ingestion stores
 from scoring.alerts import THRESHOLD_ALERT as THRESHOLD_ALERT
+from scoring.engine import level_for as level_for  # re-exported: a repeated event's ack states its level
 from scoring.services import baseline_snapshot, scoring_context
 from scoring.session import Scored, ScoringContext, ScoringEvent, ScoringState, SessionScore, risk_only, session_score
+from scoring.severity import INCIDENT_SEVERITIES as INCIDENT_SEVERITIES  # re-exported: what counts as an incident
 from scoring.snapshot import is_recorded
 from scoring.types import Policy
 
@@ -56,10 +58,17 @@ class RescoreOutcome:
     # What the baseline side compared against: the session's snapshot, or (a session from before
     # snapshots were kept) the student's baseline at the rescore.
     baseline_used: str = "snapshot"
+    # The flagged-incident count before and after: the stored events of medium or high severity.
+    old_incidents: int = 0
+    new_incidents: int = 0
 
     @property
     def score_changed(self) -> bool:
         return self.old_risk != self.new_risk
+
+    @property
+    def incidents_changed(self) -> bool:
+        return self.old_incidents != self.new_incidents
 
     @property
     def level_changed(self) -> bool:
@@ -165,15 +174,16 @@ def _purged_reason(session: ExamSession, behaviour: dict[str, Any]) -> str:
 
 
 def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOutcome:
-    """Recompute a session's risk, and each scored event's `risk_score_after`, from its stored events.
+    """Recompute a session's risk, each scored event's `risk_score_after` and the flagged-incident
+    count from its stored events.
 
-    Writes them back unless dry_run. A session whose events were purged keeps its stored risk
-    (nothing written): the outcome's `kept_because` says why.
+    Writes them back unless dry_run. A session whose events were purged keeps its stored risk and
+    count (nothing written): the outcome's `kept_because` says why.
     """
     rows = list(
         Event.objects.filter(session=session, is_technical=False)
         .order_by("timestamp", "id")
-        .only("id", "event_type", "event_data", "risk_score_after")
+        .only("id", "event_type", "event_data", "risk_score_after", "severity")
     )
     behaviour = fold_all((row.event_type, row.event_data) for row in rows)
     kept = _purged_reason(session, behaviour)
@@ -187,11 +197,18 @@ def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOu
             new_level=session.risk_level,
             written=False,
             kept_because=kept,
+            old_incidents=session.flagged_incidents_count,
+            new_incidents=session.flagged_incidents_count,
         )
     context, baseline_used = _rescore_context(session)
     result = session_score(context=context, behaviour=behaviour)
+    # As ingestion counts them: each scored event of medium or high severity (severity is stored
+    # with the event, by the exam's rules when it arrived).
+    incidents = sum(1 for row in rows if row.severity in INCIDENT_SEVERITIES)
     if not dry_run:
-        session_apply_score(session_id=session.pk, behaviour=behaviour, result=result)
+        session_apply_score(
+            session_id=session.pk, behaviour=behaviour, result=result, flagged_incidents_count=incidents
+        )
         _events_rescore(rows, context=context)
     return RescoreOutcome(
         session_id=session.pk,
@@ -202,6 +219,8 @@ def session_rescore(*, session: ExamSession, dry_run: bool = False) -> RescoreOu
         new_level=result.risk.risk_level,
         written=not dry_run,
         baseline_used=baseline_used,
+        old_incidents=session.flagged_incidents_count,
+        new_incidents=incidents,
     )
 
 
@@ -219,6 +238,8 @@ def session_rescore_recorded(*, session: ExamSession, by: Any = None, via: str) 
         details={
             "from": outcome.old_risk,
             "to": outcome.new_risk,
+            "incidents_from": outcome.old_incidents,
+            "incidents_to": outcome.new_incidents,
             "events": outcome.events,
             "kept_because": outcome.kept_because,
             "baseline_used": outcome.baseline_used,

@@ -26,11 +26,13 @@ from monitoring import signals
 from monitoring.ingest import rows
 from monitoring.ingest.activity import Activity
 from monitoring.ingest.risk import (
+    INCIDENT_SEVERITIES,
     THRESHOLD_ALERT,
     ScoringContext,
     ScoringState,
     SessionScore,
     event_score,
+    level_for,
     scoring_context_for,
     scoring_state_for,
 )
@@ -40,8 +42,6 @@ from monitoring.models import Alert, Event
 from monitoring.pushes import Push
 
 logger = logging.getLogger(__name__)
-
-INCIDENT_SEVERITIES = frozenset({"medium", "high"})
 # What the batch's lock reads of each session row: what may change without a version bump.
 SESSION_VOLATILE = ("pk", "state_version", "status", "paused_at", "deadline_at")
 INGEST_DEFERRED_FIELDS = (
@@ -327,12 +327,12 @@ def _ingest_one(
     key = (session.pk, activity.client_event_id) if activity.client_event_id else None
     if key in stored:
         # Stored earlier, or earlier in this same batch (then its row and risk are this batch's).
+        # The repeat gets the first ack again: the risk stored with the event and its level (the
+        # level is a function of the risk), not where the session has moved since.
         existing = stored[key]
         risk = session.risk_score if existing.risk_score_after is None else existing.risk_score_after
-        tally = tallies.get(session.pk)
-        level = tally.risk_level if tally and tally.scored else session.risk_level
         return IngestResult(
-            event=existing, duplicate=True, risk_score=risk, risk_level=level, show_risk=_shows_risk(session)
+            event=existing, duplicate=True, risk_score=risk, risk_level=level_for(risk), show_risk=_shows_risk(session)
         )
     tally = tallies.get(session.pk)
     if tally is None:

@@ -147,6 +147,7 @@ class WebhookDeliveryAdmin(SuperuserOnly):
 @admin.register(AlertEmail)
 class AlertEmailAdmin(SuperuserOnly):
     list_display = ("id", "session", "risk_level", "status", "attempts", "created_at", "sent_at")
+    list_select_related = ("session__user", "session__exam")
     list_filter = ("status", "risk_level")
     readonly_fields = (
         "session",

@@ -26,6 +26,7 @@ from exams import reasons
 from exams import reviews as exam_reviews
 from exams import sessions as exam_sessions
 from exams.accommodations import applied_explained
+from exams.exceptions import VerdictAwaitingSecondReview, VerdictConfirmed
 from exams.models import ExamSession, ReviewStatus, SecondReview
 from exams.scoping import exam_scope
 from monitoring.ingest.risk import session_rescore_recorded
@@ -39,6 +40,11 @@ from scoring.engine import alert_threshold
 from scoring.snapshot import snapshot_explained
 
 LEVEL_TEXT = {"low": "Low", "medium": "Medium", "high": "High"}
+# Why a session's verdict cannot be set again (exams.reviews.session_review refuses it), by second-review state.
+REVIEW_LOCKED = {
+    SecondReview.REQUIRED: VerdictAwaitingSecondReview.default_message,
+    SecondReview.CONFIRMED: VerdictConfirmed.default_message,
+}
 CSS = {"all": ("monitoring/admin.css",)}
 
 
@@ -256,7 +262,7 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
     actions = ("set_review_status", "rescore_sessions", "export_csv")
     change_form_template = "admin/monitoring/session_review.html"
     fieldsets = (
-        ("Student and exam", {"fields": ("user", "exam", "status", "review_status")}),
+        ("Student and exam", {"fields": ("user", "exam", "course_at_start", "status", "review_status")}),
         (
             "Timing",
             {
@@ -272,7 +278,16 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
         ),
         (
             "Result",
-            {"fields": ("score", "max_score", "termination_reason", "termination_reason_code", "terminated_by")},
+            {
+                "fields": (
+                    "score",
+                    "max_score",
+                    "grading_status",
+                    "termination_reason",
+                    "termination_reason_code",
+                    "terminated_by",
+                )
+            },
         ),
         (
             "Time control",
@@ -281,6 +296,8 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
                     "paused_at",
                     "paused_seconds",
                     "extended_seconds",
+                    "time_compensated_seconds",
+                    "warnings_count",
                     "voided",
                     "voided_at",
                     "voided_by",
@@ -350,6 +367,7 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
             end=end,
         )
         can_change = self.has_change_permission(request, session)
+        review_locked = REVIEW_LOCKED.get(session.second_review, "")
         return {
             "title": f"Review session #{session.pk}",
             "session": session,
@@ -362,13 +380,17 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
             "applied": applied_explained(session),
             "baseline_used": snapshot_explained(session.baseline_snapshot),
             "alerts": alerts,
-            "review_form": ReviewForm(
+            # No form the service would refuse: a violation waiting for its second look, or confirmed.
+            "review_form": None
+            if review_locked
+            else ReviewForm(
                 initial={
                     "review_status": session.review_status,
                     "note": session.review_note,
                     "reason_code": session.review_reason_code,
                 }
             ),
+            "review_locked": review_locked,
             "reviews": self._history(session),
             "review_reason_label": reasons.label(session.review_reason_code),
             "termination_reason_label": reasons.label(session.termination_reason_code),
@@ -478,7 +500,8 @@ class ExamSessionAdmin(GradingAdminMixin, ScopedAdmin):
         self.message_user(
             request,
             f"Rescored from {outcome.events} events: {outcome.old_risk:.2f} ({outcome.old_level}) → "
-            f"{outcome.new_risk:.2f} ({outcome.new_level}).",
+            f"{outcome.new_risk:.2f} ({outcome.new_level}); flagged incidents {outcome.old_incidents} → "
+            f"{outcome.new_incidents}.",
             messages.SUCCESS,
         )
         return self._back(session_id)
@@ -619,7 +642,8 @@ class EventAdmin(ScopedAdmin):
 
     exam_field = "session__exam"
     list_display = ("id", "session", "event_type", "severity", "is_technical", "risk_score_after", "timestamp")
-    list_select_related = ("session",)
+    # The session column reads its student and exam (ExamSession.__str__).
+    list_select_related = ("session__user", "session__exam")
     list_filter = ("event_type", "severity", "is_technical", ("session__exam", admin.RelatedOnlyFieldListFilter))
     search_fields = ("session__user__email", "session__user__name", "client_event_id")
     ordering = ("-timestamp", "-id")

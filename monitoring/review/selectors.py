@@ -236,6 +236,19 @@ CSV_HEADER = [
     "population_score",
     "population_explanation",
     "termination_reason",
+    # Part two: grading, reasons, the second review, time control and resets.
+    "grading_status",
+    "review_reason_code",
+    "termination_reason_code",
+    "second_review",
+    "deadline_at",
+    "paused_seconds",
+    "extended_seconds",
+    "time_compensated_seconds",
+    "warnings_count",
+    "voided",
+    "voided_at",
+    "void_reason",
 ]
 # Spreadsheet programs run cells that start with these; a student's name must not become a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -295,6 +308,18 @@ def session_csv_row(session: ExamSession) -> list[Any]:
         opinions["population"].get("score"),
         opinions["population"].get("explanation"),
         session.termination_reason,
+        session.grading_status,
+        session.review_reason_code,
+        session.termination_reason_code,
+        session.second_review,
+        session.deadline_at,
+        session.paused_seconds,
+        session.extended_seconds,
+        session.time_compensated_seconds,
+        session.warnings_count,
+        session.voided,
+        session.voided_at,
+        session.void_reason,
     ]
     return [_cell(value) for value in values]
 

@@ -152,7 +152,10 @@ class TestLogin:
         # The failure that reaches the account's limit (10) is answered with the lockout.
         assert statuses == [401] * 9 + [429] * 2
         body = login(anon_client, student.email).json()
-        assert body == {"error": "Too many failed login attempts. Try again in 15 minutes.", "details": {}}
+        assert body == {
+            "error": "Too many failed login attempts. Try again in 15 minutes.",
+            "details": {"code": "login_locked_out"},
+        }
 
 
 class TestTokens:

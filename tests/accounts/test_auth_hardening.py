@@ -172,7 +172,7 @@ def test_guessing_one_accounts_password_is_locked_before_15_attempts(anon_client
     # Even the right password is refused while the account is locked.
     locked = login(anon_client, student.email, address="10.0.1.1")
     assert locked.status_code == 429
-    assert locked.json() == {"error": LOCKED, "details": {}}
+    assert locked.json() == {"error": LOCKED, "details": {"code": "login_locked_out"}}
     # Another account logs in from the same address: the address has its own, larger budget.
     assert login(anon_client, other_student.email, address="10.0.1.1").status_code == 200
 
@@ -276,7 +276,7 @@ def test_a_lockout_flagged_outside_the_api_views_still_answers_the_envelope_unde
     admin = lockout_response(rf.post("/admin/login/"))
 
     assert api.status_code == admin.status_code == 429
-    assert json.loads(api.content) == {"error": LOCKED, "details": {}}
+    assert json.loads(api.content) == {"error": LOCKED, "details": {"code": "login_locked_out"}}
     assert admin.content.decode() == LOCKED
 
 

@@ -73,7 +73,7 @@ def test_a_reset_sets_the_password_and_the_link_works_only_once(anon_client, stu
 
     assert first.status_code == 200, first.json()
     assert again.status_code == 400
-    assert again.json() == {"error": INVALID_LINK, "details": {}}
+    assert again.json() == {"error": INVALID_LINK, "details": {"code": "invalid_reset_link"}}
     assert login(anon_client, student.email, NEW_PASSWORD).status_code == 200
     assert login(anon_client, student.email, DEFAULT_PASSWORD).status_code == 401
     entry = AuditEntry.objects.get(action="password_reset")
@@ -120,7 +120,7 @@ def test_a_tampered_link_is_refused_with_one_clear_message(anon_client, student,
     response = confirm(anon_client, tamper(link_params(mail.outbox[0])))
 
     assert response.status_code == 400
-    assert response.json() == {"error": INVALID_LINK, "details": {}}
+    assert response.json() == {"error": INVALID_LINK, "details": {"code": "invalid_reset_link"}}
     assert login(anon_client, student.email, DEFAULT_PASSWORD).status_code == 200
 
 
@@ -140,7 +140,7 @@ def test_an_expired_link_is_refused(anon_client, student, settings):
     params = link_params(mail.outbox[0])
     settings.PASSWORD_RESET_TIMEOUT = -1
 
-    assert confirm(anon_client, params).json() == {"error": INVALID_LINK, "details": {}}
+    assert confirm(anon_client, params).json() == {"error": INVALID_LINK, "details": {"code": "invalid_reset_link"}}
 
 
 @pytest.mark.parametrize("body", [{}, {"email": "not-an-email"}, {"email": ["a@b.org"]}])
@@ -180,5 +180,5 @@ def test_both_slash_forms_route(anon_client, db):
     assert anon_client.post(RESET + "/", {"email": "a@example.org"}, format="json").status_code == 200
     assert anon_client.post(CONFIRM + "/", {"uid": "x", "token": "y", "new_password": "z"}, format="json").json() == {
         "error": INVALID_LINK,
-        "details": {},
+        "details": {"code": "invalid_reset_link"},
     }

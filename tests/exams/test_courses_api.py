@@ -48,7 +48,7 @@ def test_a_course_code_is_unique_case_insensitively(as_proctor, course):
     response = as_proctor.post("/api/courses", {"code": "phy-101", "name": "Again"}, format="json")
 
     assert response.status_code == 409
-    assert response.json()["details"] == {"code": ["A course with this code already exists."]}
+    assert response.json()["details"] == {"code": "course_code_taken", "field": "code"}
 
 
 def test_proctors_list_only_the_courses_they_staff_and_superusers_all(api_client, as_proctor, course):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import AuditEntry
-from exams.models import Exam
-from exams.sessions import session_start
-from tests.exams.conftest import QUESTIONS, assert_no_answer_key, make_exam
+from exams.models import Exam, ExamSession
+from exams.sessions import session_start, session_submit
+from tests.exams.conftest import QUESTIONS, age_session, assert_no_answer_key, make_exam
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +98,50 @@ class TestStudentView:
             "points": 1,
         }
         assert_no_answer_key(response)
+
+    def test_the_list_says_per_exam_whether_it_can_be_started_and_start_agrees(
+        self, api_client, proctor, student, django_assert_max_num_queries
+    ):
+        fresh = make_exam(proctor, name="Fresh")
+        running = make_exam(proctor, name="Running")
+        session_start(exam=running, user=student)
+        done = make_exam(proctor, name="Done")
+        session_submit(session=session_start(exam=done, user=student), answers={})
+        later = make_exam(proctor, name="Later", scheduled_date=timezone.now() + timedelta(days=1))
+        reset = make_exam(proctor, name="Reset")
+        ExamSession.objects.filter(pk=session_start(exam=reset, user=student).pk).update(
+            voided=True, status="submitted"
+        )
+        overdue = make_exam(proctor, name="Overdue")
+        age_session(session_start(exam=overdue, user=student), past_deadline=timedelta(minutes=5))
+        client = api_client(student)
+
+        with django_assert_max_num_queries(8):
+            listed = {exam["name"]: exam for exam in client.get("/api/exams").json()["data"]}
+
+        states = {name: (exam["can_start"], exam["start_refusal"]) for name, exam in listed.items()}
+        assert states == {
+            "Fresh": (True, None),
+            "Running": (True, None),
+            "Done": (False, "session_already_submitted"),
+            "Later": (False, "exam_not_open"),
+            "Reset": (True, None),
+            "Overdue": (False, "session_already_submitted"),
+        }
+        assert listed["Fresh"]["attempt"] is None and listed["Reset"]["attempt"] is None
+        assert listed["Running"]["attempt"]["status"] == "in_progress"
+        assert listed["Done"]["attempt"]["status"] == "submitted"
+        # What the list says is what starting answers.
+        for exam in (fresh, running, done, later, reset, overdue):
+            item = listed[exam.name]
+            response = client.post(f"/api/exams/{exam.pk}/start")
+            if item["can_start"]:
+                assert response.status_code in (200, 201), exam.name
+            else:
+                assert (response.status_code, response.json()["details"]["code"]) == (409, item["start_refusal"])
+        # The detail says it too.
+        detail = client.get(f"/api/exams/{done.pk}").json()["data"]
+        assert (detail["can_start"], detail["start_refusal"]) == (False, "session_already_submitted")
 
     def test_student_detail_has_no_answers(self, api_client, exam, student):
         response = api_client(student).get(f"/api/exams/{exam.pk}")

@@ -154,7 +154,8 @@ class TestGradeRefusals:
     def test_one_bad_score_refuses_the_whole_request(self, api_client, proctor, student):
         session = finished(make_exam(proctor, questions=TWO_SHORT), student)
         response = grade(api_client(proctor), session, {"q3": 2, "q4": 5})
-        assert response.status_code == 400 and list(response.json()["details"]) == ["q4"]
+        assert response.status_code == 400 and response.json()["details"].keys() == {"code", "q4"}
+        assert response.json()["details"]["code"] == "invalid_scores"
         session.refresh_from_db()
         assert session.grading["per_question"]["q3"]["awarded"] is None
 

@@ -155,14 +155,20 @@ def test_the_import_is_audited_to_the_staff_member_named_by_by(tmp_path, course,
         run(write(tmp_path, "b@example.org,Bob\n"), "--by", "a@example.org")
 
 
-def test_a_long_file_imports_with_a_progress_bar(tmp_path, course, printing):
-    rows = "".join(f"s{i}@example.org,Student {i}\n" for i in range(250))
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
-    out, err = run(write(tmp_path, rows))
+
+def test_a_long_file_imports_with_a_progress_bar_on_a_terminal(tmp_path, course, printing):
+    rows = "".join(f"s{i}@example.org,Student {i}\n" for i in range(250))
+    out, err = io.StringIO(), Terminal()
+
+    call_command("import_roster", str(write(tmp_path, rows)), "--course", "BIO-1", stdout=out, stderr=err)
 
     assert course.students.count() == 250
-    assert "Importing" in err  # tqdm writes its bar to stderr
-    assert "250 enrolled (250 new accounts created)" in out
+    assert "Importing" in err.getvalue() and "250/250" in err.getvalue()  # the bar, on stderr
+    assert "250 enrolled (250 new accounts created)" in out.getvalue()
 
 
 def test_control_characters_are_refused_per_row_and_every_other_row_finishes(tmp_path, course, printing):

@@ -323,7 +323,10 @@ class TestProctorActions:
         response = api_client(proctor).post(f"/api/exams/sessions/{session.pk}/review", body, format="json")
         assert response.status_code == 400
         assert response.json()["error"] == "Say why: a note is required for a suspicious or violation outcome."
-        assert response.json()["details"] == {"note": ["required for suspicious and violation"]}
+        assert response.json()["details"] == {
+            "code": "note_required",
+            "note": ["required for suspicious and violation"],
+        }
         session.refresh_from_db()
         assert session.review_status == "pending"
         assert not AuditEntry.objects.exists()

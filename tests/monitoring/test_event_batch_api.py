@@ -67,6 +67,18 @@ def test_replaying_a_batch_stores_nothing_twice(api_client, student, session):
     assert Event.objects.filter(session=session).count() == 5
 
 
+def test_a_replayed_event_gets_its_first_result_again(api_client, student, session):
+    """The repeat of an early event carries the risk and level its first result had, not the session's now."""
+    client = api_client(student)
+    events = [{"type": "tab_switch", "client_event_id": f"p-{i}"} for i in range(11)]
+    first = client.post(url(session), {"events": events}, format="json").json()["data"]["results"]
+    assert (first[0]["risk_score"], first[0]["risk_level"]) == (0.0, "low")
+    assert first[-1]["risk_level"] == "medium"
+    again = client.post(url(session), {"events": [events[0], events[4]]}, format="json").json()["data"]["results"]
+    assert again[0] == {**first[0], "status": "duplicate", "duplicate": True}
+    assert again[1] == {**first[4], "index": 1, "status": "duplicate", "duplicate": True}
+
+
 def test_batch_rescores_the_session(api_client, student, session):
     events = [{"type": "tab_switch"} for _ in range(11)]
     response = api_client(student).post(url(session), {"events": events}, format="json")

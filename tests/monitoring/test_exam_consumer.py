@@ -144,6 +144,30 @@ class TestStudentFlow:
         assert second["duplicate"] is True
         assert len(await events_of(session.pk, client_event_id="dup-1")) == 1
 
+    async def test_a_duplicate_is_acknowledged_with_the_stored_ack(self, ws_connect, student, exam, session):
+        """The repeat of an early event says what its first ack said, after the session has moved on
+        (eleven tab switches: medium), and from a new socket (a reconnecting client's resend) too."""
+        socket = await ws_connect(student)
+        await socket.send("join_exam", exam_id=exam.pk)
+        await socket.expect("joined_exam")
+        acks = []
+        for n in range(11):
+            await socket.send("suspicious_activity", **activity(exam.pk, "tab_switch", client_event_id=f"s-{n}"))
+            acks.append(await socket.expect("activity_logged"))
+        assert (acks[0]["risk_score"], acks[0]["risk_level"]) == (0.0, "low")
+        assert acks[-1]["risk_level"] == "medium"
+        for again_on in (socket, await ws_connect(student)):
+            if again_on is not socket:
+                await again_on.send("join_exam", exam_id=exam.pk)
+                await again_on.expect("joined_exam")
+            for first in (acks[0], acks[5]):
+                await again_on.send(
+                    "suspicious_activity", **activity(exam.pk, "tab_switch", client_event_id=first["client_event_id"])
+                )
+                repeat = await again_on.expect("activity_logged")
+                assert repeat == {**first, "duplicate": True}
+        assert len(await events_of(session.pk)) == 11
+
     async def test_activity_before_start_is_refused_and_not_stored(self, ws_connect, student, exam):
         socket = await ws_connect(student)
         await socket.send("join_exam", exam_id=exam.pk)

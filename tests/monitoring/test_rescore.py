@@ -163,5 +163,24 @@ def test_rescore_writes_an_audit_entry_for_each_session_it_rescored(student, exa
     # Made with the ORM, the session has no baseline snapshot (as one from before they were kept).
     assert entry.details == {
         "from": 0.0, "to": 0.15, "events": 3, "kept_because": "", "via": "manage.py rescore",
+        "incidents_from": 0, "incidents_to": 0,
         "baseline_used": "current baseline (no snapshot recorded)",
     }  # fmt: skip
+
+
+def test_rescore_counts_the_flagged_incidents_from_the_stored_events(student, exam):
+    session = _session(student, exam)
+    _events(session, [("tab_switch", {}), ("paste", {}), ("typing_sample", {"wpm": 40})])
+    Event.objects.filter(session=session, event_type="tab_switch").update(severity="medium")
+    Event.objects.filter(session=session, event_type="paste").update(severity="high")
+    # A technical event of any severity is never an incident (nor scored).
+    _events(session, [("disconnected", {})], technical=True)
+    Event.objects.filter(session=session, event_type="disconnected").update(severity="medium")
+
+    dry = _rescore("--dry-run")
+    assert "Flagged-incident counts (events of medium or high severity): 1 would change." in dry
+    assert ExamSession.objects.get(pk=session.pk).flagged_incidents_count == 0
+    output = _rescore()
+    assert "Flagged-incident counts (events of medium or high severity): 1 changed." in output
+    assert ExamSession.objects.get(pk=session.pk).flagged_incidents_count == 2
+    assert "Flagged-incident counts (events of medium or high severity): 0 changed." in _rescore()

@@ -23,11 +23,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import DatabaseError
-from tqdm import tqdm
 
 from accounts.models import User
 from accounts.services import audit_record, password_link_send, password_reset_link
 from exampulse.platform.errors import DomainError
+from exampulse.platform.progress import progress_bar
 from exams.courses import course_roster_import_row, normalise_email
 from exams.models import Course
 
@@ -36,8 +36,6 @@ PRINTING_BACKENDS = {
     "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.dummy.EmailBackend",
 }
-# Files at least this long show a progress bar.
-PROGRESS_FROM_ROWS = 200
 MAX_NAME = 150
 MAX_ROLL = 50
 
@@ -62,8 +60,9 @@ class Command(BaseCommand):
         parser.add_argument("file", help="CSV file, UTF-8: email,name[,roll_number]; a header row is optional")
         parser.add_argument("--course", required=True, help="the course's code")
         parser.add_argument("--by", help="email of the proctor or superuser running the import (for the audit trail)")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar (it shows only on a terminal).")
 
-    def handle(self, *args, file: str, course: str, by: str | None, **options):
+    def handle(self, *args, file: str, course: str, by: str | None, no_progress: bool = False, **options):
         target = Course.objects.filter(code__iexact=course.strip()).first()
         if target is None:
             raise CommandError(f"No course with code {course!r}.")
@@ -77,7 +76,7 @@ class Command(BaseCommand):
         counts = {"created": 0, "enrolled": 0, "already": 0, "errors": 0}
         errors: list[str] = []
         new_accounts: list[tuple[User, str]] = []
-        progress = tqdm(rows, desc="Importing", unit="row", disable=len(rows) < PROGRESS_FROM_ROWS, file=self.stderr)
+        progress = progress_bar(rows, stream=self.stderr, desc="Importing", unit="row", enabled=not no_progress)
         try:
             for line, cells in progress:
                 problem = self._import_row(target, actor, cells, counts, new_accounts)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from tqdm import tqdm
 
+from exampulse.platform.progress import progress_bar
 from monitoring.management.staff import staff_by_email
 from monitoring.privacy import DEFAULT_BATCH_SIZE, events_older_than, events_purge
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--older-than", type=int, required=True, metavar="DAYS", help="Age in days (>= 1).")
         parser.add_argument("--yes", "--execute", action="store_true", dest="execute", help="Really delete.")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Rows per transaction.")
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar (logs, cron).")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar (it shows only on a terminal).")
         parser.add_argument("--by", help="Email of the staff member running it (recorded in the audit trail).")
 
     def handle(
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 "Run again with --yes to delete them."
             )
             return
-        with tqdm(total=total, unit="event", disable=no_progress, file=self.stderr) as bar:
+        with progress_bar(stream=self.stderr, total=total, unit="event", enabled=not no_progress) as bar:
             deleted = events_purge(
                 cutoff=cutoff, batch_size=batch_size, progress=bar.update, by=actor, older_than_days=older_than
             )

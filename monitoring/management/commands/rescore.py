@@ -7,8 +7,8 @@ from datetime import datetime, time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from tqdm import tqdm
 
+from exampulse.platform.progress import progress_bar
 from monitoring.ingest.risk import session_rescore, session_rescore_recorded, sessions_to_rescore
 
 MAX_LISTED = 20
@@ -37,18 +37,21 @@ class Command(BaseCommand):
         parser.add_argument("--session", type=int, help="Only this session id.")
         parser.add_argument("--since", help="Only sessions started on or after this date (YYYY-MM-DD or ISO datetime).")
         parser.add_argument("--dry-run", action="store_true", help="Compute and report, write nothing.")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar (it shows only on a terminal).")
 
-    def handle(self, *args, exam=None, session=None, since=None, dry_run=False, **options):
+    def handle(self, *args, exam=None, session=None, since=None, dry_run=False, no_progress=False, **options):
         sessions = sessions_to_rescore(exam_id=exam, session_id=session, since=_parse_since(since))
         total = sessions.count()
         if total == 0:
             self.stdout.write("No sessions match; nothing to rescore.")
             return
-        scores_changed = levels_changed = 0
+        scores_changed = levels_changed = incidents_changed = 0
         listed: list[str] = []
         kept: list[str] = []
-        # disable=None: a bar on a terminal, silence in logs and tests.
-        for item in tqdm(sessions.iterator(chunk_size=200), total=total, unit="session", disable=None):
+        bar = progress_bar(
+            sessions.iterator(chunk_size=200), stream=self.stderr, total=total, unit="session", enabled=not no_progress
+        )
+        for item in bar:
             if dry_run:
                 outcome = session_rescore(session=item, dry_run=True)
             else:
@@ -62,6 +65,7 @@ class Command(BaseCommand):
                 continue
             scores_changed += outcome.score_changed
             levels_changed += outcome.level_changed
+            incidents_changed += outcome.incidents_changed
             if outcome.score_changed and len(listed) < MAX_LISTED:
                 listed.append(
                     f"  session {outcome.session_id}: {outcome.old_risk:.4f} ({outcome.old_level})"
@@ -78,6 +82,7 @@ class Command(BaseCommand):
                 f" and {levels_changed} level(s) {verb}." + (" Dry run: nothing written." if dry_run else "")
             )
         )
+        self.stdout.write(f"Flagged-incident counts (events of medium or high severity): {incidents_changed} {verb}.")
         if kept:
             self.stdout.write(
                 self.style.WARNING(

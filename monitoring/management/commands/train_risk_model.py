@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from exams.models import ExamSession, SessionStatus
 from scoring.aggregation import signals_from
 from scoring.population import FEATURES, MIN_TRAINING_SESSIONS, train, vector_from
-from scoring.services import population_model_save
+from scoring.services import population_model_path, population_model_save
 
 
 class Command(BaseCommand):
@@ -21,8 +21,19 @@ class Command(BaseCommand):
             default=MIN_TRAINING_SESSIONS,
             help=f"Refuse to train on fewer completed sessions (default {MIN_TRAINING_SESSIONS}).",
         )
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="Train only when no model has been saved yet (`make run` does this on every start; "
+            "`make retrain` trains a new version).",
+        )
 
-    def handle(self, *args, min_sessions: int, **options):
+    def handle(self, *args, min_sessions: int, if_missing: bool = False, **options):
+        existing = population_model_path()
+        if if_missing and existing is not None:
+            # Each training saves a new version: a server start must not add one every time.
+            self.stdout.write(f"A population model exists ({existing.name}); not training (--if-missing).")
+            return
         minimum = max(min_sessions, MIN_TRAINING_SESSIONS)
         behaviours = (
             ExamSession.objects.filter(status__in=[SessionStatus.SUBMITTED, SessionStatus.FLAGGED])

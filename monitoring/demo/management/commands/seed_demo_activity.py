@@ -5,9 +5,12 @@ can still take — the live demo quiz and the calibration exam — stay untaken:
 one attempt per student and exam, and a seeded attempt on the live quiz would turn every demo
 student away from it with a 409.
 
-Each past session gets synthetic events, risk from the same `session_rescore` the live data gets,
-and, where the risk reaches the exam's threshold, the alert the live path would have raised, so
-the admin, the dashboard and `train_risk_model` have something real to work on.
+Each past session gets synthetic events (an honest attempt now and then glances at another tab
+for a few seconds), the accommodations and baseline snapshot a live start would have frozen, risk
+and flagged-incident count from the same `session_rescore` a rescore uses (so `manage.py rescore`
+afterwards changes nothing), and, where the risk reaches the exam's threshold, the alert the live
+path would have raised, so the admin, the dashboard and `train_risk_model` have something real to
+work on.
 
 Idempotent: a past exam is created only when missing (by name) and a student's session only when
 they have none on that exam, so a second run adds nothing.
@@ -23,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from exams.accommodations import accommodations_applied
 from exams.authoring import exam_create
 from exams.models import Exam, ExamSession, ExamStatus
 from exams.statuses import Move, State, session_move
@@ -35,7 +39,7 @@ from scoring.anomaly import ANOMALY_THRESHOLD, SESSION_FEATURES
 from scoring.engine import alert_threshold
 from scoring.models import BASELINE_READY_SAMPLES
 from scoring.population import MIN_TRAINING_SESSIONS
-from scoring.services import baseline_add_sample, baseline_get
+from scoring.services import baseline_add_sample, baseline_get, baseline_snapshot
 from scoring.severity import severity_for
 from scoring.synthetic import event_stream, random_profile
 
@@ -56,6 +60,11 @@ PAST_EXAMS: list[tuple[str, int, str]] = [
 ]
 PAST_EXAM_QUESTIONS = 8
 PAST_EXAM_MINUTES = 30
+# How many times an honest attempt looks at another tab, each for GLANCE_MS, in turn over a student's
+# attempts: never, once, twice, three times (two or more is a little risk, still low), so the
+# history is not a wall of 0.00.
+HONEST_GLANCES = (0, 1, 2, 3)
+GLANCE_MS = (3_000, 25_000)
 
 
 def past_exam_names() -> list[str]:
@@ -167,11 +176,28 @@ def _raise_alerts(session: ExamSession, at) -> int:
     return len(raised)
 
 
+def _with_glances(rng: np.random.Generator, events: list[tuple[str, dict]], *, glances: int) -> list[tuple[str, dict]]:
+    """An honest attempt's few short looks at another tab, each after a question it answered."""
+    answered = [i for i, (event_type, _data) in enumerate(events) if event_type == "question_answered"]
+    after = set(rng.choice(answered, size=min(glances, len(answered)), replace=False).tolist()) if answered else set()
+    out: list[tuple[str, dict]] = []
+    for i, event in enumerate(events):
+        out.append(event)
+        if i in after:
+            away = int(rng.integers(*GLANCE_MS))
+            out += [("tab_switch", {}), ("window_blur", {}), ("window_focus", {"blur_duration_ms": away})]
+    return out
+
+
 @transaction.atomic
-def _seed_session(*, exam: Exam, student: User, profile: dict[str, float], cheating: bool) -> tuple[ExamSession, int]:
+def _seed_session(
+    *, exam: Exam, student: User, profile: dict[str, float], cheating: bool, glances: int = 0
+) -> tuple[ExamSession, int]:
     rng = np.random.default_rng([exam.pk, student.pk])
     started = exam.scheduled_date + timedelta(minutes=int(rng.integers(0, 20)))
     events = list(event_stream(rng, profile=profile, cheating=cheating, questions=exam.total_questions))
+    if not cheating:
+        events = _with_glances(rng, events, glances=glances)
     step = timedelta(seconds=max(1.0, exam.duration_minutes * 60 * 0.8 / max(len(events), 1)))
     submitted = started + step * (len(events) + 1)
     session = ExamSession.objects.create(
@@ -183,6 +209,10 @@ def _seed_session(*, exam: Exam, student: User, profile: dict[str, float], cheat
         time_taken_seconds=int((submitted - started).total_seconds()),
         # Open until its alerts are raised, then ended through the lifecycle's table (below).
         last_event_at=started + step * len(events),
+        # What a live start freezes (exams.sessions.session_start): a rescore scores against these.
+        course_at_start_id=exam.course_id,
+        accommodations=accommodations_applied(exam=exam, user=student),
+        baseline_snapshot=baseline_snapshot(user=student, at=started),
     )
     Event.objects.bulk_create(
         Event(
@@ -197,6 +227,7 @@ def _seed_session(*, exam: Exam, student: User, profile: dict[str, float], cheat
         )
         for i, (event_type, data) in enumerate(events)
     )
+    # Risk, each event's risk after it and the flagged-incident count, all from the stored events.
     session_rescore(session=session)
     session.refresh_from_db()
     alerts = _raise_alerts(session, session.last_event_at)
@@ -265,7 +296,10 @@ class Command(BaseCommand):
                     continue
                 # One cheating-like attempt per student, on a different past exam for each.
                 cheating = index == (len(past) - 1 - position) % len(past)
-                _session, raised = _seed_session(exam=exam, student=student, profile=profile, cheating=cheating)
+                glances = HONEST_GLANCES[(position + index) % len(HONEST_GLANCES)]
+                _session, raised = _seed_session(
+                    exam=exam, student=student, profile=profile, cheating=cheating, glances=glances
+                )
                 created += 1
                 cheating_count += cheating
                 alerts += raised
