@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
-from exampulse.errors import NotFound
+from exampulse.platform.errors import NotFound
 
 _API_PREFIX = "/api/"
 
