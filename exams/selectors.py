@@ -105,11 +105,12 @@ def exam_start_state(*, exam: Exam, user: Any, at: datetime | None = None) -> St
         deadline_at=exam.attempt_deadline_at,
         paused_at=exam.attempt_paused_at,
     )
-    # An open attempt past its deadline is closed by the next read of it, the start included.
-    if attempt.is_open and session_is_overdue(session=attempt, at=at):
-        attempt.status = SessionStatus.SUBMITTED
-    summary = {"session_id": attempt.pk, "status": attempt.status}
-    if attempt.is_open:
+    # An open attempt past its deadline is closed by the next read of it, the start included: say so
+    # now (this read changes nothing; the lifecycle's table does, in exams.sessions).
+    overdue = attempt.is_open and session_is_overdue(session=attempt, at=at)
+    status = SessionStatus.SUBMITTED.value if overdue else attempt.status
+    summary = {"session_id": attempt.pk, "status": status}
+    if attempt.is_open and not overdue:
         return StartState(can_start=True, refusal=None, attempt=summary)
     return StartState(can_start=False, refusal=SessionAlreadySubmitted.code, attempt=summary)
 

@@ -15,9 +15,12 @@ import pytest
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from exampulse.platform.api import exception_handler
 from exams import reviews
+from exams.exceptions import SessionMoveRefused
 from exams.models import Course, CourseStaff, Enrollment, ExamSession
 from exams.sessions import session_start, session_submit
+from exams.statuses import Move, State, session_move
 from tests.exams.conftest import make_exam
 from tests.factories import ProctorFactory, StudentFactory
 
@@ -130,6 +133,20 @@ def test_session_not_active(api_client, proctor, student):
     body = {"reason_code": "phone_use", "reason": "seen on camera"}
     response = api_client(proctor).post(f"/api/exams/sessions/{session.pk}/terminate", body, format="json")
     refused(response, 409, "session_not_active")
+
+
+def test_session_move_refused(proctor, student):
+    """No request leads here (it guards the services against asking for a move the table lacks), so the
+    move is asked for directly; the REST answer it would get is rendered by the API's own handler."""
+    session = session_start(exam=make_exam(proctor), user=student)
+    with pytest.raises(SessionMoveRefused) as refusal:
+        session_move(session, Move.SUBMIT, to=State.PAUSED, at=timezone.now())
+    response = exception_handler(refusal.value, {})
+    assert response.status_code == 409
+    assert response.data["details"]["code"] == "session_move_refused"
+    assert response.data["details"]["from"] == "running" and response.data["details"]["to"] == "paused"
+    session.refresh_from_db()
+    assert session.status == "in_progress" and session.paused_at is None
 
 
 def test_session_paused(api_client, proctor, student):
