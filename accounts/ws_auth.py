@@ -85,7 +85,9 @@ def users_from_tokens(raw_tokens: list[str]) -> list[Any]:
 
 
 # Handshakes come in floods at an exam's start: their user lookups share database hops.
-handshakes = HopBatcher(users_from_tokens, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
+handshakes = HopBatcher(
+    users_from_tokens, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS", linger="WS_JOIN_LINGER_MS"
+)
 
 
 class JwtAuthMiddleware:

@@ -563,7 +563,8 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
     fleet.late_after = args.tool_lag_ms / 1000
     stack = "bare" if bare else "product"
     report: dict = {"stack": stack, "server": args.server, "processes": args.processes}
-    profilers = start_profilers(servers, args.profile, stack) if args.profile else []
+    # --profile-joins records only the fresh-join ramps (joins() below), not the whole run.
+    profilers = start_profilers(servers, args.profile, stack) if args.profile and not args.profile_joins else []
     try:
         for item in servers:
             item.mark()
@@ -588,8 +589,14 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
             for item in servers:
                 item.mark()
             started = time.monotonic()
+            ramp_profilers = (
+                start_profilers(servers, args.profile, f"{stack}-joins-{len(profilers)}") if args.profile_joins else []
+            )
             await fleet.reopen(args.ramp)
             cpu_seconds = sum(s.cpu_seconds() for s in servers)
+            for process, _output in ramp_profilers:
+                process.send_signal(signal.SIGINT)  # py-spy writes what it recorded and exits
+            profilers.extend(ramp_profilers)
             joined = len(fleet.student_sockets) + len(fleet.proctor_sockets)
             result = {
                 "sockets": joined,
@@ -822,6 +829,11 @@ def parse_args(argv=None):
         help="the product's ASGI application (benchmarks.gc_census:application counts its cyclic garbage)",
     )
     parser.add_argument("--profile", metavar="DIR", help="record each server with py-spy into DIR and summarise")
+    parser.add_argument(
+        "--profile-joins",
+        action="store_true",
+        help="with --profile and --fresh-joins: record only the join ramps (where a join's CPU goes)",
+    )
     args = parser.parse_args(argv)
     args.students = min(args.students, args.max_students)
     return args

@@ -520,6 +520,10 @@ EXAMPULSE = {
     # measured best: its batches grow with the load, where two split them and contend for the GIL.
     "WS_BATCH_MAX": env_int("WS_BATCH_MAX", 100, minimum=1),
     "WS_BATCH_WORKERS": env_int("WS_BATCH_WORKERS", 1, minimum=1),
+    # Handshakes, joins and closes arriving in a flood (an exam's start or end) wait up to this long
+    # for each other, so they share a batch's queries (benchmarks/join_bench.py: a join costs 6 ms
+    # of CPU alone and about 1 ms in a batch of ten). A lone join never waits. 0 turns it off.
+    "WS_JOIN_LINGER_MS": env_int("WS_JOIN_LINGER_MS", 40, minimum=0),
     # Each server process keeps a snapshot of up to this many sessions it ingests for, so an
     # event needs no locking read of the session (monitoring/ingest/snapshots.py). 0 turns it off.
     "SESSION_SNAPSHOTS": env_int("SESSION_SNAPSHOTS", 20000, minimum=0),

@@ -7,6 +7,7 @@ reads the same deadline; the totals (`extended_seconds`, `paused_seconds`,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -171,7 +172,10 @@ def compensation_for(
 
 
 def sessions_compensate_disconnects(
-    *, returns: dict[int, tuple[datetime, int]], at: datetime | None = None
+    *,
+    returns: dict[int, tuple[datetime, int]],
+    at: datetime | None = None,
+    read: Mapping[int, ExamSession] | None = None,
 ) -> dict[int, Compensation]:
     """Give back time lost to dropped connections for many returning students in one batch.
 
@@ -179,11 +183,26 @@ def sessions_compensate_disconnects(
     are locked together (one SELECT ... FOR UPDATE, in id order) and the ones that earn time are
     written with one bulk UPDATE, so a live extension or pause racing a rejoin is never lost.
     Returns a Compensation for every open session of `returns` (compensated_seconds may be 0).
+
+    `read`: the sessions as the caller has just read them, with their exam (a join batch). A return
+    that cannot earn time whatever the row says now (a drop under the threshold, an exam without a
+    grace) is answered from them with no lock: most drops on flaky Wi-Fi are seconds long.
     """
     at = at or timezone.now()
     if not returns:
         return {}
     out: dict[int, Compensation] = {}
+    returns = dict(returns)
+    for session_id, session in (read or {}).items():
+        if session_id not in returns:
+            continue
+        disconnected_at, _paused_before = returns[session_id]
+        away = max(0, int((at - disconnected_at).total_seconds()))
+        if away < COMPENSATION_THRESHOLD.total_seconds() or session.exam.disconnect_grace_minutes <= 0:
+            del returns[session_id]
+            out[session_id] = Compensation(session_id, away, 0, session.deadline_at, session.time_compensated_seconds)
+    if not returns:
+        return out
     with transaction.atomic():
         locked = (
             ExamSession.objects.select_for_update(of=("self",))

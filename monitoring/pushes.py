@@ -200,7 +200,7 @@ def hand_answered(hand: RaisedHand, session: ExamSession, *, by) -> list[Push]:
 
 def student_joined(*, exam_id: int, row: dict[str, Any]) -> Push:
     """The exam's proctors see a student's first socket arrive, with the student's whole dashboard row
-    (monitoring.live.presence.student_rows: the row `active_students` lists)."""
+    (monitoring.live.presence.arrival_rows: the row `active_students` lists)."""
     return Push(proctors_group(exam_id), push_message("student_joined", **{**row, "exam_id": exam_id}))
 
 

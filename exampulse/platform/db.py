@@ -76,13 +76,23 @@ class HopBatcher:
     worker coming back from the database takes all of them (up to `max_batch`) in its next hop.
     At low load a batch holds one request and nothing waits; under load the queries and hops per
     request fall with the batch size instead of the queue growing.
+
+    `linger` (a setting in milliseconds) is for requests that come in floods but need no instant
+    answer (joins, handshakes, closes): while they arrive closer together than the linger, a worker
+    waits until the oldest pending one is that old (or the batch is full) before it goes. A join
+    batch's queries cost the same for one socket as for ten, so at an exam's start (a hundred
+    joins a second) this trades a few tens of milliseconds of join time for a fraction of the CPU.
+    A request that arrives alone goes at once.
     """
 
-    def __init__(self, handle_many: Callable[[list], list], *, max_batch: str, workers: str) -> None:
+    def __init__(
+        self, handle_many: Callable[[list], list], *, max_batch: str, workers: str, linger: str | None = None
+    ) -> None:
         # Setting names, read on first use in each event loop (tests override settings).
         self.handle_many = handle_many
         self.max_batch_setting = max_batch
         self.workers_setting = workers
+        self.linger_setting = linger
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBatches] = weakref.WeakKeyDictionary()
 
     async def submit(self, request: Any) -> Any:
@@ -90,12 +100,19 @@ class HopBatcher:
         loop = asyncio.get_running_loop()
         batches = self._loops.get(loop)
         if batches is None:
+            linger_ms = settings.EXAMPULSE[self.linger_setting] if self.linger_setting else 0
             batches = _LoopBatches(
-                max_batch=settings.EXAMPULSE[self.max_batch_setting], workers=settings.EXAMPULSE[self.workers_setting]
+                max_batch=settings.EXAMPULSE[self.max_batch_setting],
+                workers=settings.EXAMPULSE[self.workers_setting],
+                linger=linger_ms / 1000,
             )
             self._loops[loop] = batches
         future = loop.create_future()
-        batches.pending.append((request, future))
+        now = loop.time()
+        # A flood: this request came within the linger of the previous one.
+        batches.flooding = batches.linger > 0 and now - batches.last_arrival < batches.linger
+        batches.last_arrival = now
+        batches.pending.append((request, future, now))
         if batches.running < batches.workers:
             batches.running += 1
             task = loop.create_task(self._work(batches))
@@ -106,13 +123,14 @@ class HopBatcher:
     async def _work(self, batches: _LoopBatches) -> None:
         try:
             while batches.pending:
+                await self._linger(batches)
                 batch = batches.pending[: batches.max_batch]
                 del batches.pending[: batches.max_batch]
                 try:
-                    outcomes = await db_hop(self.handle_many)([request for request, _ in batch])
+                    outcomes = await db_hop(self.handle_many)([request for request, _, _ in batch])
                 except Exception as exc:  # the whole hop failed: every caller hears why
                     outcomes = [exc] * len(batch)
-                for (_request, future), outcome in zip(batch, outcomes, strict=True):
+                for (_request, future, _arrived), outcome in zip(batch, outcomes, strict=True):
                     if future.done():  # the caller went away (socket closed) while in flight
                         continue
                     if isinstance(outcome, Exception):
@@ -122,11 +140,24 @@ class HopBatcher:
         finally:
             batches.running -= 1
 
+    @staticmethod
+    async def _linger(batches: _LoopBatches) -> None:
+        """In a flood, let the batch fill until its oldest request is `linger` old (or it is full)."""
+        loop = asyncio.get_running_loop()
+        while batches.flooding and batches.pending and len(batches.pending) < batches.max_batch:
+            wait = batches.pending[0][2] + batches.linger - loop.time()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
 
 class _LoopBatches:
-    def __init__(self, *, max_batch: int, workers: int) -> None:
+    def __init__(self, *, max_batch: int, workers: int, linger: float = 0.0) -> None:
         self.max_batch = max_batch
         self.workers = workers
+        self.linger = linger
+        self.flooding = False
+        self.last_arrival = float("-inf")
         self.running = 0
         self.tasks: set[asyncio.Task] = set()
-        self.pending: list[tuple[Any, asyncio.Future]] = []
+        self.pending: list[tuple[Any, asyncio.Future, float]] = []

@@ -19,5 +19,6 @@ def _events_ingest(requests: list[services.IngestRequest]) -> list[services.Inge
 
 
 ingest = HopBatcher(_events_ingest, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
-join = HopBatcher(live.students_join, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
-close = HopBatcher(live.sockets_close, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS")
+# Joins and closes come in floods and need no instant answer: they linger to share a batch.
+join = HopBatcher(live.students_join, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS", linger="WS_JOIN_LINGER_MS")
+close = HopBatcher(live.sockets_close, max_batch="WS_BATCH_MAX", workers="WS_BATCH_WORKERS", linger="WS_JOIN_LINGER_MS")

@@ -7,9 +7,9 @@ whose process died stop being refreshed and drop out of every query after PRESEN
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, QuerySet
@@ -45,12 +45,12 @@ def presence_join(*, channel_name: str, user, exam, session, role: str) -> bool:
     return first
 
 
-def presence_join_many(arrivals: Sequence[Arrival]) -> list[bool]:
+def presence_join_many(arrivals: Sequence[Arrival], *, now: datetime | None = None) -> list[bool]:
     """Record many joins in two statements; for each, True when its user was not already present
     in that exam (through another socket, or an earlier arrival of this batch)."""
     if not arrivals:
         return []
-    now = timezone.now()
+    now = now or timezone.now()
     present = set(
         _fresh(now)
         .filter(user_id__in={a.user.pk for a in arrivals}, exam_id__in={a.exam.pk for a in arrivals})
@@ -130,75 +130,121 @@ def active_students(*, exam_id: int) -> list[dict]:
     return students
 
 
-def student_rows(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], dict]:
-    """The dashboard row of each connected student of these (exam_id, user_id) pairs, in three queries.
-
-    `student_joined` carries this row: built by the code that builds `active_students`, so a student
-    announced on (re)join shows what a refreshed list would (incidents, open hand, time state).
-    """
-    if not pairs:
-        return {}
-    present = _fresh().filter(
-        role="student", exam_id__in={exam_id for exam_id, _ in pairs}, user_id__in={user_id for _, user_id in pairs}
-    )
-    return {key: row for row in _student_rows(present) if (key := (row["exam_id"], row["user_id"])) in pairs}
-
-
 def _student_rows(present: QuerySet[Presence]) -> list[dict]:
     """One row per (exam, student) of these presence rows, with their session's live state."""
     rows = present.values("exam_id", "user_id", "user__name", "user__email", "user__roll_number").annotate(
         connections=Count("id"), session_id=Max("session_id"), since=Max("connected_at")
     )
     session_ids = [row["session_id"] for row in rows if row["session_id"]]
-    sessions = {
-        s["id"]: s
-        for s in ExamSession.objects.filter(id__in=session_ids).values(
-            "id",
-            "status",
-            "risk_score",
-            "risk_level",
-            "integrity_score",
-            "flagged_incidents_count",
-            "started_at",
-            "deadline_at",
-            "paused_at",
-            "extended_seconds",
-            "time_compensated_seconds",
-            "warnings_count",
-            "exam__max_warnings",
-        )
-    }
+    sessions = {s["id"]: s for s in ExamSession.objects.filter(id__in=session_ids).values("id", *ROW_SESSION_FIELDS)}
     hands = open_hands(session_ids=session_ids)
-    students = []
-    for row in rows:
-        session = sessions.get(row["session_id"]) or {}
-        students.append(
-            {
-                "exam_id": row["exam_id"],
-                "user_id": row["user_id"],
-                "name": row["user__name"],
-                "email": row["user__email"],
-                "roll_number": row["user__roll_number"],
-                "session_id": row["session_id"],
-                "status": session.get("status"),
-                "risk_score": session.get("risk_score", 0.0),
-                "risk_level": session.get("risk_level", "low"),
-                "integrity_score": session.get("integrity_score", 100),
-                "flagged_incidents_count": session.get("flagged_incidents_count", 0),
-                "started_at": session["started_at"].isoformat() if session.get("started_at") else None,
-                "deadline_at": session["deadline_at"].isoformat() if session.get("deadline_at") else None,
-                # A reloaded dashboard shows Resume for a paused session.
-                "paused": session.get("paused_at") is not None,
-                "extended_seconds": session.get("extended_seconds", 0),
-                "time_compensated_seconds": session.get("time_compensated_seconds", 0),
-                "warnings_count": session.get("warnings_count", 0),
-                "max_warnings": session.get("exam__max_warnings"),
-                "hand": hands.get(row["session_id"]),
-                "connections": row["connections"],
-                "connected_since": row["since"].isoformat(),
-            }
+    return [
+        _student_row(
+            exam_id=row["exam_id"],
+            user_id=row["user_id"],
+            name=row["user__name"],
+            email=row["user__email"],
+            roll_number=row["user__roll_number"],
+            session_id=row["session_id"],
+            session=sessions.get(row["session_id"]) or {},
+            hand=hands.get(row["session_id"]),
+            connections=row["connections"],
+            connected_since=row["since"],
         )
-    return students
+        for row in rows
+    ]
+
+
+# The session's columns a dashboard row shows.
+ROW_SESSION_FIELDS = (
+    "status",
+    "risk_score",
+    "risk_level",
+    "integrity_score",
+    "flagged_incidents_count",
+    "started_at",
+    "deadline_at",
+    "paused_at",
+    "extended_seconds",
+    "time_compensated_seconds",
+    "warnings_count",
+    "exam__max_warnings",
+)
+
+
+def arrival_rows(arrivals: Sequence[Arrival], *, connected_since: datetime) -> dict[tuple[int, int], dict]:
+    """The dashboard rows of students whose sockets have just joined, from what the join batch holds.
+
+    The same row `active_students` shows (one builder), with one query for open hands instead of
+    reading presence and sessions again: the join batch has just written the one and read the other.
+    `connections` counts the batch's own sockets: these students had no other socket in the exam.
+    """
+    sockets: dict[tuple[int, int], set[str]] = {}
+    for arrival in arrivals:
+        sockets.setdefault((arrival.exam.pk, arrival.user.pk), set()).add(arrival.channel_name)
+    hands = open_hands(session_ids=[a.session.pk for a in arrivals if a.session is not None])
+    rows = {}
+    for arrival in arrivals:
+        key = (arrival.exam.pk, arrival.user.pk)
+        if key in rows:
+            continue
+        session = arrival.session
+        values = {}
+        if session is not None:
+            values = {name: getattr(session, name) for name in ROW_SESSION_FIELDS if "__" not in name}
+            values["exam__max_warnings"] = arrival.exam.max_warnings
+        rows[key] = _student_row(
+            exam_id=arrival.exam.pk,
+            user_id=arrival.user.pk,
+            name=arrival.user.name,
+            email=arrival.user.email,
+            roll_number=arrival.user.roll_number,
+            session_id=session.pk if session is not None else None,
+            session=values,
+            hand=hands.get(session.pk) if session is not None else None,
+            connections=len(sockets[key]),
+            connected_since=connected_since,
+        )
+    return rows
+
+
+def _student_row(
+    *,
+    exam_id: int,
+    user_id: int,
+    name: str,
+    email: str,
+    roll_number: str,
+    session_id: int | None,
+    session: dict[str, Any],
+    hand: dict | None,
+    connections: int,
+    connected_since: datetime,
+) -> dict:
+    return {
+        "exam_id": exam_id,
+        "user_id": user_id,
+        "name": name,
+        "email": email,
+        "roll_number": roll_number,
+        "session_id": session_id,
+        "status": session.get("status"),
+        "risk_score": session.get("risk_score", 0.0),
+        "risk_level": session.get("risk_level", "low"),
+        "integrity_score": session.get("integrity_score", 100),
+        "flagged_incidents_count": session.get("flagged_incidents_count", 0),
+        "started_at": session["started_at"].isoformat() if session.get("started_at") else None,
+        "deadline_at": session["deadline_at"].isoformat() if session.get("deadline_at") else None,
+        # A reloaded dashboard shows Resume for a paused session.
+        "paused": session.get("paused_at") is not None,
+        "extended_seconds": session.get("extended_seconds", 0),
+        "time_compensated_seconds": session.get("time_compensated_seconds", 0),
+        "warnings_count": session.get("warnings_count", 0),
+        "max_warnings": session.get("exam__max_warnings"),
+        "hand": hand,
+        "connections": connections,
+        "connected_since": connected_since.isoformat(),
+    }
 
 
 def open_hands(*, session_ids: Sequence[int]) -> dict[int, dict]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from exampulse.platform.errors import DomainError, NotFound
 from exams import clock as exam_clock
@@ -112,14 +113,15 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
             session.user = r.user
         outcomes.append(StudentJoin(session_id=session.pk if session else None, reply={}))
         arrivals.append((index, presence.Arrival(r.channel_name, r.user, exam, session, "student")))
-    firsts = presence.presence_join_many([arrival for _, arrival in arrivals])
+    now = timezone.now()
+    firsts = presence.presence_join_many([arrival for _, arrival in arrivals], now=now)
     joined = {arrival.session.pk: arrival.session for _, arrival in arrivals if arrival.session is not None}
     # Their first event then runs on a snapshot (monitoring.ingest.snapshots), not a full read.
     services.sessions_warm(list(joined.values()))
     returning = _reconnected(set(joined))
     # Time lost to a drop of 30 s or more is given back (up to the exam's grace): one lock and one
     # bulk UPDATE for the batch (exams.clock.sessions_compensate_disconnects).
-    compensations = exam_clock.sessions_compensate_disconnects(returns=returning)
+    compensations = exam_clock.sessions_compensate_disconnects(returns=returning, at=now, read=joined)
     for session_id, given in compensations.items():
         joined[session_id].deadline_at = given.deadline_at
         joined[session_id].time_compensated_seconds = given.time_compensated_seconds
@@ -141,8 +143,8 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
             if not isinstance(outcome, Exception)
         }
     # What the exam's proctors are told of each first arrival: its dashboard row, as a refreshed list shows it.
-    rows = presence.student_rows(
-        {(arrival.exam.pk, arrival.user.pk) for (_, arrival), first in zip(arrivals, firsts, strict=True) if first}
+    rows = presence.arrival_rows(
+        [arrival for (_, arrival), first in zip(arrivals, firsts, strict=True) if first], connected_since=now
     )
     for (index, arrival), first in zip(arrivals, firsts, strict=True):
         session, user, exam = arrival.session, arrival.user, arrival.exam
@@ -158,15 +160,7 @@ def students_join(requests: list[JoinRequest]) -> list[StudentJoin | Exception]:
         if session is not None:
             join.pushes.extend(reconnects.pop(session.pk, ()))
         if first:
-            # No row: the socket already went again (its presence is gone); announce what is known.
-            row = rows.get((exam.pk, user.pk)) or {
-                "user_id": user.pk,
-                "name": user.name,
-                "roll_number": user.roll_number,
-                **_session_summary(session),
-                **_time_summary(session),
-            }
-            join.pushes.append(pushes.student_joined(exam_id=exam.pk, row=row))
+            join.pushes.append(pushes.student_joined(exam_id=exam.pk, row=rows[(exam.pk, user.pk)]))
     return outcomes
 
 
