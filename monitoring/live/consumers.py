@@ -191,10 +191,14 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
 
     async def _drain_outbox(self) -> None:
         while not self.outbox_closing:
-            push = await self.outbox.get()
+            waiting = [await self.outbox.get()]
+            # Whatever queued meanwhile goes with it: consecutive pushes to one group leave as one
+            # channel-layer message (monitoring.pushes.asend).
+            while not self.outbox.empty():
+                waiting.append(self.outbox.get_nowait())
             self.outbox_sending = True
             try:
-                await pushes.asend([push], from_outbox=True)
+                await pushes.asend(waiting, from_outbox=True)
             finally:
                 self.outbox_sending = False
 
@@ -428,6 +432,13 @@ class ExamConsumer(AsyncJsonWebsocketConsumer):
         if self.revoked_groups and message.get("group") in self.revoked_groups:
             return  # queued by a group this socket left when its access was revoked
         await self.send_json(message["frame"])
+
+    async def monitoring_batch(self, message: dict) -> None:
+        """Several messages for one group (monitoring.pushes.asend), handled in order as if sent one by one."""
+        for item in message["messages"]:
+            await self.dispatch({**item, "group": message.get("group")})
+            if item["type"] == pushes.CLOSE:
+                return  # the socket is closed: nothing after it can reach the client
 
     async def monitoring_revoke(self, message: dict) -> None:
         """The user may no longer see these exams: for each this socket follows, leave it and say so.

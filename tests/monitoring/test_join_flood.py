@@ -12,6 +12,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -20,6 +21,7 @@ from exampulse.platform.db import HopBatcher
 from exams.clock import sessions_compensate_disconnects
 from exams.selectors import sessions_open_for
 from exams.sessions import session_start
+from monitoring import pushes
 from monitoring.live import presence
 from monitoring.live.usecases import CloseRequest, JoinRequest, sockets_close, students_join
 from monitoring.models import Event
@@ -164,3 +166,51 @@ class TestJoinBatch:
         for user_id, row in announced.items():
             # connected_since is the batch's clock, written to the presence row as connected_at.
             assert row == listed[user_id]
+
+
+@pytest.mark.django_db(transaction=True)
+class TestPushesInOneMessage:
+    async def test_a_drop_and_a_return_reach_the_proctor_in_order(self, proctor, ws_connect):
+        exam, users, _sessions = await database_sync_to_async(returning_students)(proctor, 1, away=timedelta(seconds=5))
+        watcher = await ws_connect(proctor)
+        await watcher.send("join_exam", exam_id=exam.pk)
+        await watcher.expect("active_students")
+        student = await ws_connect(users[0])
+        await student.send("join_exam", exam_id=exam.pk)
+        await student.expect("joined_exam")
+        seen = [(await watcher.receive())["event"] for _ in range(2)]
+        assert seen == ["student_activity", "student_joined"]  # reconnected, then the row
+
+        await student.communicator.disconnect()
+        left = [await watcher.receive() for _ in range(2)]
+        assert [(f["event"], f["data"].get("event_type")) for f in left] == [
+            ("student_activity", "disconnected"),
+            ("student_left", None),
+        ]
+
+    async def test_a_close_in_a_batch_ends_the_socket_after_what_came_before_it(self, proctor, ws_connect):
+        exam, users, sessions = await database_sync_to_async(returning_students)(proctor, 1, away=timedelta(seconds=5))
+        student = await ws_connect(users[0])
+        await student.send("join_exam", exam_id=exam.pk)
+        await student.expect("joined_exam")
+        session_id = sessions[0].pk
+        group = f"session.{session_id}.student"
+
+        def warning(message: str, count: int) -> pushes.Push:
+            data = {"session_id": session_id, "exam_id": exam.pk, "from_name": "P", "count": count, "limit": None}
+            return pushes.Push(group, pushes.push_message("proctor_warning", message=message, **data))
+
+        ended = pushes.close_message(
+            "session_terminated",
+            code=pushes.CLOSE_TERMINATED,
+            session_id=session_id,
+            exam_id=exam.pk,
+            reason="Ended.",
+            reason_code="other",
+        )
+        await pushes.asend([warning("Eyes on your screen.", 1), pushes.Push(group, ended), warning("Never seen.", 2)])
+        assert (await student.expect("proctor_warning"))["message"] == "Eyes on your screen."
+        await student.expect("session_terminated")
+        closed = await student.communicator.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": pushes.CLOSE_TERMINATED}
+        assert await student.communicator.receive_nothing(timeout=0.3)  # not the warning after the close

@@ -28,11 +28,25 @@ def test_send_after_commit_sends_in_order_only_once_committed(sent, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         pushes.send_after_commit([_push(1), _push(2)])
         assert sent == []
-    assert [(group, message["frame"]["data"]["user_id"]) for group, message, _ in sent] == [
-        ("exam.7.proctors", 1),
-        ("exam.7.proctors", 2),
+    # Consecutive pushes to one group leave as one channel-layer message, in order.
+    [(group, message, _from_outbox)] = sent
+    assert group == "exam.7.proctors"
+    assert message["type"] == pushes.BATCH and message["group"] == group
+    assert [item["frame"]["data"]["user_id"] for item in message["messages"]] == [1, 2]
+    assert all(item["type"] == pushes.PUSH for item in message["messages"])
+
+
+async def test_asend_merges_only_consecutive_pushes_to_one_group_and_never_reorders(sent):
+    other = pushes.student_left(exam_id=8, user_id=9)
+    await pushes.asend([_push(1), _push(2), other, _push(3)], from_outbox=True)
+    assert [(group, message["type"]) for group, message, _ in sent] == [
+        ("exam.7.proctors", pushes.BATCH),
+        ("exam.8.proctors", pushes.PUSH),
+        ("exam.7.proctors", pushes.PUSH),
     ]
-    assert all(message["type"] == pushes.PUSH for _, message, _ in sent)
+    assert [item["frame"]["data"]["user_id"] for item in sent[0][1]["messages"]] == [1, 2]
+    assert sent[1][1]["frame"]["data"]["user_id"] == 9 and sent[2][1]["frame"]["data"]["user_id"] == 3
+    assert all(message["group"] == group and from_outbox for group, message, from_outbox in sent)
 
 
 @pytest.mark.django_db
