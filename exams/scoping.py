@@ -4,13 +4,16 @@ An exam with no course is open to every student and every proctor (the spec's be
 in a course is visible to the course's enrolled students and to its staff. Superusers see
 everything. Each function returns a `Q` over the exam's foreign key, so a queryset of sessions,
 alerts or events is scoped in the same single query that reads it; nothing is fetched per row.
+The one exception is `sessions_still_owned`, the socket join batch's check, in Python over rows
+already read (with at most one query for the batch).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from exams.models import CourseStaff, Enrollment, ExamSession
 
@@ -43,24 +46,38 @@ def exam_scope(user: Any, *, exam_field: str = "") -> Q:
     return Q(**{f"{prefix}course__isnull": True}) | Q(**{f"{prefix}course_id__in": course_ids_for(user)})
 
 
-def session_owner_scope() -> Q:
-    """A filter on sessions whose own student may still reach them (removed from the course: no).
+def sessions_still_owned(sessions: Sequence[ExamSession], users: Mapping[int, Any]) -> list[ExamSession]:
+    """Of these sessions (read with their exam), those whose own student may still reach them.
 
-    The exam's course now, or the course the session started in (exams.scoping.own_session_scope:
-    an exam moved to another course keeps its started sessions reachable by their students). For
-    batches of several students' sessions (socket joins): correlated subqueries, no query per row.
+    The rule of `own_session_scope`, for a batch of several students' sessions (socket joins): the
+    exam has no course, or the student is a superuser, or is enrolled in the exam's course now or in
+    the course the session started in (an exam moved to another course keeps its started sessions).
+    Checked here rather than as correlated subqueries: building those cost a join batch more CPU
+    than the rest of its read (issue 25). One query, only when a session's course must be checked.
     """
-    enrolled = Enrollment.objects.filter(student_id=OuterRef("user_id"), course_id=OuterRef("exam__course_id"))
-    enrolled_at_start = Enrollment.objects.filter(
-        student_id=OuterRef("user_id"), course_id=OuterRef("course_at_start_id")
+    pending = [
+        session
+        for session in sessions
+        if session.exam.course_id is not None
+        and session.course_at_start_id is not None
+        and not sees_everything(users.get(session.user_id))
+    ]
+    if not pending:
+        return list(sessions)
+    enrolled = set(
+        Enrollment.objects.filter(
+            student_id__in={session.user_id for session in pending},
+            course_id__in={session.exam.course_id for session in pending}
+            | {session.course_at_start_id for session in pending},
+        ).values_list("student_id", "course_id")
     )
-    return (
-        Q(exam__course__isnull=True)
-        | Q(user__is_superuser=True)
-        | Exists(enrolled)
-        | Q(course_at_start__isnull=True)
-        | Exists(enrolled_at_start)
-    )
+    refused = {
+        session.pk
+        for session in pending
+        if (session.user_id, session.exam.course_id) not in enrolled
+        and (session.user_id, session.course_at_start_id) not in enrolled
+    }
+    return [session for session in sessions if session.pk not in refused]
 
 
 def own_session_scope(user: Any, *, session_field: str = "") -> Q:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from exams.authoring import exam_is_open
 from exams.exceptions import ExamNotFound, ExamNotOpen, SessionAlreadySubmitted, SessionNotFound
 from exams.models import Exam, ExamSession, ExamStatus, GradingStatus, SessionStatus
-from exams.scoping import exam_scope, own_session_scope, session_owner_scope
+from exams.scoping import exam_scope, own_session_scope, sessions_still_owned
 from exams.sessions import GRACE, session_expire_if_due, session_is_overdue, sessions_close_expired
 
 # Larger ids cannot exist and would overflow the database's bigint.
@@ -154,11 +154,12 @@ def session_open_for(*, exam: Exam, user: Any, at: datetime | None = None) -> Ex
 def sessions_open_for(
     *, pairs: Sequence[tuple[Any, Any]], at: datetime | None = None
 ) -> dict[tuple[int, int], ExamSession]:
-    """Open sessions for (user, exam id) pairs, with the exam joined in, after lazy expiry: one query.
+    """Open sessions for (user, exam id) pairs, with the exam joined in, after lazy expiry: one query,
+    and one more only when a session's course must be checked (exams.scoping.sessions_still_owned).
 
     Keyed by (user id, exam id); a pair without an open session is absent. Used by socket joins,
     which arrive in batches. Scoped like every read: a student removed from the exam's course no
-    longer finds their open session (the same single query, with a correlated subquery).
+    longer finds their open session.
     """
     wanted = {(user.pk, pk) for user, exam_id in pairs if _is_user(user) and (pk := _as_pk(exam_id))}
     if not wanted:
@@ -174,16 +175,14 @@ def sessions_open_for(
             user_id__in={user_id for user_id, _ in wanted},
             exam_id__in={exam_id for _, exam_id in wanted},
         )
-        .filter(session_owner_scope())
     )
+    rows = [session for session in rows if (session.user_id, session.exam_id) in wanted]
     found = {}
-    for session in rows:
-        key = (session.user_id, session.exam_id)
-        if key not in wanted:
-            continue
+    # Scoped like every read: a student removed from the exam's course no longer finds it.
+    for session in sessions_still_owned(rows, {user.pk: user for user, _ in pairs if _is_user(user)}):
         session = session_expire_if_due(session=session, at=at)
         if session.is_open:
-            found[key] = session
+            found[(session.user_id, session.exam_id)] = session
     return found
 
 

@@ -17,8 +17,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
 from exampulse.platform.db import HopBatcher
 from exams.clock import sessions_compensate_disconnects
+from exams.models import Course, Enrollment, Exam
 from exams.selectors import sessions_open_for
 from exams.sessions import session_start
 from monitoring import pushes
@@ -214,3 +216,45 @@ class TestPushesInOneMessage:
         closed = await student.communicator.receive_output(timeout=3)
         assert closed == {"type": "websocket.close", "code": pushes.CLOSE_TERMINATED}
         assert await student.communicator.receive_nothing(timeout=0.3)  # not the warning after the close
+
+
+@pytest.mark.django_db
+def test_a_join_batch_finds_exactly_the_sessions_their_students_may_still_reach(proctor):
+    """The join batch's course check (exams.scoping.sessions_still_owned) keeps the rule of every read."""
+    from exams.selectors import sessions_open_for
+
+    biology, chemistry = (
+        Course.objects.create(code="BIO", name="Biology"),
+        Course.objects.create(code="CHE", name="Chem"),
+    )
+    open_exam = make_exam(proctor)
+    course_exam = make_exam(proctor, course=biology)
+    moved_exam = make_exam(proctor, course=biology)
+    enrolled, removed, moved, admin = (StudentFactory() for _ in range(4))
+    User.objects.filter(pk=admin.pk).update(is_superuser=True)
+    admin.refresh_from_db()
+    for student in (enrolled, removed, moved):
+        Enrollment.objects.create(course=biology, student=student)
+    pairs = []
+    for student in (enrolled, removed, moved, admin):
+        for exam in (open_exam, course_exam):
+            session_start(exam=exam, user=student)
+            pairs.append((student, exam.pk))
+    session_start(exam=moved_exam, user=moved)
+    pairs.append((moved, moved_exam.pk))
+    Enrollment.objects.filter(course=biology, student=removed).delete()
+    Enrollment.objects.filter(course=biology, student=admin).delete()
+    # Moved to a course the student is not in: the session started in Biology stays theirs.
+    Exam.objects.filter(pk=moved_exam.pk).update(course=chemistry)
+
+    found = set(sessions_open_for(pairs=pairs))
+    assert found == {
+        (enrolled.pk, open_exam.pk),
+        (enrolled.pk, course_exam.pk),
+        (removed.pk, open_exam.pk),  # off the roster: only the exam without a course
+        (moved.pk, open_exam.pk),
+        (moved.pk, course_exam.pk),
+        (moved.pk, moved_exam.pk),
+        (admin.pk, open_exam.pk),
+        (admin.pk, course_exam.pk),  # a superuser reaches everything
+    }
