@@ -305,6 +305,31 @@ def test_invalid(api_client, proctor, student):
     refused(response, 400, "invalid")
 
 
+def test_parse_error(anon_client):
+    response = anon_client.post("/api/auth/login", data="{not json", content_type="application/json")
+    refused(response, 400, "parse_error")
+
+
+def test_not_authenticated(anon_client):
+    refused(anon_client.get("/api/exams/"), 401, "not_authenticated")
+
+
+def test_method_not_allowed(anon_client):
+    refused(anon_client.put("/api/auth/login", {}, format="json"), 405, "method_not_allowed")
+
+
+def test_unsupported_media_type(anon_client):
+    response = anon_client.post("/api/auth/login", data="email=a", content_type="text/plain")
+    refused(response, 415, "unsupported_media_type")
+
+
+def test_throttled(api_client, student):
+    client = api_client(student)
+    body = {"current_password": "Not-It-123", "new_password": "An0ther-Long-Passphrase"}
+    statuses = [client.post("/api/auth/change-password", body, format="json") for _ in range(12)]
+    refused(statuses[-1], 429, "throttled")
+
+
 def test_invalid_credentials(anon_client):
     user = StudentFactory()
     response = anon_client.post("/api/auth/login", {"email": user.email, "password": "wrong"}, format="json")

@@ -172,6 +172,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             details.setdefault("code", Forbidden.code)
         elif isinstance(exc, exceptions.NotFound):
             details.setdefault("code", NotFound.code)
+        elif isinstance(exc, exceptions.APIException):
+            # Its other refusals name themselves too (parse_error, not_authenticated, throttled, ...):
+            # a client branches on `details.code` for every error, never on the message.
+            codes = exc.get_codes()
+            details.setdefault("code", codes if isinstance(codes, str) else exc.default_code)
     response.data = {"error": message, "details": details}
     return response
 

@@ -31,7 +31,7 @@ def _assert_envelope_400(response) -> None:
     body = response.json()
     assert set(body) == {"error", "details"}
     assert isinstance(body["error"], str) and body["error"]
-    assert body["details"] == {}
+    assert body["details"] == {"code": "parse_error"}
 
 
 @pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/register", "/api/exams/"])
