@@ -609,7 +609,11 @@ async def run_stack(population: Population, *, app: str, bare: bool, args) -> tu
                 "cpu_percent": [round(s.cpu_percent(), 1) for s in servers],
             }
             fleet.stats.connect_failures.clear()
+            # The sockets sit idle until the phase: what holding them costs (heartbeats, pings, Redis).
+            for item in servers:
+                item.mark()
             await asyncio.sleep(args.settle)
+            result["idle_cpu_percent"] = [round(s.cpu_percent(), 1) for s in servers]
             return result
 
         async def phase(rate: float, tag: str) -> dict:
@@ -717,7 +721,8 @@ def join_line(join: dict) -> str:
     return (
         f"fresh joins: {join['sockets']} sockets in {join['seconds']} s ({join['rate_per_s']}/s), "
         f"failures {join['failures'] or 0}, join ms {join['join_ms']}, "
-        f"server CPU {join['cpu_ms_per_join']} ms per leave+join, cpu% {join['cpu_percent']}"
+        f"server CPU {join['cpu_ms_per_join']} ms per leave+join, cpu% {join['cpu_percent']}; "
+        f"then idle {join.get('idle_cpu_percent')} cpu% over the settle"
     )
 
 
@@ -803,7 +808,12 @@ def parse_args(argv=None):
         action="store_true",
         help="before every phase all sockets leave and join again at --ramp (an exam's first minute)",
     )
-    parser.add_argument("--settle", type=float, default=1.5, help="seconds between a join ramp and its phase")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.5,
+        help="seconds between a join ramp and its phase (the servers' idle CPU is measured over them)",
+    )
     parser.add_argument(
         "--baseline-share", type=float, default=1.0, help="share of students with a ready baseline (0..1)"
     )
