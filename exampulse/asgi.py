@@ -32,9 +32,13 @@ application = ProtocolTypeRouter(
 # A server process holds thousands of long-lived socket objects, and CPython's full collections
 # walked them all: pauses of 100-270 ms every ~15 s under load, each a latency spike for every
 # socket (measured with benchmarks/loadtest.py). Start-up objects (Django, numpy, scikit-learn)
-# are frozen out of collection, and the youngest generation is collected less often.
+# are frozen out of collection, and the youngest generation is collected less often than
+# CPython's 700. Not too seldom: a join flood leaves the sockets' new state in the middle
+# generation, and with 20000 a collection of it took 70-100 ms just after an exam's first minute
+# (a p99 of 106-119 ms in that second); 5000 keeps those under 30 ms at the same CPU per event
+# (GC_LOG_PAUSES_MS, `--fresh-joins`, docs/benchmarks.md).
 gc.freeze()
-gc.set_threshold(int(os.environ.get("GC_GEN0_THRESHOLD") or 20000), 10, 20)
+gc.set_threshold(int(os.environ.get("GC_GEN0_THRESHOLD") or 5000), 10, 20)
 
 if os.environ.get("GIL_SWITCH_INTERVAL_MS"):
     # How long a thread coming back from the database may wait for the GIL while the event loop
